@@ -1,0 +1,112 @@
+import { cdk8s, javascript } from 'projen';
+import { UpdateSnapshot } from 'projen/lib/javascript';
+
+/**
+ * cdk8s-mesh: typed constructs that synthesize a complete Istio service mesh.
+ *
+ * Everything in package.json, tsconfig*.json, .projen/ and .gitignore is generated from this file:
+ * edit here and run `npx projen`.
+ */
+const project = new cdk8s.ConstructLibraryCdk8s({
+  name: 'cdk8s-mesh',
+  description: 'Typed cdk8s constructs for an Istio service mesh: control plane, synth-time sidecar injection, zero-trust policy, gateways, canaries and GitOps.',
+  author: 'cdk8s-mesh maintainers',
+  authorAddress: 'maintainers@cdk8s-mesh.dev',
+  repositoryUrl: 'https://github.com/cdk8s-mesh/cdk8s-mesh.git',
+  defaultReleaseBranch: 'main',
+  keywords: ['cdk8s', 'istio', 'service-mesh', 'kubernetes', 'zero-trust', 'cert-manager', 'argocd'],
+  license: 'Apache-2.0',
+  projenrcTs: true,
+  tsconfigDevFile: 'tsconfig.dev.json',
+  packageManager: javascript.NodePackageManager.NPM,
+  minNodeVersion: '20.0.0',
+
+  // The cdk8s-construct template defaults to cdk8s v1; this library is cdk8s v2.
+  cdk8sVersion: '2.70.0',
+  constructsVersion: '10.4.0',
+  jsiiVersion: '~5.9.0',
+  typescriptVersion: '~5.9.0',
+  peerDeps: ['cdk8s-plus-27@^2.9.5'],
+  devDeps: [
+    'cdk8s-plus-27@^2.9.5',
+    'cdk8s-cli@^2.200.0',
+    'ajv@^8.17.1',
+    'yaml@^2.6.0',
+    'fast-check@^4.0.0',
+  ],
+
+  // No hosted CI or release automation: CI is .ci/run.
+  github: false,
+  release: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+
+  // Generated CRD bindings live in a top-level imports/, compiled together with src/.
+  // jsii: rootDir '.' so lib/ mirrors src/ and imports/ (main becomes lib/src/index.js).
+  entrypoint: 'lib/src/index.js',
+  tsconfig: {
+    compilerOptions: { rootDir: '.' },
+    include: ['src/**/*.ts', 'imports/**/*.ts'],
+  },
+  excludeTypescript: ['test/**', 'examples/**', 'projenrc/**', '.projenrc.ts', 'scripts/**'],
+
+  eslintOptions: {
+    dirs: ['src'],
+    projectService: false,
+    tsconfigPath: './tsconfig.dev.json',
+    devdirs: ['test', 'examples', 'projenrc', '.projenrc.ts'],
+    ignorePatterns: ['imports/', '*.js', '*.d.ts', 'node_modules/', 'lib/', 'dist/', 'coverage/'],
+  },
+
+  jestOptions: {
+    // Snapshots are reviewed by a person; the test run never rewrites them.
+    updateSnapshot: UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/lib/', '/examples/bookinfo/dist/'],
+      coveragePathIgnorePatterns: ['/node_modules/', '/imports/', '/test/'],
+      maxWorkers: 2,
+    },
+  },
+  // Type checking is done by the compiler (jsii); tests transpile only (isolatedModules), which keeps the suite fast.
+  tsconfigDev: { compilerOptions: { isolatedModules: true } },
+
+  gitignore: ['/assets/', '/.crds-cache/', '/examples/**/dist/', '/bench-results/', '*.tgz'],
+  npmignoreEnabled: true,
+});
+
+// jsii must see imports/ as part of the package: compile from the repository root.
+project.package.addField('types', 'lib/src/index.d.ts');
+
+// Ship the CRDs bundled at build time (assets/), never the sources or tests.
+project.npmignore?.addPatterns('/test/', '/examples/', '/projenrc/', '/scripts/', '/.ci/', '/.crds-cache/', '/bench-results/');
+project.npmignore?.include('/assets/', '/lib/', '/API.md', '/README.md', '/.jsii');
+project.addFields({ files: ['lib/', 'assets/', '.jsii', 'API.md', 'README.md', 'LICENSE'] });
+
+// ---------------------------------------------------------------------------------------------------------
+// Upstream CRDs: one pinned source for imports/, the bundled control-plane CRDs and the test schemas.
+// CRDS_DIR=<dir> uses a local copy laid out one folder per project; otherwise the pinned release files are
+// downloaded once into .crds-cache/.
+const crds = project.addTask('crds', {
+  description: 'Bundle the pinned upstream CRDs into assets/ (read at build time, shipped in the package)',
+  exec: 'ts-node --project tsconfig.dev.json projenrc/bundle-crds.ts',
+});
+project.addTask('import', {
+  description: 'Regenerate imports/ (typed CRD bindings) with cdk8s import from the pinned upstream CRDs',
+  exec: 'ts-node --project tsconfig.dev.json projenrc/import-crds.ts',
+});
+project.preCompileTask.spawn(crds);
+project.testTask.prependSpawn(crds);
+
+project.addTask('example', {
+  description: 'Synthesize the flagship example (Bookinfo) into examples/bookinfo/dist/',
+  exec: 'ts-node --project tsconfig.dev.json examples/bookinfo/main.ts',
+}).prependSpawn(crds);
+
+project.tsconfigDev.addInclude('imports/**/*.ts');
+project.tsconfigDev.addInclude('examples/**/*.ts');
+project.tsconfigDev.addInclude('projenrc/**/*.ts');
+project.tsconfigDev.addInclude('scripts/**/*.ts');
+project.tsconfigDev.addInclude('.projenrc.ts');
+
+project.synth();

@@ -1,0 +1,319 @@
+import { Construct } from 'constructs';
+import { invalid } from '../errors';
+import { checkDnsLabel, checkQuantity } from '../validation';
+import {
+  CLUSTER_DOMAIN, DEFAULT_ISTIO_HUB, DEFAULT_ISTIO_VERSION, DEFAULT_KUBERNETES_VERSION, DEFAULT_ROOT_NAMESPACE,
+  DEFAULT_TRUST_DOMAIN, IMAGE_PILOT, IMAGE_PROXY, MIN_KUBERNETES_MINOR, NATIVE_SIDECAR_MIN_KUBERNETES_MINOR,
+} from './constants';
+
+/** How the proxy gets into pods. */
+export enum InjectionMode {
+  /**
+   * The proxy is added at synth time, as `istioctl kube-inject` would: the YAML in Git is exactly the pod that runs.
+   */
+  SYNTH_TIME = 'SYNTH_TIME',
+  /** istiod's mutating webhook injects the proxy when pods are created; the YAML carries only the selecting labels. */
+  WEBHOOK = 'WEBHOOK',
+}
+
+/** What the proxies do with traffic to destinations not in the service registry (meshConfig.outboundTrafficPolicy.mode). */
+export enum OutboundTrafficPolicy {
+  /** Let traffic to unknown destinations pass through (Istio's default). */
+  ALLOW_ANY = 'ALLOW_ANY',
+  /** Block traffic to destinations that are not services or ServiceEntries. */
+  REGISTRY_ONLY = 'REGISTRY_ONLY',
+}
+
+/** CPU and memory requests and limits, as Kubernetes quantities. */
+export interface ResourceSettings {
+  /** @default - none */
+  readonly cpuRequest?: string;
+  /** @default - none */
+  readonly memoryRequest?: string;
+  /** @default - none */
+  readonly cpuLimit?: string;
+  /** @default - none */
+  readonly memoryLimit?: string;
+}
+
+/** The attributes every construct reads from a mesh. */
+export interface IMesh {
+  /** The Istio version, e.g. `1.30.3`. */
+  readonly version: string;
+  /** The image registry, e.g. `docker.io/istio`. */
+  readonly hub: string;
+  /** The control plane revision; undefined for the default (unrevisioned) install. */
+  readonly revision?: string;
+  /** The trust domain, the first part of every workload's SPIFFE identity. */
+  readonly trustDomain: string;
+  /** The control plane's (and mesh config's root) namespace. */
+  readonly rootNamespace: string;
+  /** The targeted Kubernetes version, `major.minor`. */
+  readonly kubernetesVersion: string;
+  /** How proxies are injected. */
+  readonly injectionMode: InjectionMode;
+  /** Whether the Istio CNI node agent sets up traffic redirection (no NET_ADMIN init container). */
+  readonly cni: boolean;
+  /** Whether the proxy runs as a native sidecar (an init container with restartPolicy Always). */
+  readonly nativeSidecars: boolean;
+  /** The mesh-wide outbound traffic policy. */
+  readonly outboundTrafficPolicy: OutboundTrafficPolicy;
+  /** Default resources of every proxy. */
+  readonly proxyResources: ResourceSettings;
+  /** The istiod Service name (`istiod` or `istiod-<revision>`). */
+  readonly istiodServiceName: string;
+  /** The address proxies use for xDS and certificates, e.g. `istiod.istio-system.svc:15012`. */
+  readonly discoveryAddress: string;
+  /** The value of the `istio.io/rev` label/annotation: the revision, or `default`. */
+  readonly revisionLabel: string;
+  /** The proxy image, `<hub>/proxyv2:<version>`. */
+  readonly proxyImage: string;
+  /** The istiod image, `<hub>/pilot:<version>`. */
+  readonly pilotImage: string;
+  /** The cluster DNS domain. */
+  readonly clusterDomain: string;
+
+  /** The SPIFFE principal (without `spiffe://`) of a service account: `<trust domain>/ns/<namespace>/sa/<name>`. */
+  principalFor(namespace: string, serviceAccount: string): string;
+}
+
+/** Mesh-wide settings. */
+export interface MeshProps {
+  /**
+   * The Istio version, `major.minor.patch`.
+   * @default '1.30.3'
+   */
+  readonly version?: string;
+  /**
+   * The registry of Istio's images.
+   * @default 'docker.io/istio'
+   */
+  readonly hub?: string;
+  /**
+   * A named control plane revision (a DNS label such as `1-30`). Names and labels of the control plane objects get
+   * the revision, as Istio's charts do, and workloads select it with `istio.io/rev`.
+   * @default - the default revision
+   */
+  readonly revision?: string;
+  /**
+   * The trust domain.
+   * @default 'cluster.local'
+   */
+  readonly trustDomain?: string;
+  /**
+   * The control plane's namespace (the mesh config's root namespace).
+   * @default 'istio-system'
+   */
+  readonly rootNamespace?: string;
+  /**
+   * The Kubernetes version of the target cluster, `major.minor`. Istio 1.30 supports 1.32 and later; from 1.33,
+   * proxies run as native sidecars by default.
+   * @default '1.33'
+   */
+  readonly kubernetesVersion?: string;
+  /**
+   * How proxies are injected.
+   * @default InjectionMode.SYNTH_TIME
+   */
+  readonly injectionMode?: InjectionMode;
+  /**
+   * Whether the Istio CNI node agent is installed and sets up traffic redirection. With CNI, pods need no
+   * NET_ADMIN/NET_RAW init container, so namespaces can enforce the `restricted` Pod Security level.
+   * @default false
+   */
+  readonly cni?: boolean;
+  /**
+   * Whether proxies run as native sidecars (init containers with restartPolicy Always).
+   * @default - true when kubernetesVersion is 1.33 or later, as Istio decides for 1.33+ kubelets
+   */
+  readonly nativeSidecars?: boolean;
+  /**
+   * The mesh-wide outbound traffic policy.
+   * @default OutboundTrafficPolicy.ALLOW_ANY
+   */
+  readonly outboundTrafficPolicy?: OutboundTrafficPolicy;
+  /**
+   * Default resources of every proxy.
+   * @default - requests cpu 100m, memory 128Mi; limits cpu 2, memory 1Gi (Istio's defaults)
+   */
+  readonly proxyResources?: ResourceSettings;
+}
+
+/** Attributes of a mesh defined elsewhere (another chart or repository). */
+export interface MeshAttributes extends MeshProps {}
+
+const VERSION = /^(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$/;
+const K8S_VERSION = /^1\.(\d+)$/;
+// trust domains are SPIFFE trust domains: lowercase letters, digits, '.', '-', '_'
+const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
+
+/** Istio's default proxy resources (values.global.proxy.resources). */
+export const DEFAULT_PROXY_RESOURCES: ResourceSettings = {
+  cpuRequest: '100m', memoryRequest: '128Mi', cpuLimit: '2', memoryLimit: '1Gi',
+};
+
+/** Resolves and validates mesh settings. @internal */
+function resolve(path: string, props: MeshProps) {
+  const version = props.version ?? DEFAULT_ISTIO_VERSION;
+  if (!VERSION.test(version)) invalid(path, 'version', version, "must be an Istio release 'major.minor.patch', e.g. '1.30.3'");
+  const hub = props.hub ?? DEFAULT_ISTIO_HUB;
+  if (!/^[a-z0-9]([a-z0-9.:_-]*[a-z0-9])?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/.test(hub)) {
+    invalid(path, 'hub', hub, "must be an image registry path such as 'docker.io/istio' or 'gcr.io/istio-release'");
+  }
+  if (props.revision !== undefined) {
+    checkDnsLabel(path, 'revision', props.revision);
+    if (props.revision === 'default') invalid(path, 'revision', props.revision, "'default' is the unrevisioned control plane: omit revision instead");
+  }
+  const trustDomain = props.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+  if (!TRUST_DOMAIN.test(trustDomain) || trustDomain.length > 255) {
+    invalid(path, 'trustDomain', trustDomain, "must be a SPIFFE trust domain: lowercase letters, digits, '.', '-' and '_' (no scheme, no path)");
+  }
+  const rootNamespace = props.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
+  checkDnsLabel(path, 'rootNamespace', rootNamespace);
+  const kubernetesVersion = props.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION;
+  const k = K8S_VERSION.exec(kubernetesVersion);
+  if (!k) invalid(path, 'kubernetesVersion', kubernetesVersion, "must be 'major.minor', e.g. '1.33'");
+  const minor = parseInt(k![1], 10);
+  if (minor < MIN_KUBERNETES_MINOR) {
+    invalid(path, 'kubernetesVersion', kubernetesVersion, `Istio ${version} supports Kubernetes 1.${MIN_KUBERNETES_MINOR} and later`);
+  }
+  const nativeSidecars = props.nativeSidecars ?? minor >= NATIVE_SIDECAR_MIN_KUBERNETES_MINOR;
+  const r = { ...DEFAULT_PROXY_RESOURCES, ...props.proxyResources };
+  checkQuantity(path, 'proxyResources.cpuRequest', r.cpuRequest);
+  checkQuantity(path, 'proxyResources.memoryRequest', r.memoryRequest);
+  checkQuantity(path, 'proxyResources.cpuLimit', r.cpuLimit);
+  checkQuantity(path, 'proxyResources.memoryLimit', r.memoryLimit);
+  const injectionMode = props.injectionMode ?? InjectionMode.SYNTH_TIME;
+  if (!Object.values(InjectionMode).includes(injectionMode)) {
+    invalid(path, 'injectionMode', injectionMode, `must be one of ${Object.values(InjectionMode).join(', ')}`);
+  }
+  const outboundTrafficPolicy = props.outboundTrafficPolicy ?? OutboundTrafficPolicy.ALLOW_ANY;
+  if (!Object.values(OutboundTrafficPolicy).includes(outboundTrafficPolicy)) {
+    invalid(path, 'outboundTrafficPolicy', outboundTrafficPolicy, `must be one of ${Object.values(OutboundTrafficPolicy).join(', ')}`);
+  }
+  return {
+    version,
+    hub,
+    revision: props.revision,
+    trustDomain,
+    rootNamespace,
+    kubernetesVersion,
+    nativeSidecars,
+    cni: props.cni ?? false,
+    injectionMode,
+    outboundTrafficPolicy,
+    proxyResources: r,
+  };
+}
+
+/** Everything derived from the settings, shared by Mesh and Mesh.fromAttributes. */
+abstract class MeshBase extends Construct implements IMesh {
+  public abstract readonly version: string;
+  public abstract readonly hub: string;
+  public abstract readonly revision?: string;
+  public abstract readonly trustDomain: string;
+  public abstract readonly rootNamespace: string;
+  public abstract readonly kubernetesVersion: string;
+  public abstract readonly injectionMode: InjectionMode;
+  public abstract readonly cni: boolean;
+  public abstract readonly nativeSidecars: boolean;
+  public abstract readonly outboundTrafficPolicy: OutboundTrafficPolicy;
+  public abstract readonly proxyResources: ResourceSettings;
+  public readonly clusterDomain = CLUSTER_DOMAIN;
+
+  public get istiodServiceName(): string {
+    return this.revision ? `istiod-${this.revision}` : 'istiod';
+  }
+  public get discoveryAddress(): string {
+    return `${this.istiodServiceName}.${this.rootNamespace}.svc:15012`;
+  }
+  public get revisionLabel(): string {
+    return this.revision ?? 'default';
+  }
+  public get proxyImage(): string {
+    return `${this.hub}/${IMAGE_PROXY}:${this.version}`;
+  }
+  public get pilotImage(): string {
+    return `${this.hub}/${IMAGE_PILOT}:${this.version}`;
+  }
+  public principalFor(namespace: string, serviceAccount: string): string {
+    return `${this.trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+  }
+}
+
+/**
+ * The mesh: the settings every other construct reads (Istio version, revision, trust domain, injection mode...).
+ *
+ * A Mesh synthesizes nothing itself; `IstioControlPlane` installs it, and the other constructs take it as `mesh`.
+ */
+export class Mesh extends MeshBase {
+  /**
+   * Refers to a mesh defined elsewhere (another chart or repository), by its settings.
+   */
+  public static fromAttributes(scope: Construct, id: string, attrs: MeshAttributes = {}): IMesh {
+    return new ImportedMesh(scope, id, attrs);
+  }
+
+  /** Whether `x` is a Mesh construct of this library. */
+  public static isMesh(x: any): x is Mesh {
+    return x instanceof MeshBase;
+  }
+
+  public readonly version: string;
+  public readonly hub: string;
+  public readonly revision?: string;
+  public readonly trustDomain: string;
+  public readonly rootNamespace: string;
+  public readonly kubernetesVersion: string;
+  public readonly injectionMode: InjectionMode;
+  public readonly cni: boolean;
+  public readonly nativeSidecars: boolean;
+  public readonly outboundTrafficPolicy: OutboundTrafficPolicy;
+  public readonly proxyResources: ResourceSettings;
+
+  constructor(scope: Construct, id: string, props: MeshProps = {}) {
+    super(scope, id);
+    const r = resolve(this.node.path, props);
+    this.version = r.version;
+    this.hub = r.hub;
+    this.revision = r.revision;
+    this.trustDomain = r.trustDomain;
+    this.rootNamespace = r.rootNamespace;
+    this.kubernetesVersion = r.kubernetesVersion;
+    this.injectionMode = r.injectionMode;
+    this.cni = r.cni;
+    this.nativeSidecars = r.nativeSidecars;
+    this.outboundTrafficPolicy = r.outboundTrafficPolicy;
+    this.proxyResources = r.proxyResources;
+  }
+}
+
+class ImportedMesh extends MeshBase {
+  public readonly version: string;
+  public readonly hub: string;
+  public readonly revision?: string;
+  public readonly trustDomain: string;
+  public readonly rootNamespace: string;
+  public readonly kubernetesVersion: string;
+  public readonly injectionMode: InjectionMode;
+  public readonly cni: boolean;
+  public readonly nativeSidecars: boolean;
+  public readonly outboundTrafficPolicy: OutboundTrafficPolicy;
+  public readonly proxyResources: ResourceSettings;
+
+  constructor(scope: Construct, id: string, attrs: MeshAttributes) {
+    super(scope, id);
+    const r = resolve(this.node.path, attrs);
+    this.version = r.version;
+    this.hub = r.hub;
+    this.revision = r.revision;
+    this.trustDomain = r.trustDomain;
+    this.rootNamespace = r.rootNamespace;
+    this.kubernetesVersion = r.kubernetesVersion;
+    this.injectionMode = r.injectionMode;
+    this.cni = r.cni;
+    this.nativeSidecars = r.nativeSidecars;
+    this.outboundTrafficPolicy = r.outboundTrafficPolicy;
+    this.proxyResources = r.proxyResources;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * Strict schema validation of synthesized manifests against their upstream schemas.
+ *
+ * - Custom resources: the CRD's openAPIV3Schema for the object's apiVersion, from the same pinned CRD source as
+ *   imports/ (projenrc/crd-source.ts).
+ * - Core kinds: the Kubernetes definitions of the targeted cluster version (1.33 by default).
+ * - Strict: an object schema that lists `properties` rejects any other field (as the API server's strict field
+ *   validation does), unless the schema says `x-kubernetes-preserve-unknown-fields` or gives `additionalProperties`.
+ * - metadata is checked against ObjectMeta (CRD schemas only say `type: object` there).
+ */
+import * as fs from 'fs';
+import Ajv, { ValidateFunction, ErrorObject } from 'ajv';
+import * as YAML from 'yaml';
+import { crdFile, PROJECTS } from '../../projenrc/crd-source';
+
+export interface SchemaViolation {
+  /** `apiVersion/kind namespace/name` */
+  readonly object: string;
+  readonly path: string;
+  readonly message: string;
+}
+
+type Json = any;
+
+/** Makes a JSON schema strict: objects with known properties reject unknown ones. Returns a deep copy. */
+export function strictify(schema: Json): Json {
+  if (Array.isArray(schema)) return schema.map(strictify);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === 'x-kubernetes-validations' || k === 'description' || k === 'example') continue;
+    if (k === 'properties' || k === 'definitions' || k === 'patternProperties') {
+      out[k] = Object.fromEntries(Object.entries(v as object).map(([pk, pv]) => [pk, strictify(pv)]));
+    } else {
+      out[k] = strictify(v);
+    }
+  }
+  if (out.properties && out.additionalProperties === undefined && !out['x-kubernetes-preserve-unknown-fields']) {
+    out.additionalProperties = false;
+  }
+  // int-or-string without an explicit alternative
+  if (out['x-kubernetes-int-or-string'] && !out.anyOf && !out.oneOf) {
+    delete out.type;
+    out.anyOf = [{ type: 'integer' }, { type: 'string' }];
+  }
+  // the API server accepts null for nullable fields
+  if (out.nullable === true && out.type) {
+    out.type = Array.isArray(out.type) ? [...out.type, 'null'] : [out.type, 'null'];
+  }
+  return out;
+}
+
+function newAjv(): Ajv {
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, allowUnionTypes: true });
+  for (const kw of ['x-kubernetes-preserve-unknown-fields', 'x-kubernetes-int-or-string', 'x-kubernetes-list-type',
+    'x-kubernetes-list-map-keys', 'x-kubernetes-map-type', 'x-kubernetes-group-version-kind', 'x-kubernetes-patch-strategy',
+    'x-kubernetes-patch-merge-key', 'x-kubernetes-embedded-resource', 'x-kubernetes-unions']) {
+    ajv.addKeyword(kw);
+  }
+  return ajv;
+}
+
+const CRD_FILES: Array<[string, string]> = [
+  ...Object.keys(PROJECTS).filter(p => p !== 'kubernetes').flatMap(p => Object.keys(PROJECTS[p].files).map(f => [p, f] as [string, string])),
+];
+
+const INSTANCES = new Map<string, SchemaRegistry>();
+
+export class SchemaRegistry {
+  /** One registry per Kubernetes version, shared by all tests in a worker. */
+  public static forKubernetes(version = '1.33'): SchemaRegistry {
+    let r = INSTANCES.get(version);
+    if (!r) {
+      r = new SchemaRegistry(version);
+      INSTANCES.set(version, r);
+    }
+    return r;
+  }
+
+  private readonly ajv = newAjv();
+  private readonly crdSchemas = new Map<string, Json>();
+  private readonly coreKinds = new Map<string, string>();
+  private readonly validators = new Map<string, ValidateFunction>();
+  private crdsLoaded = false;
+
+  private constructor(public readonly kubernetesVersion: string) {
+    const file = crdFile('kubernetes', `k8s-v${kubernetesVersion}.0-_definitions.json`);
+    const defs = JSON.parse(fs.readFileSync(file, 'utf8')).definitions as Record<string, Json>;
+    for (const [name, def] of Object.entries(defs)) {
+      for (const gvk of def['x-kubernetes-group-version-kind'] ?? []) {
+        const apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
+        // the definition whose name ends with the kind is the object itself (not its List or a shared type)
+        if (name.endsWith(`.${gvk.kind}`)) this.coreKinds.set(`${apiVersion}/${gvk.kind}`, name);
+      }
+    }
+    this.ajv.addSchema(strictify({ $id: 'k8s', definitions: defs }));
+  }
+
+  /** True when a schema is known for this apiVersion and kind. */
+  public knows(apiVersion: string, kind: string): boolean {
+    this.loadCrds();
+    return this.coreKinds.has(`${apiVersion}/${kind}`) || this.crdSchemas.has(`${apiVersion}/${kind}`);
+  }
+
+  /** Validates one object; returns its violations (empty when valid). */
+  public validate(obj: Json): SchemaViolation[] {
+    const id = describe(obj);
+    if (!obj || typeof obj !== 'object' || typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string') {
+      return [{ object: id, path: '', message: 'not a Kubernetes object: apiVersion and kind are required' }];
+    }
+    const v = this.validator(obj.apiVersion, obj.kind);
+    if (!v) return [{ object: id, path: '', message: `no upstream schema for ${obj.apiVersion} ${obj.kind}` }];
+    const out: SchemaViolation[] = [];
+    if (!v(obj)) out.push(...(v.errors ?? []).map(e => toViolation(id, e)));
+    const meta = this.validator('meta', 'ObjectMeta')!;
+    if (!meta(obj.metadata ?? {})) out.push(...(meta.errors ?? []).map(e => toViolation(id, e, '/metadata')));
+    if (!obj.metadata?.name) {out.push({ object: id, path: '/metadata/name', message: 'metadata.name is required' });} else if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(obj.metadata.name) || obj.metadata.name.length > 253) {
+      out.push({ object: id, path: '/metadata/name', message: `'${obj.metadata.name}' is not a valid DNS subdomain name` });
+    }
+    return out;
+  }
+
+  private validator(apiVersion: string, kind: string): ValidateFunction | undefined {
+    const key = `${apiVersion}/${kind}`;
+    let v = this.validators.get(key);
+    if (v) return v;
+    if (apiVersion === 'meta') {
+      v = this.ajv.compile({ $ref: 'k8s#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' });
+    } else if (this.coreKinds.has(key)) {
+      v = this.ajv.compile({ $ref: `k8s#/definitions/${this.coreKinds.get(key)}` });
+    } else {
+      this.loadCrds();
+      const schema = this.crdSchemas.get(key);
+      if (!schema) return undefined;
+      // metadata is validated separately against ObjectMeta
+      const s = strictify(schema);
+      s.properties = { ...s.properties, apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' } };
+      if (s.additionalProperties === undefined) s.additionalProperties = false;
+      v = this.ajv.compile(s);
+    }
+    this.validators.set(key, v);
+    return v;
+  }
+
+  private loadCrds() {
+    if (this.crdsLoaded) return;
+    this.crdsLoaded = true;
+    for (const [project, file] of CRD_FILES) {
+      for (const doc of YAML.parseAllDocuments(fs.readFileSync(crdFile(project, file), 'utf8'))) {
+        const crd = doc.toJSON();
+        if (crd?.kind !== 'CustomResourceDefinition') continue;
+        for (const ver of crd.spec.versions) {
+          if (ver.served === false || !ver.schema?.openAPIV3Schema) continue;
+          this.crdSchemas.set(`${crd.spec.group}/${ver.name}/${crd.spec.names.kind}`, ver.schema.openAPIV3Schema);
+        }
+      }
+    }
+  }
+}
+
+function toViolation(object: string, e: ErrorObject, prefix = ''): SchemaViolation {
+  let message = e.message ?? e.keyword;
+  if (e.keyword === 'additionalProperties') message = `unknown field '${(e.params as any).additionalProperty}'`;
+  if (e.keyword === 'enum') message += `: ${JSON.stringify((e.params as any).allowedValues)}`;
+  return { object, path: prefix + e.instancePath, message };
+}
+
+export function describe(obj: Json): string {
+  if (!obj || typeof obj !== 'object') return String(obj);
+  const ns = obj.metadata?.namespace ? `${obj.metadata.namespace}/` : '';
+  return `${obj.apiVersion} ${obj.kind} ${ns}${obj.metadata?.name ?? '<unnamed>'}`;
+}
+
+/** Validates every object; returns all violations. */
+export function validateAll(objects: Json[], kubernetesVersion = '1.33'): SchemaViolation[] {
+  const registry = SchemaRegistry.forKubernetes(kubernetesVersion);
+  return objects.flatMap(o => registry.validate(o));
+}
+
+/** Throws with a readable list when any object violates its schema. */
+export function expectValid(objects: Json[], kubernetesVersion = '1.33'): void {
+  const violations = validateAll(objects, kubernetesVersion);
+  if (violations.length > 0) {
+    const lines = violations.slice(0, 50).map(v => `  ${v.object} ${v.path || '/'}: ${v.message}`);
+    const more = violations.length > 50 ? `\n  ... and ${violations.length - 50} more` : '';
+    throw new Error(`${violations.length} schema violation(s):\n${lines.join('\n')}${more}`);
+  }
+}
