@@ -27,11 +27,14 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   jsiiVersion: '~5.9.0',
   typescriptVersion: '~5.9.0',
   peerDeps: ['cdk8s-plus-27@^2.9.5'],
+  // Runtime dependencies that are not jsii modules are bundled into the package.
+  bundledDeps: ['yaml@^2.6.0', '@grafana/grafana-foundation-sdk@0.0.21'],
+  // `cdk8s-mesh analyze <files or dirs>`: the offline mesh analyzer.
+  bin: { 'cdk8s-mesh': 'lib/src/analysis/cli.js' },
   devDeps: [
     'cdk8s-plus-27@^2.9.5',
     'cdk8s-cli@^2.200.0',
     'ajv@^8.17.1',
-    'yaml@^2.6.0',
     'fast-check@^4.0.0',
   ],
 
