@@ -80,6 +80,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
 
 // jsii must see imports/ as part of the package: compile from the repository root.
 project.package.addField('types', 'lib/src/index.d.ts');
+// unrs-resolver 1.13.0 (via jest 30 and eslint-import-resolver-typescript) lists platform bindings the registry
+// does not serve, which breaks `npm ci`; 1.12.2 has them all.
+project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
 
 // Ship the CRDs bundled at build time (assets/), never the sources or tests.
 project.npmignore?.addPatterns('/test/', '/examples/', '/projenrc/', '/scripts/', '/.ci/', '/.crds-cache/', '/bench-results/');
