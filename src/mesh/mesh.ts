@@ -1,5 +1,7 @@
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { invalid } from '../errors';
+import { injectWorkload } from '../sidecar/inject';
+import { ProxyOptions } from '../sidecar/proxy-options';
 import { checkDnsLabel, checkQuantity } from '../validation';
 import {
   CLUSTER_DOMAIN, DEFAULT_ISTIO_HUB, DEFAULT_ISTIO_VERSION, DEFAULT_KUBERNETES_VERSION, DEFAULT_ROOT_NAMESPACE,
@@ -64,6 +66,8 @@ export interface IMesh {
   readonly istiodServiceName: string;
   /** The address proxies use for xDS and certificates, e.g. `istiod.istio-system.svc:15012`. */
   readonly discoveryAddress: string;
+  /** The address proxies send certificate requests to (`CA_ADDR`): istiod's discovery address unless an external CA is used. */
+  readonly caAddress: string;
   /** The value of the `istio.io/rev` label/annotation: the revision, or `default`. */
   readonly revisionLabel: string;
   /** The proxy image, `<hub>/proxyv2:<version>`. */
@@ -137,6 +141,12 @@ export interface MeshProps {
    * @default - requests cpu 100m, memory 128Mi; limits cpu 2, memory 1Gi (Istio's defaults)
    */
   readonly proxyResources?: ResourceSettings;
+  /**
+   * The address proxies send their certificate requests to (`CA_ADDR`), when an external CA signs workload
+   * certificates, e.g. istio-csr's `cert-manager-istio-csr.cert-manager.svc:443` (see `MeshCertificates.istioCsr`).
+   * @default - istiod (the discovery address)
+   */
+  readonly caAddress?: string;
 }
 
 /** Attributes of a mesh defined elsewhere (another chart or repository). */
@@ -187,6 +197,9 @@ function resolve(path: string, props: MeshProps) {
   if (!Object.values(InjectionMode).includes(injectionMode)) {
     invalid(path, 'injectionMode', injectionMode, `must be one of ${Object.values(InjectionMode).join(', ')}`);
   }
+  if (props.caAddress !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*:\d{1,5}$/.test(props.caAddress)) {
+    invalid(path, 'caAddress', props.caAddress, "must be 'host:port', e.g. 'cert-manager-istio-csr.cert-manager.svc:443'");
+  }
   const outboundTrafficPolicy = props.outboundTrafficPolicy ?? OutboundTrafficPolicy.ALLOW_ANY;
   if (!Object.values(OutboundTrafficPolicy).includes(outboundTrafficPolicy)) {
     invalid(path, 'outboundTrafficPolicy', outboundTrafficPolicy, `must be one of ${Object.values(OutboundTrafficPolicy).join(', ')}`);
@@ -203,6 +216,7 @@ function resolve(path: string, props: MeshProps) {
     injectionMode,
     outboundTrafficPolicy,
     proxyResources: r,
+    caAddressOverride: props.caAddress,
   };
 }
 
@@ -227,6 +241,11 @@ abstract class MeshBase extends Construct implements IMesh {
   public get discoveryAddress(): string {
     return `${this.istiodServiceName}.${this.rootNamespace}.svc:15012`;
   }
+  /** @internal */
+  protected _caAddress?: string;
+  public get caAddress(): string {
+    return this._caAddress ?? this.discoveryAddress;
+  }
   public get revisionLabel(): string {
     return this.revision ?? 'default';
   }
@@ -238,6 +257,14 @@ abstract class MeshBase extends Construct implements IMesh {
   }
   public principalFor(namespace: string, serviceAccount: string): string {
     return `${this.trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+  }
+  /**
+   * Adds the Istio proxy to a workload's pod template (Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod, a
+   * cdk8s-plus workload...) as `istioctl kube-inject` would, or, in webhook mode, the labels istiod's webhook selects
+   * on. See `SidecarInjector` for the details (and why injected pods carry `sidecar.istio.io/inject: "false"`).
+   */
+  public inject(workload: IConstruct, options?: ProxyOptions): void {
+    injectWorkload(workload, this, options ?? {});
   }
 }
 
@@ -285,6 +312,7 @@ export class Mesh extends MeshBase {
     this.nativeSidecars = r.nativeSidecars;
     this.outboundTrafficPolicy = r.outboundTrafficPolicy;
     this.proxyResources = r.proxyResources;
+    this._caAddress = r.caAddressOverride;
   }
 }
 
@@ -315,5 +343,6 @@ class ImportedMesh extends MeshBase {
     this.nativeSidecars = r.nativeSidecars;
     this.outboundTrafficPolicy = r.outboundTrafficPolicy;
     this.proxyResources = r.proxyResources;
+    this._caAddress = r.caAddressOverride;
   }
 }

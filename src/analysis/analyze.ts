@@ -1,0 +1,95 @@
+import { Acknowledge, acknowledgedCodes } from './acknowledge';
+import { analyzeAuth } from './analyzers/auth';
+import { analyzeDestinationRules } from './analyzers/destinationrule';
+import { analyzeEnvoyFilters } from './analyzers/envoyfilter';
+import { analyzeGateways } from './analyzers/gateway';
+import { analyzeInjection } from './analyzers/injection';
+import { analyzeK8sGateways } from './analyzers/k8sgateway';
+import { analyzeServices } from './analyzers/service';
+import { analyzeServiceEntries } from './analyzers/serviceentry';
+import { analyzeSidecars, analyzeTelemetries } from './analyzers/sidecar';
+import { analyzeVirtualServices } from './analyzers/virtualservice';
+import { analyzeWebhooks } from './analyzers/webhook';
+import { Finding, FindingLevel, ObjectRef } from './finding';
+import { DEFAULT_MODEL_OPTIONS, InputDocument, Model } from './model';
+
+/** Options of the mesh analyzer. */
+export interface AnalysisOptions {
+  /**
+   * The namespace of objects that have none (as `kubectl apply` would place them).
+   * @default 'default'
+   */
+  readonly defaultNamespace?: string;
+  /**
+   * Istio's root namespace: mesh-wide PeerAuthentication, Telemetry and mesh config live there.
+   * @default 'istio-system'
+   */
+  readonly rootNamespace?: string;
+  /**
+   * The cluster DNS domain, for resolving short host names.
+   * @default 'cluster.local'
+   */
+  readonly clusterDomain?: string;
+  /**
+   * Objects that exist but are not part of the input (Secrets created by hand, Services of another repository):
+   * references to them are not reported.
+   * @default - none
+   */
+  readonly existingObjects?: ObjectRef[];
+  /**
+   * Acknowledged findings, dropped from the result. Objects can also carry the `analysis.cdk8s-mesh.dev/acknowledge`
+   * annotation.
+   * @default - none
+   */
+  readonly acknowledgements?: Acknowledge[];
+}
+
+/** The analyzer families, in the order they run. */
+const ANALYZERS: ReadonlyArray<(m: Model) => void> = [
+  analyzeVirtualServices, analyzeDestinationRules, analyzeGateways, analyzeSidecars, analyzeTelemetries, analyzeAuth,
+  analyzeInjection, analyzeServices, analyzeServiceEntries, analyzeWebhooks, analyzeK8sGateways, analyzeEnvoyFilters,
+];
+
+const LEVEL_ORDER: Record<string, number> = { [FindingLevel.ERROR]: 0, [FindingLevel.WARNING]: 1, [FindingLevel.INFO]: 2 };
+
+/** Analyzes documents (objects with their source). @internal */
+export function analyzeDocuments(docs: readonly InputDocument[], options: AnalysisOptions = {}): Finding[] {
+  const m = new Model(docs, {
+    defaultNamespace: options.defaultNamespace ?? DEFAULT_MODEL_OPTIONS.defaultNamespace,
+    rootNamespace: options.rootNamespace ?? DEFAULT_MODEL_OPTIONS.rootNamespace,
+    clusterDomain: options.clusterDomain ?? DEFAULT_MODEL_OPTIONS.clusterDomain,
+    existing: options.existingObjects ?? [],
+  });
+  for (const analyzer of ANALYZERS) analyzer(m);
+
+  const acks = options.acknowledgements ?? [];
+  const annotated = new Map<string, Set<string>>();
+  for (const e of m.entries) {
+    const codes = acknowledgedCodes(e.obj);
+    if (codes.size) annotated.set(refKey(e.ref), codes);
+  }
+  const seen = new Set<string>();
+  const out: Finding[] = [];
+  for (const f of m.findings) {
+    if (annotated.get(refKey(f.object))?.has(f.code)) continue;
+    if (acks.some(a => a.covers(f))) continue;
+    const k = `${refKey(f.object)}\0${f.code}\0${f.message}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(f);
+  }
+  return out.sort((a, b) => (LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level])
+    || refKey(a.object).localeCompare(refKey(b.object)) || a.code.localeCompare(b.code) || a.message.localeCompare(b.message));
+}
+
+/**
+ * Analyzes a set of Kubernetes objects (plain JSON, as synthesized or read from YAML) the way `istioctl analyze`
+ * does, offline. Returns the findings, errors first.
+ */
+export function analyze(objects: any[], options: AnalysisOptions = {}): Finding[] {
+  return analyzeDocuments(objects.map(object => ({ object })), options);
+}
+
+function refKey(r: ObjectRef): string {
+  return `${r.kind}\0${r.namespace ?? ''}\0${r.name}`;
+}

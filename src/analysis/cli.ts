@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+/**
+ * `cdk8s-mesh analyze <files or dirs> [-o json]`: the mesh analyzer over any YAML, offline.
+ * Exit code: 1 when there is an error-level finding or an unreadable document, 2 on usage errors, 0 otherwise.
+ * @internal
+ */
+import { analyzeDocuments } from './analyze';
+import { Finding, FindingLevel, formatFinding } from './finding';
+import { listFiles, loadFiles } from './load';
+
+const USAGE = `Usage: cdk8s-mesh analyze <file or directory>... [options]
+
+Analyzes Kubernetes and Istio objects (.yaml, .yml, .json; directories recursively) for mesh misconfigurations,
+with istioctl analyze's message codes.
+
+Options:
+  -o, --output <text|json>      output format (default text)
+  -n, --namespace <name>        namespace of objects that have none (default "default")
+      --root-namespace <name>   Istio's root namespace (default "istio-system")
+      --suppress <code>         drop a code everywhere (repeatable)
+  -h, --help                    show this help
+`;
+
+/** Where the CLI writes. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+/** Runs the CLI with its arguments (without `node` and the script) and returns the exit code. */
+export function runCli(args: readonly string[], io: CliIo): number {
+  try {
+    return run(args, io);
+  } catch (e: any) {
+    io.stderr(`cdk8s-mesh: internal error: ${e?.stack ?? e}\n`);
+    return 1;
+  }
+}
+
+function run(args: readonly string[], io: CliIo): number {
+  const usage = (msg?: string) => {
+    if (msg) io.stderr(`cdk8s-mesh: ${msg}\n`);
+    io.stderr(USAGE);
+    return 2;
+  };
+  if (args.length === 0) return usage('missing command');
+  if (args[0] === '-h' || args[0] === '--help' || args[0] === 'help') {
+    io.stdout(USAGE);
+    return 0;
+  }
+  if (args[0] !== 'analyze') return usage(`unknown command "${args[0]}"`);
+  const paths: string[] = [];
+  let output = 'text';
+  let namespace: string | undefined;
+  let rootNamespace: string | undefined;
+  const suppressed = new Set<string>();
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i];
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined || v.startsWith('-')) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    try {
+      if (a === '-h' || a === '--help') {
+        io.stdout(USAGE);
+        return 0;
+      } else if (a === '-o' || a === '--output') {output = value();} else if (a.startsWith('--output=')) {output = a.slice('--output='.length);} else if (a === '-n' || a === '--namespace') {namespace = value();} else if (a === '--root-namespace') {rootNamespace = value();} else if (a === '--suppress') {suppressed.add(value());} else if (a.startsWith('-') && a !== '-') {return usage(`unknown option ${a}`);} else {paths.push(a);}
+    } catch (e) {
+      if (e instanceof UsageError) return usage(e.message);
+      throw e;
+    }
+  }
+  if (output !== 'text' && output !== 'json') return usage(`unknown output format "${output}" (text or json)`);
+  if (paths.length === 0) return usage('no files or directories given');
+
+  let files: string[];
+  try {
+    files = listFiles(paths);
+  } catch (e: any) {
+    return usage(`cannot read ${e?.path ?? 'input'}: ${e?.code === 'ENOENT' ? 'no such file or directory' : e?.message}`);
+  }
+  const { documents, problems } = loadFiles(files);
+  for (const p of problems) {
+    io.stderr(`Error: ${p.file}${p.documentIndex !== undefined ? `, document ${p.documentIndex}` : ''}: ${p.message}; skipped\n`);
+  }
+  const findings = analyzeDocuments(documents, { defaultNamespace: namespace, rootNamespace })
+    .filter(f => !suppressed.has(f.code));
+  if (output === 'json') {
+    io.stdout(JSON.stringify(findings, undefined, 2) + '\n');
+  } else if (findings.length === 0) {
+    io.stdout(problems.length ? 'No validation issues found in the readable documents.\n' : `No validation issues found when analyzing ${documents.length} object(s).\n`);
+  } else {
+    io.stdout(findings.map(f => formatFinding(f) + '\n').join(''));
+  }
+  const failed = problems.length > 0 || findings.some((f: Finding) => f.level === FindingLevel.ERROR);
+  return failed ? 1 : 0;
+}
+
+class UsageError extends Error {}
+
+/* istanbul ignore next */
+if (require.main === module) {
+  process.exitCode = runCli(process.argv.slice(2), {
+    stdout: t => process.stdout.write(t),
+    stderr: t => process.stderr.write(t),
+  });
+}

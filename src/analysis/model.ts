@@ -1,0 +1,329 @@
+/**
+ * The object index the analyzers share, built once per analysis in linear time: objects by kind, by
+ * kind/namespace/name, Services and ServiceEntries by host, workloads (pods and pod templates) by label.
+ * @internal
+ */
+import { Finding, FindingLevel, FindingSource, ObjectRef } from './finding';
+import { entryOf } from './registry';
+import { CLUSTER_DOMAIN, DEFAULT_ROOT_NAMESPACE } from '../mesh/constants';
+
+/** Kinds without a namespace. */
+const CLUSTER_SCOPED = new Set([
+  'Namespace', 'Node', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition',
+  'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'StorageClass', 'PriorityClass',
+  'IngressClass', 'GatewayClass', 'APIService', 'ClusterIssuer', 'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding', 'RuntimeClass', 'CSIDriver',
+]);
+
+/** Kinds whose spec.template is a pod template. */
+const TEMPLATE_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'Rollout']);
+
+/** One input object. */
+export interface Entry {
+  readonly obj: any;
+  readonly kind: string;
+  readonly ns: string | undefined;
+  readonly name: string;
+  readonly ref: ObjectRef;
+  readonly source?: FindingSource;
+}
+
+/** A pod or a pod template of a workload. */
+export interface Workload {
+  readonly entry: Entry;
+  readonly ns: string;
+  readonly labels: Record<string, string>;
+  readonly podSpec: any;
+  readonly podMetadata: any;
+  /** true for a bare Pod, false for a template. */
+  readonly isPod: boolean;
+}
+
+/** Options the index needs. */
+export interface ModelOptions {
+  readonly defaultNamespace: string;
+  readonly rootNamespace: string;
+  readonly clusterDomain: string;
+  readonly existing: readonly ObjectRef[];
+}
+
+export const DEFAULT_MODEL_OPTIONS: ModelOptions = {
+  defaultNamespace: 'default',
+  rootNamespace: DEFAULT_ROOT_NAMESPACE,
+  clusterDomain: CLUSTER_DOMAIN,
+  existing: [],
+};
+
+/** Input document: an object and where it came from. */
+export interface InputDocument {
+  readonly object: any;
+  readonly source?: FindingSource;
+}
+
+function isRecord(x: any): x is Record<string, any> {
+  return x !== null && typeof x === 'object' && !Array.isArray(x);
+}
+
+/** A string map (labels, selectors), keeping only string values. */
+export function stringMap(x: any): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isRecord(x)) return out;
+  for (const [k, v] of Object.entries(x)) {
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
+  }
+  return out;
+}
+
+/** An array, or [] when the value is not one. */
+export function arr(x: any): any[] {
+  return Array.isArray(x) ? x : [];
+}
+
+/** Canonical JSON (sorted keys) for comparing values. */
+export function canonical(x: any): string {
+  if (Array.isArray(x)) return `[${x.map(canonical).join(',')}]`;
+  if (isRecord(x)) return `{${Object.keys(x).sort().map(k => `${JSON.stringify(k)}:${canonical(x[k])}`).join(',')}}`;
+  return JSON.stringify(x) ?? 'null';
+}
+
+export class Model {
+  public readonly entries: Entry[] = [];
+  public readonly findings: Finding[] = [];
+  private readonly byKind = new Map<string, Entry[]>();
+  private readonly byKey = new Map<string, Entry>();
+  private readonly existingKeys = new Set<string>();
+  /** FQDN -> Service entry. */
+  private readonly servicesByHost = new Map<string, Entry>();
+  /** Exact ServiceEntry hosts -> entries; wildcard hosts listed apart. */
+  private readonly seByHost = new Map<string, Entry[]>();
+  private readonly seWildcards: Array<{ host: string; entry: Entry }> = [];
+  public readonly workloads: Workload[] = [];
+  /** `ns\0k=v` -> workloads; and `k=v` -> workloads across namespaces. */
+  private readonly labelIndex = new Map<string, Workload[]>();
+  private readonly nsWorkloads = new Map<string, Workload[]>();
+  /** Namespaces that exist: Namespace objects and namespaces holding objects. */
+  public readonly namespaces = new Set<string>();
+  /** Services selecting each workload (computed once). */
+  private readonly servicesOfWorkload = new Map<Workload, Entry[]>();
+  private readonly workloadsOfService = new Map<Entry, Workload[]>();
+
+  constructor(docs: readonly InputDocument[], public readonly options: ModelOptions) {
+    for (const doc of docs) {
+      const o = doc.object;
+      if (!isRecord(o) || typeof o.kind !== 'string') continue;
+      const name = String(o.metadata?.name ?? '');
+      const clusterScoped = CLUSTER_SCOPED.has(o.kind);
+      const ns = clusterScoped ? undefined : String(o.metadata?.namespace ?? options.defaultNamespace);
+      const ref: ObjectRef = ns === undefined ? { kind: o.kind, name } : { kind: o.kind, namespace: ns, name };
+      const entry: Entry = { obj: o, kind: o.kind, ns, name, ref, source: doc.source };
+      this.entries.push(entry);
+      let list = this.byKind.get(o.kind);
+      if (!list) this.byKind.set(o.kind, list = []);
+      list.push(entry);
+      this.byKey.set(key(o.kind, ns, name), entry);
+      if (ns !== undefined) this.namespaces.add(ns);
+      if (o.kind === 'Namespace') this.namespaces.add(name);
+      this.indexWorkload(entry);
+    }
+    for (const r of options.existing) {
+      this.existingKeys.add(key(r.kind, r.namespace, r.name));
+      if (r.namespace) this.namespaces.add(r.namespace);
+      if (r.kind === 'Namespace') this.namespaces.add(r.name);
+    }
+    for (const svc of this.ofKind('Service')) this.servicesByHost.set(this.serviceHost(svc.name, svc.ns!), svc);
+    for (const se of this.ofKind('ServiceEntry')) {
+      for (const h of arr(se.obj.spec?.hosts)) {
+        if (typeof h !== 'string') continue;
+        if (h.startsWith('*')) {this.seWildcards.push({ host: h, entry: se });} else {
+          const l = this.seByHost.get(h) ?? [];
+          l.push(se);
+          this.seByHost.set(h, l);
+        }
+      }
+    }
+    for (const svc of this.ofKind('Service')) {
+      const selector = stringMap(svc.obj.spec?.selector);
+      if (Object.keys(selector).length === 0) continue; // a Service without selector selects nothing
+      const selected = this.select(svc.ns!, selector);
+      this.workloadsOfService.set(svc, selected);
+      for (const w of selected) {
+        const l = this.servicesOfWorkload.get(w) ?? [];
+        l.push(svc);
+        this.servicesOfWorkload.set(w, l);
+      }
+    }
+  }
+
+  private indexWorkload(entry: Entry): void {
+    const o = entry.obj;
+    let template: any;
+    let isPod = false;
+    if (entry.kind === 'Pod') {
+      template = o;
+      isPod = true;
+    } else if (TEMPLATE_KINDS.has(entry.kind)) {
+      template = o.spec?.template;
+    } else if (entry.kind === 'CronJob') {
+      template = o.spec?.jobTemplate?.spec?.template;
+    }
+    if (!isRecord(template) || entry.ns === undefined) return;
+    const w: Workload = {
+      entry,
+      ns: entry.ns,
+      isPod,
+      labels: stringMap(template.metadata?.labels),
+      podSpec: isRecord(template.spec) ? template.spec : {},
+      podMetadata: isRecord(template.metadata) ? template.metadata : {},
+    };
+    this.workloads.push(w);
+    const l = this.nsWorkloads.get(w.ns) ?? [];
+    l.push(w);
+    this.nsWorkloads.set(w.ns, l);
+    for (const [k, v] of Object.entries(w.labels)) {
+      for (const idx of [`${w.ns}\0${k}=${v}`, `\0\0${k}=${v}`]) {
+        const list = this.labelIndex.get(idx) ?? [];
+        list.push(w);
+        this.labelIndex.set(idx, list);
+      }
+    }
+  }
+
+  /** Objects of a kind, in input order. */
+  public ofKind(kind: string): Entry[] {
+    return this.byKind.get(kind) ?? [];
+  }
+
+  public get(kind: string, ns: string | undefined, name: string): Entry | undefined {
+    return this.byKey.get(key(kind, ns, name));
+  }
+
+  /** Whether an object exists in the input or was declared as existing elsewhere. */
+  public exists(kind: string, ns: string | undefined, name: string): boolean {
+    return this.byKey.has(key(kind, ns, name)) || this.existingKeys.has(key(kind, ns, name));
+  }
+
+  /**
+   * Workloads matching a label selector: in one namespace, or in all when ns is undefined. An empty selector
+   * selects every workload of the namespace. Uses the label index: cost is the smallest candidate set.
+   */
+  public select(ns: string | undefined, selector: Record<string, string>): Workload[] {
+    const pairs = Object.entries(selector);
+    if (pairs.length === 0) return ns === undefined ? this.workloads : this.nsWorkloads.get(ns) ?? [];
+    let best: Workload[] | undefined;
+    for (const [k, v] of pairs) {
+      const c = this.labelIndex.get(ns === undefined ? `\0\0${k}=${v}` : `${ns}\0${k}=${v}`) ?? [];
+      if (!best || c.length < best.length) best = c;
+      if (best.length === 0) return [];
+    }
+    return best!.filter(w => pairs.every(([k, v]) => w.labels[k] === v));
+  }
+
+  public servicesSelecting(w: Workload): Entry[] {
+    return this.servicesOfWorkload.get(w) ?? [];
+  }
+
+  public workloadsOf(service: Entry): Workload[] {
+    return this.workloadsOfService.get(service) ?? [];
+  }
+
+  /** `name.ns.svc.cluster.local`. */
+  public serviceHost(name: string, ns: string): string {
+    return `${name}.${ns}.svc.${this.options.clusterDomain}`;
+  }
+
+  /**
+   * A host as written in an Istio object, resolved: a short name (no dot) is a Service in the object's namespace;
+   * `name.ns` and `name.ns.svc` are completed to the cluster-local FQDN when such a Service exists (the Kubernetes
+   * DNS search path); anything else is taken as written.
+   */
+  public resolveHost(host: string, ns: string): string {
+    if (host.includes('*')) return host;
+    if (!host.includes('.')) return this.serviceHost(host, ns);
+    const parts = host.split('.');
+    if (parts.length === 2 || (parts.length === 3 && parts[2] === 'svc')) {
+      const fqdn = this.serviceHost(parts[0], parts[1]);
+      if (this.servicesByHost.has(fqdn) || this.existingKeys.has(key('Service', parts[1], parts[0]))) return fqdn;
+    }
+    return host;
+  }
+
+  /** The Service a resolved host names, if it is in the input. */
+  public serviceFor(fqdn: string): Entry | undefined {
+    return this.servicesByHost.get(fqdn);
+  }
+
+  /** ServiceEntries declaring a resolved (non-wildcard) host, directly or through a wildcard host. */
+  public serviceEntriesFor(host: string): Entry[] {
+    const exact = this.seByHost.get(host) ?? [];
+    const wild = this.seWildcards.filter(w => hostMatches(w.host, host)).map(w => w.entry);
+    return wild.length ? [...exact, ...wild] : exact;
+  }
+
+  /** Whether a resolved host is known: a Service, a ServiceEntry host or a declared existing Service. */
+  public hostExists(fqdn: string): boolean {
+    if (this.servicesByHost.has(fqdn) || this.serviceEntriesFor(fqdn).length > 0) return true;
+    const suffix = `.svc.${this.options.clusterDomain}`;
+    if (fqdn.endsWith(suffix)) {
+      const [name, ns] = fqdn.slice(0, -suffix.length).split('.');
+      return this.existingKeys.has(key('Service', ns, name)) || this.existingKeys.has(key('ServiceEntry', ns, name));
+    }
+    return false;
+  }
+
+  /** Whether any Service or ServiceEntry host lies within a wildcard host. */
+  public wildcardHostExists(host: string): boolean {
+    for (const h of this.servicesByHost.keys()) if (hostMatches(host, h)) return true;
+    for (const h of this.seByHost.keys()) if (hostsIntersect(host, h)) return true;
+    return this.seWildcards.some(w => hostsIntersect(host, w.host));
+  }
+
+  /** Adds a finding; level and name come from the catalogue. */
+  public report(code: string, entry: Entry, message: string): void {
+    const e = entryOf(code);
+    this.findings.push({
+      code,
+      name: e.name,
+      level: e.level,
+      object: entry.ref,
+      message,
+      ...(entry.source ? { source: entry.source } : {}),
+    });
+  }
+
+  public get rootNamespace(): string {
+    return this.options.rootNamespace;
+  }
+}
+
+function key(kind: string, ns: string | undefined, name: string): string {
+  return `${kind}\0${ns ?? ''}\0${name}`;
+}
+
+/** Whether a concrete host matches a pattern (`*`, `*.example.com` or exact). */
+export function hostMatches(pattern: string, host: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.startsWith('*')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1;
+  return pattern === host;
+}
+
+/** Whether two host patterns can match a common host. */
+export function hostsIntersect(a: string, b: string): boolean {
+  if (a === '*' || b === '*') return true;
+  const aw = a.startsWith('*');
+  const bw = b.startsWith('*');
+  if (aw && bw) return a.slice(1).endsWith(b.slice(1)) || b.slice(1).endsWith(a.slice(1));
+  if (aw) return hostMatches(a, b);
+  if (bw) return hostMatches(b, a);
+  return a === b;
+}
+
+/** `namespace/name` or `name` (in the default namespace) as [ns, name]. */
+export function splitRef(ref: string, defaultNs: string): [string, string] {
+  const i = ref.indexOf('/');
+  return i < 0 ? [defaultNs, ref] : [ref.slice(0, i), ref.slice(i + 1)];
+}
+
+/** The level of a code, for analyzers that need it. */
+export function levelOf(code: string): FindingLevel {
+  return entryOf(code).level;
+}

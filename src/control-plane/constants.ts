@@ -1,0 +1,89 @@
+/**
+ * Upstream facts of Istio's control plane install (base and istiod charts) and of the plug-in CA, in one place.
+ *
+ * Source: Istio's charts `manifests/charts/base` and `manifests/charts/istio-control/istio-discovery`, and
+ * `security/pkg/pki/ca` (plug-in CA layout), as summarised in shared/reference/istio-facts.md sections a and c; the
+ * istio-csr address comes from cert-manager's istio-csr conventions. Control-plane-specific, so kept next to the
+ * control plane; mesh-wide facts stay in src/mesh/constants.ts.
+ * @internal
+ */
+
+/** The istiod pod label `istio: pilot` (Deployment/Service/PDB selector of the default revision). */
+export const ISTIOD_APP = 'istiod';
+/** `istio: pilot` */
+export const ISTIOD_ISTIO_LABEL = 'pilot';
+/** `operator.istio.io/component: Pilot`, which istioctl uses to find the control plane. */
+export const OPERATOR_COMPONENT_LABEL = 'operator.istio.io/component';
+export const OPERATOR_COMPONENT = 'Pilot';
+
+/** The istiod container name. */
+export const ISTIOD_CONTAINER = 'discovery';
+
+/** The mesh config ConfigMap (`istio[-<rev>]`) and its keys. */
+export const MESH_CONFIGMAP = 'istio';
+export const MESH_CONFIGMAP_KEY = 'mesh';
+export const MESH_NETWORKS_KEY = 'meshNetworks';
+/** The injector ConfigMap (`istio-sidecar-injector[-<rev>]`) and its keys. */
+export const INJECTOR_CONFIGMAP = 'istio-sidecar-injector';
+export const INJECTOR_CONFIG_KEY = 'config';
+export const INJECTOR_VALUES_KEY = 'values';
+
+/** The istio-reader service account (base chart), used by multicluster remote secrets. */
+export const READER_SERVICE_ACCOUNT = 'istio-reader-service-account';
+
+/** Webhooks. */
+export const INJECTION_WEBHOOK_PATH = '/inject';
+export const VALIDATION_WEBHOOK_PATH = '/validate';
+/** The istiod Service port that fronts the webhook server (container port 15017). */
+export const WEBHOOK_SERVICE_PORT = 443;
+export const DEFAULT_VALIDATOR_NAME = 'istiod-default-validator';
+export const DEFAULT_VALIDATOR_WEBHOOK = 'validation.istio.io';
+export const REV_VALIDATOR_WEBHOOK = 'rev.validation.istio.io';
+export const InjectionWebhooks = {
+  REV_NAMESPACE: 'rev.namespace.sidecar-injector.istio.io',
+  REV_OBJECT: 'rev.object.sidecar-injector.istio.io',
+  NAMESPACE: 'namespace.sidecar-injector.istio.io',
+  OBJECT: 'object.sidecar-injector.istio.io',
+} as const;
+
+/** istiod container args (the chart's defaults). */
+export const ISTIOD_KEEPALIVE_MAX_SERVER_CONNECTION_AGE = '30m';
+/** istiod readiness probe: httpGet /ready on 8080. */
+export const ISTIOD_READY_PATH = '/ready';
+
+/** istiod default resources: requests cpu 500m, memory 2048Mi, no limits. */
+export const ISTIOD_DEFAULT_CPU_REQUEST = '500m';
+export const ISTIOD_DEFAULT_MEMORY_REQUEST = '2048Mi';
+/** istiod HPA defaults: min 1, max 5, CPU utilisation 80%. */
+export const ISTIOD_DEFAULT_MIN_REPLICAS = 1;
+export const ISTIOD_DEFAULT_MAX_REPLICAS = 5;
+export const ISTIOD_DEFAULT_CPU_TARGET = 80;
+
+/** The toleration istiod carries so it can start before the CNI agent is ready. */
+export const CNI_NOT_READY_TAINT = 'cni.istio.io/not-ready';
+
+/** The audience and lifetime of the projected token proxies and istiod use with the CA. */
+export const ISTIO_CA_AUDIENCE = 'istio-ca';
+export const ISTIO_TOKEN_EXPIRATION_SECONDS = 43200;
+
+/** Plug-in CA: the Secret istiod reads its signing CA from, and where it is mounted (ROOT_CA_DIR). */
+export const CACERTS_SECRET = 'cacerts';
+export const CACERTS_MOUNT = '/etc/cacerts';
+/** istio-csr / external DNS cert for istiod's own serving certificate. */
+export const ISTIOD_TLS_SECRET = 'istiod-tls';
+export const ISTIOD_TLS_MOUNT = '/var/run/secrets/istiod/tls';
+/** The root certificate ConfigMap istiod publishes into every namespace. */
+export const CA_ROOT_CONFIGMAP = 'istio-ca-root-cert';
+export const ISTIOD_CA_MOUNT = '/var/run/secrets/istiod/ca';
+/** The remote-cluster kubeconfig Secret and its mount (KUBECONFIG). */
+export const KUBECONFIG_SECRET = 'istio-kubeconfig';
+export const KUBECONFIG_MOUNT = '/var/run/secrets/remote';
+/** The secret istiod writes its self-signed CA into when no plug-in CA is mounted. */
+export const SELF_SIGNED_CA_SECRET = 'istio-ca-secret';
+/** The SPIFFE service account name Istio uses for its CA identity (spiffe://<td>/ns/<ns>/sa/citadel). */
+export const CA_IDENTITY_SERVICE_ACCOUNT = 'citadel';
+/** istio-csr's CA endpoint in the default cert-manager install (cert-manager-istio-csr chart). */
+export const ISTIO_CSR_DEFAULT_ADDRESS = 'cert-manager-istio-csr.cert-manager.svc:443';
+
+/** Namespaces the injector never touches (and the optional `auto.` webhook excludes). */
+export const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage'];

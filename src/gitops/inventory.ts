@@ -1,0 +1,91 @@
+/**
+ * What a set of charts contains, read at synth time from their ApiObjects (kinds, namespaces, CRDs). Each function is
+ * one linear pass.
+ * @internal
+ */
+import { ApiObject, App, Chart, Names, YamlOutputType } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { CLUSTER_SCOPED_KINDS } from './argocd-constants';
+
+/** API groups served by Kubernetes itself (anything else is a custom resource). @internal */
+const BUILTIN_GROUPS = new Set([
+  '', 'apps', 'batch', 'autoscaling', 'policy', 'networking.k8s.io', 'rbac.authorization.k8s.io',
+  'apiextensions.k8s.io', 'admissionregistration.k8s.io', 'storage.k8s.io', 'scheduling.k8s.io', 'coordination.k8s.io',
+  'discovery.k8s.io', 'node.k8s.io', 'certificates.k8s.io', 'apiregistration.k8s.io', 'events.k8s.io',
+  'flowcontrol.apiserver.k8s.io', 'resource.k8s.io', 'authentication.k8s.io', 'authorization.k8s.io',
+]);
+
+/** The API group of an apiVersion ('v1' -> '', 'apps/v1' -> 'apps'). @internal */
+export function groupOf(apiVersion: string): string {
+  const i = apiVersion.lastIndexOf('/');
+  return i < 0 ? '' : apiVersion.slice(0, i);
+}
+
+/** Whether a group is served by Kubernetes itself. @internal */
+export function isBuiltinGroup(group: string): boolean {
+  return BUILTIN_GROUPS.has(group);
+}
+
+/** `<group>/<kind>`. @internal */
+export function gk(group: string, kind: string): string {
+  return `${group}/${kind}`;
+}
+
+/** The ApiObjects a chart synthesizes (those whose closest chart is this one), in tree order. @internal */
+export function apiObjectsOf(chart: Chart): ApiObject[] {
+  return chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart);
+}
+
+/** The CRDs defined by a set of objects: `<group>/<kind>` -> scope ('Namespaced' or 'Cluster'). @internal */
+export function crdIndex(objects: ApiObject[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const o of objects) {
+    if (o.kind !== 'CustomResourceDefinition') continue;
+    const spec = o.toJson()?.spec;
+    if (spec?.group && spec?.names?.kind) out.set(gk(spec.group, spec.names.kind), spec.scope ?? 'Namespaced');
+  }
+  return out;
+}
+
+/** Whether an object is cluster-scoped (known kinds, or a CRD in the delivery with scope Cluster). @internal */
+export function isClusterScoped(obj: ApiObject, crds: Map<string, string>): boolean {
+  const key = gk(groupOf(obj.apiVersion), obj.kind);
+  return CLUSTER_SCOPED_KINDS.has(key) || crds.get(key) === 'Cluster';
+}
+
+/**
+ * The file (or folder) an app's synth writes a chart to, the way cdk8s names it: `<chart>.k8s.yaml`, prefixed with a
+ * 4-digit index in dependency order (`0000-<chart>.k8s.yaml`) when charts depend on each other or are nested.
+ * Call it at synth time (after cdk8s has resolved chart dependencies).
+ * @internal
+ */
+export function chartOutputName(chart: Chart): string {
+  const app = App.of(chart);
+  const base = Names.toDnsLabel(chart);
+  if (!(app instanceof App)) return base;
+  const folder = app.yamlOutputType === YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE;
+  const ext = folder ? '' : app.outputFileExtension;
+  if (!hasDependentCharts(app)) return base + ext;
+  const index = app.charts.indexOf(chart);
+  return `${String(index).padStart(4, '0')}-${base}${ext}`;
+}
+
+/** Mirrors cdk8s App.synth: charts get indexed names when a chart is nested in another or depends on another. */
+function hasDependentCharts(app: App): boolean {
+  for (const c of app.node.findAll()) {
+    const chart = c instanceof Chart ? c : undefined;
+    if (chart && chart.node.children.some(x => x instanceof Chart)) return true;
+    for (const dep of c.node.dependencies) {
+      if (chartOf(c) !== chartOf(dep)) return true;
+    }
+  }
+  return false;
+}
+
+function chartOf(c: IConstruct): Chart | undefined {
+  try {
+    return Chart.of(c);
+  } catch {
+    return undefined;
+  }
+}

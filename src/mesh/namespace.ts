@@ -1,0 +1,52 @@
+import { Construct, IConstruct } from 'constructs';
+import { checkDnsLabel } from '../validation';
+import { IMesh } from './mesh';
+
+/**
+ * A Kubernetes namespace that belongs to a mesh.
+ *
+ * Every meshed workload lives in one; the workload reads the mesh (trust domain, revision, injection mode) from it.
+ * `ZeroTrustNamespace` implements it for a namespace this app owns; `MeshNamespace.fromName` refers to one that
+ * exists already (created by another chart, another repository or by hand).
+ */
+export interface IMeshNamespace extends IConstruct {
+  /** The namespace name (a DNS label). */
+  readonly name: string;
+  /** The mesh the namespace's workloads join. */
+  readonly mesh: IMesh;
+}
+
+/** Attributes of an existing meshed namespace. */
+export interface MeshNamespaceAttributes {
+  /** The namespace name (a DNS label). */
+  readonly name: string;
+  /** The mesh its workloads join. */
+  readonly mesh: IMesh;
+}
+
+/**
+ * Refers to meshed namespaces that this app does not create.
+ */
+export class MeshNamespace {
+  /**
+   * Refers to an existing namespace (created elsewhere) whose workloads join `mesh`. Synthesizes nothing: the
+   * namespace, its injection labels and its policies are someone else's.
+   */
+  public static fromName(scope: Construct, id: string, attrs: MeshNamespaceAttributes): IMeshNamespace {
+    return new ImportedMeshNamespace(scope, id, attrs);
+  }
+
+  private constructor() {}
+}
+
+class ImportedMeshNamespace extends Construct implements IMeshNamespace {
+  public readonly name: string;
+  public readonly mesh: IMesh;
+
+  constructor(scope: Construct, id: string, attrs: MeshNamespaceAttributes) {
+    super(scope, id);
+    checkDnsLabel(this, 'name', attrs.name);
+    this.name = attrs.name;
+    this.mesh = attrs.mesh;
+  }
+}

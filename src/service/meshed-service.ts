@@ -1,0 +1,572 @@
+import { ApiObject, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import { invalid } from '../errors';
+import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
+import { IMesh, ResourceSettings } from '../mesh/mesh';
+import { IMeshNamespace } from '../mesh/namespace';
+import { injectPodTemplate } from '../sidecar/inject';
+import { ProxyOptions } from '../sidecar/proxy-options';
+import { hasResilience, renderResilience, RouteResilience } from '../traffic/resilience';
+import { HttpRouteRule, renderMatchMap } from '../traffic/routing';
+import { renderTrafficPolicy, TrafficPolicy } from '../traffic/traffic-policy';
+import { checkDnsSubdomain, checkInteger, checkLabels, checkLabelValue, compact, isDnsLabel } from '../validation';
+import { ServicePort } from './service-port';
+import { ConnectionOptions, IMeshService, IMeshWorkload, MeshConnection, ServiceVersion } from './workload';
+import { Probe, renderResources, renderSecurity, WorkloadSecurityOptions } from './workload-options';
+
+/** Kubernetes Service names are RFC 1035 labels: they start with a letter. */
+const SERVICE_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+const HTTP_METHOD = /^[A-Z]+$/;
+const HTTP_PATH = /^(\*|\/[^\s*]*\*?|\*[^\s*]+)$/;
+const ROUTE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/** What each version of a service runs. Options not given on `addVersion` are taken from the service's props. */
+export interface WorkloadVersionOptions {
+  /** The container image, e.g. `docker.io/istio/examples-bookinfo-reviews-v1:1.20.2`. */
+  readonly image: string;
+  /**
+   * Number of pods.
+   * @default 1 (for `addVersion`: the service's replicas)
+   */
+  readonly replicas?: number;
+  /**
+   * Environment variables of the app container (for `addVersion`: merged over the service's).
+   * @default - none
+   */
+  readonly env?: { [name: string]: string };
+  /**
+   * The container entrypoint.
+   * @default - the image's (for `addVersion`: the service's)
+   */
+  readonly command?: string[];
+  /**
+   * The entrypoint's arguments.
+   * @default - the image's (for `addVersion`: the service's)
+   */
+  readonly args?: string[];
+  /**
+   * CPU and memory of the app container (requests must not exceed limits).
+   * @default - none (for `addVersion`: the service's)
+   */
+  readonly resources?: ResourceSettings;
+  /**
+   * Extra pod labels (not `app` or `version`, which the service sets; for `addVersion`: merged over the service's).
+   * @default - none
+   */
+  readonly podLabels?: { [key: string]: string };
+  /**
+   * Pod annotations (for `addVersion`: merged over the service's).
+   * @default - none
+   */
+  readonly podAnnotations?: { [key: string]: string };
+  /**
+   * Per-workload proxy options (resources, log level, traffic capture...), passed to sidecar injection.
+   * @default - the mesh's proxy defaults (for `addVersion`: the service's)
+   */
+  readonly proxy?: ProxyOptions;
+}
+
+/** Properties of a MeshedService. */
+export interface MeshedServiceProps extends WorkloadVersionOptions, RouteResilience {
+  /** The namespace the service runs in; the mesh is taken from it. */
+  readonly namespace: IMeshNamespace;
+  /**
+   * The mesh. Only needed to pass a different object for the same mesh; it must match the namespace's mesh
+   * (trust domain, root namespace, revision).
+   * @default - the namespace's mesh
+   */
+  readonly mesh?: IMesh;
+  /**
+   * The service name: Service, `app` label, container and (by default) service account name. An RFC 1035 label.
+   * @default - the construct id
+   */
+  readonly name?: string;
+  /**
+   * The first version: the `version` label of its pods and its DestinationRule subset.
+   * @default 'v1'
+   */
+  readonly version?: string;
+  /** The ports the service exposes (at least one; distinct names, ports and target ports). */
+  readonly ports: ServicePort[];
+  /**
+   * Readiness probe of the app container.
+   * @default - none
+   */
+  readonly readinessProbe?: Probe;
+  /**
+   * Liveness probe of the app container.
+   * @default - none
+   */
+  readonly livenessProbe?: Probe;
+  /**
+   * Security settings of the app container.
+   * @default - non-root, no privilege escalation, all capabilities dropped, read-only root filesystem, RuntimeDefault seccomp
+   */
+  readonly securityContext?: WorkloadSecurityOptions;
+  /**
+   * The service account (the workload's identity) to create and run as.
+   * @default - the service name
+   */
+  readonly serviceAccountName?: string;
+  /**
+   * Mount a Kubernetes API token into the app container. The proxy does not need it (Istio mounts its own token).
+   * @default false
+   */
+  readonly automountServiceAccountToken?: boolean;
+  /**
+   * Client-side traffic policy for calls to this service (DestinationRule `trafficPolicy`).
+   * @default - TLS ISTIO_MUTUAL, Istio's defaults otherwise
+   */
+  readonly trafficPolicy?: TrafficPolicy;
+}
+
+interface VersionState {
+  readonly version: ServiceVersion;
+  readonly options: WorkloadVersionOptions;
+}
+
+/**
+ * A workload that joins the mesh: a ServiceAccount (its identity), one Deployment per version (pods injected with
+ * the proxy at synth time), a Service, a DestinationRule with one subset per version, and a VirtualService when
+ * routes or resilience settings need one.
+ *
+ * Every name, label, port and host is computed once here and read by the other constructs through the public
+ * model: `host`, `ports`, `principal`, `podSelector`, `versions`, `inboundRules`, `outboundDependencies`,
+ * `httpRoutes`.
+ *
+ * Routing hook (for CanaryRelease and the like): `setHttpRoutes(rules)` replaces the default route (every request to
+ * every version) with match and weighted-destination rules; the VirtualService is rendered from `httpRoutes` at
+ * synth time, and the service's resilience settings (timeout, retries, fault, mirror) are added to every rule.
+ */
+export class MeshedService extends Construct implements IMeshService {
+  /** Whether `x` is a MeshedService. */
+  public static isMeshedService(x: any): x is MeshedService {
+    return x instanceof MeshedService;
+  }
+
+  /** The service name (Service, `app` label, container name). */
+  public readonly name: string;
+  /** The namespace. */
+  public readonly namespace: IMeshNamespace;
+  /** The mesh. */
+  public readonly mesh: IMesh;
+  /** The fully qualified host, `<name>.<namespace>.svc.<cluster domain>`. */
+  public readonly host: string;
+  /** The service account name. */
+  public readonly serviceAccountName: string;
+  /** The SPIFFE principal, `<trust domain>/ns/<namespace>/sa/<service account>`. */
+  public readonly principal: string;
+  /** The ServiceAccount (v1). */
+  public readonly serviceAccount: ApiObject;
+  /** The Service (v1). */
+  public readonly service: ApiObject;
+  /** The DestinationRule (networking.istio.io/v1), rendered at synth time. */
+  public readonly destinationRule: ApiObject;
+  /** The client-side traffic policy given in props. */
+  public readonly trafficPolicy?: TrafficPolicy;
+  /** The resilience settings applied to every HTTP route. */
+  public readonly resilience: RouteResilience;
+
+  private readonly _ports: ServicePort[];
+  private readonly props: MeshedServiceProps;
+  private readonly _versions: VersionState[] = [];
+  private readonly _inbound: MeshConnection[] = [];
+  private readonly _outbound: MeshConnection[] = [];
+  private readonly labels: { [key: string]: string };
+  private _virtualService?: ApiObject;
+  private _routes?: HttpRouteRule[];
+
+  constructor(scope: Construct, id: string, props: MeshedServiceProps) {
+    super(scope, id);
+    this.props = props;
+    if (!props.namespace || typeof props.namespace.name !== 'string' || !props.namespace.mesh) {
+      invalid(this, 'namespace', props.namespace, 'must be a meshed namespace (ZeroTrustNamespace or MeshNamespace.fromName)');
+    }
+    this.namespace = props.namespace;
+    const nsMesh = props.namespace.mesh;
+    if (props.mesh && props.mesh !== nsMesh) {
+      for (const f of ['trustDomain', 'rootNamespace', 'revision'] as const) {
+        if (props.mesh[f] !== nsMesh[f]) {
+          invalid(this, `mesh.${f}`, props.mesh[f], `must match the namespace's mesh ('${nsMesh[f]}'): a workload joins its namespace's mesh`);
+        }
+      }
+    }
+    this.mesh = props.mesh ?? nsMesh;
+
+    const name = props.name ?? id;
+    if (typeof name !== 'string' || name.length > 63 || !SERVICE_NAME.test(name)) {
+      invalid(this, 'name', name, "must be a Service name (RFC 1035 label): lowercase letters, digits and '-', starting with a letter, at most 63 characters" +
+        (props.name === undefined ? '; set `name` when the construct id is not one' : ''));
+    }
+    this.name = name;
+    this.host = `${name}.${this.namespace.name}.svc.${this.mesh.clusterDomain}`;
+    this.serviceAccountName = props.serviceAccountName ?? name;
+    checkDnsSubdomain(this, 'serviceAccountName', this.serviceAccountName);
+    this.principal = this.mesh.principalFor(this.namespace.name, this.serviceAccountName);
+    this.labels = { [IstioLabels.APP]: name, [MANAGED_BY_LABEL]: MANAGED_BY };
+
+    this._ports = this.checkPorts(props.ports);
+    this.trafficPolicy = props.trafficPolicy;
+    this.resilience = { timeout: props.timeout, retries: props.retries, fault: props.fault, mirror: props.mirror };
+    // validate now (errors point at the props), render again at synth time
+    renderTrafficPolicy(this, props.trafficPolicy ?? {}, this._ports);
+    renderResilience(this, this.resilience, this);
+    if (props.readinessProbe) props.readinessProbe._render(this, 'readinessProbe', this._ports[0].targetPort, false);
+    if (props.livenessProbe) props.livenessProbe._render(this, 'livenessProbe', this._ports[0].targetPort, true);
+    renderSecurity(this, props.securityContext ?? {});
+
+    const meta = (objName: string) => ({ name: objName, namespace: this.namespace.name, labels: { ...this.labels } });
+    this.serviceAccount = new ApiObject(this, 'ServiceAccount', {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: meta(this.serviceAccountName),
+      automountServiceAccountToken: props.automountServiceAccountToken ?? false,
+    } as any);
+    this.service = new ApiObject(this, 'Service', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta(name),
+      spec: {
+        selector: this.podSelector,
+        ports: this._ports.map(p => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: 'TCP', appProtocol: p.appProtocol })),
+      },
+    } as any);
+    this.destinationRule = new ApiObject(this, 'DestinationRule', {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: meta(name),
+      spec: Lazy.any({ produce: () => this.renderDestinationRule() }),
+    } as any);
+    if (hasResilience(this.resilience)) this.ensureVirtualService();
+
+    this.addVersion(props.version ?? 'v1', props);
+  }
+
+  /** The Service's ports. */
+  public get ports(): ServicePort[] {
+    return [...this._ports];
+  }
+
+  /** Labels that select every pod of the service, all versions: `{ app: <name> }`. */
+  public get podSelector(): { [key: string]: string } {
+    return { [IstioLabels.APP]: this.name };
+  }
+
+  /** The versions, in the order they were added (the first is the one from props). */
+  public get versions(): ServiceVersion[] {
+    return this._versions.map(v => v.version);
+  }
+
+  /** The VirtualService (networking.istio.io/v1), if resilience settings or custom routes need one. */
+  public get virtualService(): ApiObject | undefined {
+    return this._virtualService;
+  }
+
+  /** Who may call this service (one entry per `connectsTo`/`allowFrom`, in the order they were declared). */
+  public get inboundRules(): MeshConnection[] {
+    return [...this._inbound];
+  }
+
+  /** What this service calls (one entry per `connectsTo`, or `allowFrom` naming this service as caller). */
+  public get outboundDependencies(): MeshConnection[] {
+    return [...this._outbound];
+  }
+
+  /**
+   * The HTTP routes the VirtualService is rendered from: the rules given to `setHttpRoutes`, or by default a single
+   * catch-all rule to every version (`[{}]`).
+   */
+  public get httpRoutes(): HttpRouteRule[] {
+    return this._routes ? [...this._routes] : [{}];
+  }
+
+  /** The version with this name, or undefined. */
+  public findVersion(version: string): ServiceVersion | undefined {
+    return this._versions.find(v => v.version.name === version)?.version;
+  }
+
+  /**
+   * Runs another version of the service: its own Deployment (`<name>-<subset>`) with pods labelled
+   * `version=<version>`, and its own DestinationRule subset. The Service keeps selecting every version; route
+   * traffic between versions with `setHttpRoutes` (or a CanaryRelease).
+   */
+  public addVersion(version: string, options: WorkloadVersionOptions): ServiceVersion {
+    checkLabelValue(this, 'version', version);
+    if (version === '') invalid(this, 'version', version, 'must not be empty');
+    if (this.findVersion(version)) invalid(this, 'version', version, 'must be unique: the service already runs this version');
+    const subsetName = version.toLowerCase().replace(/[._]/g, '-');
+    if (!isDnsLabel(subsetName)) invalid(this, 'version', version, 'must turn into a DNS label subset name');
+    const clash = this._versions.find(v => v.version.subsetName === subsetName);
+    if (clash) invalid(this, 'version', version, `must differ from '${clash.version.name}' after lowercasing and replacing '.' and '_' with '-' (both give subset '${subsetName}')`);
+    const first = this._versions.length === 0;
+    const base: WorkloadVersionOptions = first ? { image: options.image } : this.props;
+    const merged: WorkloadVersionOptions = {
+      image: options.image,
+      replicas: options.replicas ?? (first ? undefined : base.replicas),
+      env: first ? options.env : { ...base.env, ...options.env },
+      command: options.command ?? base.command,
+      args: options.args ?? base.args,
+      resources: options.resources ?? base.resources,
+      podLabels: first ? options.podLabels : { ...base.podLabels, ...options.podLabels },
+      podAnnotations: first ? options.podAnnotations : { ...base.podAnnotations, ...options.podAnnotations },
+      proxy: options.proxy ?? base.proxy,
+    };
+    const field = first ? '' : `versions['${version}'].`;
+    if (typeof merged.image !== 'string' || !/^\S+$/.test(merged.image)) invalid(this, `${field}image`, merged.image, 'must be a container image reference without spaces');
+    const replicas = merged.replicas ?? 1;
+    checkInteger(this, `${field}replicas`, replicas, 0, 2147483647);
+    for (const k of Object.keys(merged.env ?? {})) {
+      if (!ENV_NAME.test(k)) invalid(this, `${field}env`, k, "must be an environment variable name: letters, digits, '_', '-' and '.', not starting with a digit");
+    }
+    checkLabels(this, `${field}podLabels`, merged.podLabels);
+    for (const k of [IstioLabels.APP, IstioLabels.VERSION]) {
+      if (merged.podLabels && k in merged.podLabels) invalid(this, `${field}podLabels`, k, `must not set '${k}': the service sets it from its name and versions`);
+    }
+    renderResources(this, merged.resources);
+
+    const deploymentName = `${this.name}-${subsetName}`;
+    checkDnsSubdomain(this, 'deployment name', deploymentName);
+    const selector = { [IstioLabels.APP]: this.name, [IstioLabels.VERSION]: version };
+    const deployment = new ApiObject(this, `Deployment-${subsetName}`, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: deploymentName, namespace: this.namespace.name, labels: { ...this.labels, [IstioLabels.VERSION]: version } },
+      spec: Lazy.any({ produce: () => this.renderDeploymentSpec(state) }),
+    } as any);
+    const sv: ServiceVersion = { name: version, subsetName, selector, image: merged.image, replicas, deployment };
+    const state: VersionState = { version: sv, options: merged };
+    this._versions.push(state);
+    return sv;
+  }
+
+  /**
+   * Replaces the HTTP routes to this service (the default is one catch-all route to every version). This is the
+   * hook for traffic shifting: a CanaryRelease sets e.g.
+   * `[{ matches: [{ headers: { 'x-canary': StringMatch.exact('1') } }], destinations: [{ version: v2 }] },
+   *   { destinations: [{ version: v1, weight: 90 }, { version: v2, weight: 10 }] }]`.
+   * The service's timeout, retries, fault and mirror settings are added to every rule. Creates the VirtualService
+   * when there is none yet. The service must have an HTTP port.
+   */
+  public setHttpRoutes(rules: HttpRouteRule[]): void {
+    this.checkRoutes(rules);
+    this._routes = rules.map(r => ({
+      ...r,
+      matches: r.matches ? [...r.matches] : undefined,
+      destinations: r.destinations ? [...r.destinations] : undefined,
+    }));
+    this.ensureVirtualService();
+  }
+
+  /**
+   * Declares that this service calls `target`: one fact, read by the policy constructs to allow the call
+   * (AuthorizationPolicy, NetworkPolicy) and to scope this service's egress (Sidecar). Recorded on both sides:
+   * here in `outboundDependencies`, on the target in `inboundRules`.
+   * @returns the recorded connection
+   */
+  public connectsTo(target: IMeshService, options: ConnectionOptions = {}): MeshConnection {
+    if (!target || typeof target.allowFrom !== 'function' || !Array.isArray(target.ports)) {
+      invalid(this, 'connectsTo target', target ? String(target) : target, 'must be a meshed service (MeshedService or another IMeshService)');
+    }
+    const connection = target.allowFrom(this, options);
+    if (!(target instanceof MeshedService)) this._outbound.push(connection);
+    return connection;
+  }
+
+  /**
+   * Allows `caller` (a MeshedService, a MeshGateway or another meshed workload) to call this service. Recorded in
+   * `inboundRules`, and in the caller's `outboundDependencies` when the caller is a MeshedService.
+   * @returns the recorded connection
+   */
+  public allowFrom(caller: IMeshWorkload, options: ConnectionOptions = {}): MeshConnection {
+    if (!caller || typeof caller.principal !== 'string' || !caller.namespace || !caller.mesh) {
+      invalid(this, 'allowFrom caller', caller ? String(caller) : caller, 'must be a meshed workload (MeshedService, MeshGateway or another IMeshWorkload)');
+    }
+    if (caller.mesh.trustDomain !== this.mesh.trustDomain) {
+      invalid(this, 'allowFrom caller', caller.node.path,
+        `must be in the same mesh (trust domain '${this.mesh.trustDomain}'), not in trust domain '${caller.mesh.trustDomain}'`);
+    }
+    const field = `connection from ${caller.node.path}`;
+    let ports: ServicePort[];
+    if (options.ports === undefined) {
+      ports = [...this._ports];
+    } else {
+      if (!Array.isArray(options.ports) || options.ports.length === 0) invalid(this, `${field}: ports`, options.ports, 'must be a non-empty list of ports the service exposes (omit it for every port)');
+      ports = [];
+      for (const p of options.ports) {
+        const own = p && this._ports.find(q => q.port === p.port && q.name === p.name);
+        if (!own) {
+          invalid(this, `${field}: port`, p ? `${p.name}/${p.port}` : p,
+            `must be a port ${this.name} exposes: ${this._ports.map(q => `${q.name}/${q.port}`).join(', ')}`);
+        }
+        if (!ports.includes(own)) ports.push(own);
+      }
+      ports.sort((a, b) => a.port - b.port);
+    }
+    const methods = [...new Set(options.methods ?? [])].sort();
+    const paths = [...new Set(options.paths ?? [])].sort();
+    for (const m of methods) if (!HTTP_METHOD.test(m)) invalid(this, `${field}: methods`, m, 'must be an uppercase HTTP method, e.g. GET');
+    for (const p of paths) if (!HTTP_PATH.test(p)) invalid(this, `${field}: paths`, p, "must be an exact path ('/a/b'), a prefix ('/a/*'), a suffix ('*.png') or '*'");
+    if (methods.length + paths.length > 0) {
+      const tcp = ports.filter(p => !p.isHttp);
+      if (tcp.length) {
+        invalid(this, `${field}: methods/paths`, tcp.map(p => `${p.name}/${p.port}`).join(', '),
+          'are HTTP-only, but these ports do not speak HTTP: restrict `ports` to HTTP ports');
+      }
+    }
+    const connection: MeshConnection = { source: caller, target: this, ports, allPorts: options.ports === undefined, methods, paths };
+    this._inbound.push(connection);
+    if (caller instanceof MeshedService) caller._outbound.push(connection);
+    return connection;
+  }
+
+  private checkPorts(ports: ServicePort[]): ServicePort[] {
+    if (!Array.isArray(ports) || ports.length === 0) invalid(this, 'ports', ports, 'must list at least one ServicePort');
+    const names = new Set<string>();
+    const numbers = new Set<number>();
+    const targets = new Set<number>();
+    for (const p of ports) {
+      if (!(p instanceof ServicePort)) invalid(this, 'ports', p, 'must be made with ServicePort.http(...), ServicePort.tcp(...) etc.');
+      if (names.has(p.name)) invalid(this, 'ports', p.name, 'must have distinct names: give one a nameSuffix, e.g. ServicePort.http(8080, { nameSuffix: \'admin\' })');
+      if (numbers.has(p.port)) invalid(this, 'ports', p.port, 'must have distinct port numbers');
+      if (targets.has(p.targetPort)) invalid(this, 'ports', `targetPort ${p.targetPort}`, 'must have distinct target ports (the container listens once per port)');
+      names.add(p.name);
+      numbers.add(p.port);
+      targets.add(p.targetPort);
+    }
+    return [...ports];
+  }
+
+  private checkRoutes(rules: HttpRouteRule[]) {
+    if (!this._ports.some(p => p.isHttp)) {
+      invalid(this, 'httpRoutes', 'set', `are HTTP-only, but ports ${this._ports.map(p => `${p.name}/${p.port}`).join(', ')} do not speak HTTP`);
+    }
+    if (!Array.isArray(rules) || rules.length === 0) invalid(this, 'httpRoutes', rules, 'must list at least one rule');
+    const names = new Set<string>();
+    rules.forEach((r, i) => {
+      const field = `httpRoutes[${i}]`;
+      if (r.name !== undefined) {
+        if (!ROUTE_NAME.test(r.name) || r.name.length > 50) invalid(this, `${field}.name`, r.name, "must be lowercase letters, digits, '-' and '.', at most 50 characters");
+        if (names.has(r.name)) invalid(this, `${field}.name`, r.name, 'must be unique among the routes');
+        names.add(r.name);
+      }
+      if (!r.matches?.length && i !== rules.length - 1) {
+        invalid(this, `${field}.matches`, 'none', 'a route without matches catches every request, so it must be the last route');
+      }
+      for (const [j, m] of (r.matches ?? []).entries()) {
+        if (!m || Object.values(m).every(v => v === undefined)) invalid(this, `${field}.matches[${j}]`, m, 'must set at least one condition (omit matches to match every request)');
+      }
+      const dests = r.destinations ?? [];
+      const seen = new Set<string>();
+      let sum = 0;
+      for (const [j, d] of dests.entries()) {
+        const df = `${field}.destinations[${j}]`;
+        if (!d || !d.version || !this.findVersion(d.version.name)) {
+          invalid(this, `${df}.version`, d.version?.name ?? d.version, `must be a version of ${this.name}: ${this.versions.map(v => v.name).join(', ')}`);
+        }
+        if (seen.has(d.version.name)) invalid(this, `${df}.version`, d.version.name, 'must appear once per route');
+        seen.add(d.version.name);
+        const w = d.weight ?? (dests.length === 1 ? 100 : undefined);
+        if (w === undefined) invalid(this, `${df}.weight`, undefined, 'must be set when a route has several destinations');
+        checkPercent0to100Integer(this, `${df}.weight`, w);
+        sum += w;
+      }
+      if (dests.length > 0 && sum !== 100) invalid(this, `${field}.destinations`, `weights adding up to ${sum}`, 'weights must add up to 100');
+    });
+  }
+
+  private ensureVirtualService() {
+    if (this._virtualService) return;
+    this._virtualService = new ApiObject(this, 'VirtualService', {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: this.name, namespace: this.namespace.name, labels: { ...this.labels } },
+      spec: Lazy.any({ produce: () => ({ hosts: [this.host], http: this.renderHttpRoutes() }) }),
+    } as any);
+  }
+
+  private renderDestinationRule(): any {
+    return compact({
+      host: this.host,
+      trafficPolicy: renderTrafficPolicy(this, this.trafficPolicy ?? {}, this._ports),
+      subsets: this._versions.map(v => ({ name: v.version.subsetName, labels: { [IstioLabels.VERSION]: v.version.name } })),
+    });
+  }
+
+  private renderHttpRoutes(): any[] {
+    const resilience = renderResilience(this, this.resilience, this);
+    // With several Service ports, each route names its port (IST0112); HTTP routes only serve HTTP ports.
+    const multiPort = this._ports.length > 1;
+    const ports: Array<ServicePort | undefined> = multiPort ? this._ports.filter(p => p.isHttp) : [undefined];
+    const out: any[] = [];
+    for (const rule of this.httpRoutes) {
+      for (const port of ports) {
+        const portMatch = port ? { port: port.port } : {};
+        const match = rule.matches?.length
+          ? rule.matches.map(m => compact({
+            uri: m.uri?._render(),
+            method: m.method?._render(),
+            headers: renderMatchMap(m.headers, true),
+            queryParams: renderMatchMap(m.queryParams, false),
+            withoutHeaders: renderMatchMap(m.withoutHeaders, true),
+            ...portMatch,
+          }))
+          : (port ? [portMatch] : undefined);
+        const dests = rule.destinations?.length ? rule.destinations : [undefined];
+        const route = dests.map(d => compact({
+          destination: compact({ host: this.host, subset: d?.version.subsetName, port: port ? { number: port.port } : undefined }),
+          weight: dests.length > 1 ? d!.weight : undefined,
+        }));
+        out.push(compact({
+          name: rule.name ? (port ? `${rule.name}-${port.name}` : rule.name) : undefined,
+          match,
+          route,
+          ...resilience,
+        }));
+      }
+    }
+    return out;
+  }
+
+  private renderDeploymentSpec(state: VersionState): any {
+    const o = state.options;
+    const v = state.version;
+    const security = renderSecurity(this, this.props.securityContext ?? {});
+    const defaultPort = this._ports[0].targetPort;
+    const container = compact({
+      name: this.name,
+      image: o.image,
+      command: o.command?.length ? [...o.command] : undefined,
+      args: o.args?.length ? [...o.args] : undefined,
+      env: Object.keys(o.env ?? {}).sort().map(k => ({ name: k, value: o.env![k] })),
+      ports: this._ports.map(p => ({ name: p.name, containerPort: p.targetPort, protocol: 'TCP' })),
+      resources: renderResources(this, o.resources),
+      readinessProbe: this.props.readinessProbe?._render(this, 'readinessProbe', defaultPort, false),
+      livenessProbe: this.props.livenessProbe?._render(this, 'livenessProbe', defaultPort, true),
+      securityContext: security.container,
+    });
+    const template = {
+      metadata: compact({
+        labels: { ...o.podLabels, ...v.selector },
+        annotations: o.podAnnotations && Object.keys(o.podAnnotations).length ? { ...o.podAnnotations } : undefined,
+      }),
+      spec: {
+        serviceAccountName: this.serviceAccountName,
+        automountServiceAccountToken: this.props.automountServiceAccountToken ?? false,
+        securityContext: security.pod,
+        containers: [container],
+      },
+    };
+    const injected = injectPodTemplate(template, this.mesh,
+      { apiVersion: 'apps/v1', kind: 'Deployment', name: `${this.name}-${v.subsetName}`, namespace: this.namespace.name }, o.proxy ?? {});
+    return {
+      replicas: v.replicas,
+      selector: { matchLabels: { ...v.selector } },
+      template: injected,
+    };
+  }
+}
+
+function checkPercent0to100Integer(scope: Construct, field: string, value: number) {
+  checkInteger(scope, field, value, 0, 100);
+}

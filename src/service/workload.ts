@@ -1,0 +1,113 @@
+import { ApiObject } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { ServicePort } from './service-port';
+import { IMesh } from '../mesh/mesh';
+import { IMeshNamespace } from '../mesh/namespace';
+
+/**
+ * A workload in the mesh that can call services: it has an identity (service account, SPIFFE principal) and pods
+ * that a label selector finds. `MeshedService` implements it; `MeshGateway` implements it too.
+ *
+ * Policy constructs (ZeroTrustNamespace) read callers through this interface only.
+ */
+export interface IMeshWorkload extends IConstruct {
+  /** The workload name (the `app` label, and the Service name for a service). */
+  readonly name: string;
+  /** The namespace the workload runs in (its `name` and `mesh`). */
+  readonly namespace: IMeshNamespace;
+  /** The mesh the workload belongs to (the namespace's). */
+  readonly mesh: IMesh;
+  /** The Kubernetes service account its pods run as. */
+  readonly serviceAccountName: string;
+  /**
+   * Its SPIFFE identity without the `spiffe://` scheme, `<trust domain>/ns/<namespace>/sa/<service account>`, as
+   * AuthorizationPolicy `source.principals` expects it.
+   */
+  readonly principal: string;
+  /** Labels that select every pod of the workload (all versions), e.g. `{ app: 'reviews' }`. */
+  readonly podSelector: { [key: string]: string };
+}
+
+/**
+ * A meshed workload that others call through a Kubernetes Service: adds the host, the ports and who may call it.
+ * Only an IMeshService can be the target of `connectsTo`, so a connection to something outside the mesh does not
+ * type-check.
+ */
+export interface IMeshService extends IMeshWorkload {
+  /** The fully qualified host, `<name>.<namespace>.svc.<cluster domain>` (DestinationRule/VirtualService host). */
+  readonly host: string;
+  /** The ports the Service exposes. */
+  readonly ports: ServicePort[];
+  /** Who may call this service, with which constraints (one entry per `connectsTo`/`allowFrom`). */
+  readonly inboundRules: MeshConnection[];
+
+  /**
+   * Allows `caller` to call this service (records an inbound rule; a policy construct turns it into an
+   * AuthorizationPolicy rule and a NetworkPolicy ingress rule). Throws for ports this service does not expose, for
+   * HTTP-only constraints on non-HTTP ports and for callers in another mesh.
+   * @returns the recorded connection
+   */
+  allowFrom(caller: IMeshWorkload, options?: ConnectionOptions): MeshConnection;
+}
+
+/** Constraints on a connection between two meshed workloads. */
+export interface ConnectionOptions {
+  /**
+   * The target ports the caller may use (ports the target exposes).
+   * @default - every port of the target
+   */
+  readonly ports?: ServicePort[];
+  /**
+   * HTTP methods the caller may use, uppercase (HTTP ports only).
+   * @default - any method
+   */
+  readonly methods?: string[];
+  /**
+   * Request paths the caller may use (HTTP ports only): exact (`/api/v1/items`), prefix (`/api/*`) or suffix
+   * (`*.png`), as AuthorizationPolicy `to.operation.paths` accepts them.
+   * @default - any path
+   */
+  readonly paths?: string[];
+}
+
+/**
+ * An edge of the access graph: `source` may call `target` on `ports` (with optional HTTP constraints). The same
+ * object is in `source.outboundDependencies` (when the source is a MeshedService) and in `target.inboundRules`.
+ */
+export interface MeshConnection {
+  /** The caller. */
+  readonly source: IMeshWorkload;
+  /** The service called. */
+  readonly target: IMeshService;
+  /**
+   * The target ports allowed: always resolved, every port of the target when the caller gave none. Policies that
+   * select pods (AuthorizationPolicy `to.operation.ports`, NetworkPolicy) use each port's `targetPort`.
+   */
+  readonly ports: ServicePort[];
+  /** Whether the caller gave no port list (every port of the target is allowed). */
+  readonly allPorts: boolean;
+  /**
+   * Allowed HTTP methods, sorted; empty means any.
+   */
+  readonly methods: string[];
+  /**
+   * Allowed request paths, sorted; empty means any.
+   */
+  readonly paths: string[];
+}
+
+/** One version of a meshed service: its own Deployment, its own DestinationRule subset. */
+export interface ServiceVersion {
+  /** The version, the value of the `version` pod label (e.g. `v1`). */
+  readonly name: string;
+  /** The DestinationRule subset name: the version as a DNS label (`v1.2` becomes `v1-2`). */
+  readonly subsetName: string;
+  /** The labels that select this version's pods, `{ app, version }`. */
+  readonly selector: { [key: string]: string };
+  /** The container image. */
+  readonly image: string;
+  /** The replica count. */
+  readonly replicas: number;
+  /** The Deployment (apps/v1), named `<service>-<subsetName>`; its pod template is injected at synth time. */
+  readonly deployment: ApiObject;
+}

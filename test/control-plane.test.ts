@@ -1,0 +1,550 @@
+import { Chart, Testing } from 'cdk8s';
+import * as YAML from 'yaml';
+import {
+  AccessLogEncoding, DefaultProviderKind, InjectionMode, IstioControlPlane, IstioControlPlaneProps, Mesh, MeshProps,
+  OutboundTrafficPolicy,
+} from '../src';
+import { one, ofKind, synthValid, withoutCrdBodies, yamlOf } from './util';
+
+function install(meshProps: MeshProps = {}, props: Partial<IstioControlPlaneProps> = {}) {
+  const chart = Testing.chart();
+  const mesh = new Mesh(chart, 'mesh', meshProps);
+  const cp = new IstioControlPlane(chart, 'istio', { mesh, ...props });
+  return { chart, mesh, cp };
+}
+
+const names = (objects: any[]) => objects.map(o => `${o.kind}/${o.metadata.name}`).sort();
+
+const ISTIO_CRDS = [
+  'authorizationpolicies.security.istio.io',
+  'destinationrules.networking.istio.io',
+  'envoyfilters.networking.istio.io',
+  'gateways.networking.istio.io',
+  'peerauthentications.security.istio.io',
+  'proxyconfigs.networking.istio.io',
+  'requestauthentications.security.istio.io',
+  'serviceentries.networking.istio.io',
+  'sidecars.networking.istio.io',
+  'telemetries.telemetry.istio.io',
+  'trafficextensions.extensions.istio.io',
+  'virtualservices.networking.istio.io',
+  'wasmplugins.extensions.istio.io',
+  'workloadentries.networking.istio.io',
+  'workloadgroups.networking.istio.io',
+];
+
+describe('IstioControlPlane: default install', () => {
+  const { chart, cp } = install();
+  const objects = synthValid(chart);
+
+  test('the object set matches a default base + istiod install', () => {
+    // Istio's istiod chart minus the debug-only `values` ConfigMap, plus the base chart and the namespace.
+    expect(names(objects)).toEqual([
+      'ClusterRole/istio-reader-clusterrole-istio-system',
+      'ClusterRole/istiod-clusterrole-istio-system',
+      'ClusterRole/istiod-gateway-controller-istio-system',
+      'ClusterRoleBinding/istio-reader-clusterrole-istio-system',
+      'ClusterRoleBinding/istiod-clusterrole-istio-system',
+      'ClusterRoleBinding/istiod-gateway-controller-istio-system',
+      'ConfigMap/istio',
+      'ConfigMap/istio-sidecar-injector',
+      ...ISTIO_CRDS.map(n => `CustomResourceDefinition/${n}`),
+      'Deployment/istiod',
+      'HorizontalPodAutoscaler/istiod',
+      'MutatingWebhookConfiguration/istio-sidecar-injector',
+      'Namespace/istio-system',
+      'Role/istiod',
+      'RoleBinding/istiod',
+      'Service/istiod',
+      'ServiceAccount/istio-reader-service-account',
+      'ServiceAccount/istiod',
+      'ValidatingWebhookConfiguration/istio-validator-istio-system',
+      'ValidatingWebhookConfiguration/istiod-default-validator',
+    ]);
+  });
+
+  test('namespaced objects live in the root namespace, which comes before them', () => {
+    const clusterScoped = ['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'MutatingWebhookConfiguration',
+      'Namespace', 'ValidatingWebhookConfiguration'];
+    for (const o of objects) {
+      expect([o.kind, o.metadata.namespace]).toEqual([o.kind, clusterScoped.includes(o.kind) ? undefined : 'istio-system']);
+    }
+    const nsIndex = objects.findIndex(o => o.kind === 'Namespace');
+    const firstNamespaced = objects.findIndex(o => o.metadata.namespace);
+    expect(nsIndex).toBeLessThan(firstNamespaced);
+    expect(one(objects, 'Namespace').metadata.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'cdk8s-mesh',
+      'pod-security.kubernetes.io/enforce': 'baseline',
+    });
+  });
+
+  test('CRDs: names, standard labels, storage versions; bodies as upstream', () => {
+    const crds = ofKind(objects, 'CustomResourceDefinition');
+    expect(crds.map(c => c.metadata.name).sort()).toEqual(ISTIO_CRDS);
+    const storage = Object.fromEntries(crds.map(c => [c.metadata.name, c.spec.versions.filter((v: any) => v.storage).map((v: any) => v.name)]));
+    expect(storage).toEqual({
+      'authorizationpolicies.security.istio.io': ['v1'],
+      'destinationrules.networking.istio.io': ['v1'],
+      'envoyfilters.networking.istio.io': ['v1alpha3'],
+      'gateways.networking.istio.io': ['v1'],
+      'peerauthentications.security.istio.io': ['v1'],
+      'proxyconfigs.networking.istio.io': ['v1beta1'],
+      'requestauthentications.security.istio.io': ['v1'],
+      'serviceentries.networking.istio.io': ['v1'],
+      'sidecars.networking.istio.io': ['v1'],
+      'telemetries.telemetry.istio.io': ['v1alpha1'],
+      'trafficextensions.extensions.istio.io': ['v1alpha1'],
+      'virtualservices.networking.istio.io': ['v1'],
+      'wasmplugins.extensions.istio.io': ['v1alpha1'],
+      'workloadentries.networking.istio.io': ['v1'],
+      'workloadgroups.networking.istio.io': ['v1'],
+    });
+    for (const c of crds) {
+      expect(c.spec.scope).toBe('Namespaced');
+      expect(c.metadata.labels).toEqual({
+        'app.kubernetes.io/managed-by': 'cdk8s-mesh',
+        'app.kubernetes.io/name': 'istio-crds',
+        'app.kubernetes.io/part-of': 'istio',
+        'app.kubernetes.io/version': '1.30.3',
+      });
+    }
+    expect(cp.crds).toHaveLength(15);
+  });
+
+  test('injection webhook: the four entries and their selectors, exactly', () => {
+    const mwc = one(objects, 'MutatingWebhookConfiguration');
+    const client = { service: { name: 'istiod', namespace: 'istio-system', path: '/inject', port: 443 } };
+    const common = {
+      admissionReviewVersions: ['v1'],
+      clientConfig: client,
+      failurePolicy: 'Fail',
+      reinvocationPolicy: 'Never',
+      rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
+      sideEffects: 'None',
+    };
+    expect(mwc.webhooks).toEqual([
+      {
+        ...common,
+        name: 'rev.namespace.sidecar-injector.istio.io',
+        namespaceSelector: { matchExpressions: [{ key: 'istio.io/rev', operator: 'In', values: ['default'] }, { key: 'istio-injection', operator: 'DoesNotExist' }] },
+        objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }] },
+      },
+      {
+        ...common,
+        name: 'rev.object.sidecar-injector.istio.io',
+        namespaceSelector: { matchExpressions: [{ key: 'istio.io/rev', operator: 'DoesNotExist' }, { key: 'istio-injection', operator: 'DoesNotExist' }] },
+        objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }, { key: 'istio.io/rev', operator: 'In', values: ['default'] }] },
+      },
+      {
+        ...common,
+        name: 'namespace.sidecar-injector.istio.io',
+        namespaceSelector: { matchExpressions: [{ key: 'istio-injection', operator: 'In', values: ['enabled'] }] },
+        objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }] },
+      },
+      {
+        ...common,
+        name: 'object.sidecar-injector.istio.io',
+        namespaceSelector: { matchExpressions: [{ key: 'istio-injection', operator: 'DoesNotExist' }, { key: 'istio.io/rev', operator: 'DoesNotExist' }] },
+        objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'In', values: ['true'] }, { key: 'istio.io/rev', operator: 'DoesNotExist' }] },
+      },
+    ]);
+  });
+
+  test('validation webhooks: default validator without selector, revision validator with one', () => {
+    const rules = [{
+      apiGroups: ['security.istio.io', 'networking.istio.io', 'telemetry.istio.io', 'extensions.istio.io'],
+      apiVersions: ['*'],
+      operations: ['CREATE', 'UPDATE'],
+      resources: ['*'],
+    }];
+    const client = { service: { name: 'istiod', namespace: 'istio-system', path: '/validate', port: 443 } };
+    const common = { admissionReviewVersions: ['v1'], clientConfig: client, failurePolicy: 'Ignore', rules, sideEffects: 'None' };
+    expect(one(objects, 'ValidatingWebhookConfiguration', 'istiod-default-validator').webhooks).toEqual([
+      { ...common, name: 'validation.istio.io' },
+    ]);
+    expect(one(objects, 'ValidatingWebhookConfiguration', 'istio-validator-istio-system').webhooks).toEqual([
+      { ...common, name: 'rev.validation.istio.io', objectSelector: { matchExpressions: [{ key: 'istio.io/rev', operator: 'In', values: ['default'] }] } },
+    ]);
+  });
+
+  test('istiod Deployment: image, args, ports, probe, env order, volumes, security', () => {
+    const d = one(objects, 'Deployment', 'istiod');
+    expect(d.spec.replicas).toBeUndefined();
+    expect(d.spec.selector).toEqual({ matchLabels: { istio: 'pilot' } });
+    expect(d.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '100%', maxUnavailable: '25%' } });
+    const pod = d.spec.template;
+    expect(pod.metadata.labels).toMatchObject({
+      'app': 'istiod', 'istio.io/rev': 'default', 'sidecar.istio.io/inject': 'false', 'istio': 'pilot', 'istio.io/dataplane-mode': 'none',
+    });
+    expect(pod.metadata.annotations).toEqual({ 'prometheus.io/port': '15014', 'prometheus.io/scrape': 'true', 'sidecar.istio.io/inject': 'false' });
+    expect(pod.spec.serviceAccountName).toBe('istiod');
+    expect(pod.spec.tolerations).toEqual([{ key: 'cni.istio.io/not-ready', operator: 'Exists' }]);
+    expect(pod.spec.securityContext).toEqual({ seccompProfile: { type: 'RuntimeDefault' } });
+    const [c] = pod.spec.containers;
+    expect(pod.spec.containers).toHaveLength(1);
+    expect(c.name).toBe('discovery');
+    expect(c.image).toBe('docker.io/istio/pilot:1.30.3');
+    expect(c.args).toEqual(['discovery', '--monitoringAddr=:15014', '--log_output_level=default:info', '--domain', 'cluster.local',
+      '--keepaliveMaxServerConnectionAge', '30m']);
+    expect(c.ports).toEqual([
+      { containerPort: 8080, name: 'http-debug', protocol: 'TCP' },
+      { containerPort: 15010, name: 'grpc-xds', protocol: 'TCP' },
+      { containerPort: 15012, name: 'tls-xds', protocol: 'TCP' },
+      { containerPort: 15017, name: 'https-webhooks', protocol: 'TCP' },
+      { containerPort: 15014, name: 'http-monitoring', protocol: 'TCP' },
+    ]);
+    expect(c.readinessProbe).toEqual({ httpGet: { path: '/ready', port: 8080 }, initialDelaySeconds: 1, periodSeconds: 3, timeoutSeconds: 5 });
+    expect(c.livenessProbe).toBeUndefined();
+    expect(c.env.map((e: any) => e.name)).toEqual([
+      'REVISION', 'PILOT_CERT_PROVIDER', 'POD_NAME', 'POD_NAMESPACE', 'SERVICE_ACCOUNT', 'KUBECONFIG',
+      'PILOT_TRACE_SAMPLING', 'PILOT_ENABLE_ANALYSIS', 'CLUSTER_ID', 'PLATFORM',
+    ]);
+    expect(c.env.slice(0, 6)).toEqual([
+      { name: 'REVISION', value: 'default' },
+      { name: 'PILOT_CERT_PROVIDER', value: 'istiod' },
+      { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
+      { name: 'SERVICE_ACCOUNT', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.serviceAccountName' } } },
+      { name: 'KUBECONFIG', value: '/var/run/secrets/remote/config' },
+    ]);
+    expect(c.resources).toEqual({ requests: { cpu: '500m', memory: '2048Mi' } });
+    expect(c.securityContext).toEqual({
+      allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] },
+    });
+    const mounts = Object.fromEntries(c.volumeMounts.map((m: any) => [m.name, `${m.mountPath}${m.readOnly ? ' (ro)' : ''}`]));
+    expect(mounts).toEqual({
+      'local-certs': '/var/run/secrets/istio-dns',
+      'istio-token': '/var/run/secrets/tokens (ro)',
+      'cacerts': '/etc/cacerts (ro)',
+      'istio-kubeconfig': '/var/run/secrets/remote (ro)',
+      'istio-csr-dns-cert': '/var/run/secrets/istiod/tls (ro)',
+      'istio-csr-ca-configmap': '/var/run/secrets/istiod/ca (ro)',
+    });
+    expect(pod.spec.volumes).toEqual([
+      { name: 'local-certs', emptyDir: { medium: 'Memory' } },
+      { name: 'istio-token', projected: { sources: [{ serviceAccountToken: { audience: 'istio-ca', expirationSeconds: 43200, path: 'istio-token' } }] } },
+      { name: 'cacerts', secret: { secretName: 'cacerts', optional: true } },
+      { name: 'istio-kubeconfig', secret: { secretName: 'istio-kubeconfig', optional: true } },
+      { name: 'istio-csr-dns-cert', secret: { secretName: 'istiod-tls', optional: true } },
+      { name: 'istio-csr-ca-configmap', configMap: { name: 'istio-ca-root-cert', defaultMode: 420, optional: true } },
+    ]);
+  });
+
+  test('istiod Service and HPA, no PDB with one replica', () => {
+    const s = one(objects, 'Service', 'istiod');
+    expect(s.spec.selector).toEqual({ app: 'istiod', istio: 'pilot' });
+    expect(s.spec.ports).toEqual([
+      { port: 15010, name: 'grpc-xds', protocol: 'TCP' },
+      { port: 15012, name: 'https-dns', protocol: 'TCP' },
+      { port: 443, name: 'https-webhook', targetPort: 15017, protocol: 'TCP' },
+      { port: 15014, name: 'http-monitoring', protocol: 'TCP' },
+    ]);
+    const hpa = one(objects, 'HorizontalPodAutoscaler', 'istiod');
+    expect(hpa.apiVersion).toBe('autoscaling/v2');
+    expect(hpa.spec).toEqual({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'istiod' },
+      minReplicas: 1,
+      maxReplicas: 5,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }],
+    });
+    expect(ofKind(objects, 'PodDisruptionBudget')).toEqual([]);
+  });
+
+  test('mesh config content', () => {
+    const cm = one(objects, 'ConfigMap', 'istio');
+    expect(YAML.parse(cm.data.meshNetworks)).toEqual({ networks: {} });
+    expect(YAML.parse(cm.data.mesh)).toEqual({
+      defaultConfig: { discoveryAddress: 'istiod.istio-system.svc:15012' },
+      defaultProviders: { metrics: ['prometheus'] },
+      enablePrometheusMerge: true,
+      outboundTrafficPolicy: { mode: 'ALLOW_ANY' },
+      rootNamespace: 'istio-system',
+      trustDomain: 'cluster.local',
+    });
+    // keys sorted, for determinism
+    expect(cm.data.mesh).toBe(YAML.stringify(YAML.parse(cm.data.mesh), { sortMapEntries: true, lineWidth: 0 }));
+    expect(cp.meshConfig).toEqual(YAML.parse(cm.data.mesh));
+  });
+
+  test('injector ConfigMap: values JSON and config YAML', () => {
+    const cm = one(objects, 'ConfigMap', 'istio-sidecar-injector');
+    const values = JSON.parse(cm.data.values);
+    expect(values.global).toMatchObject({ hub: 'docker.io/istio', tag: '1.30.3', istioNamespace: 'istio-system', caAddress: '' });
+    expect(values.revision).toBe('');
+    const config = YAML.parse(cm.data.config);
+    expect(config).toMatchObject({ policy: 'disabled', defaultTemplates: ['sidecar'], alwaysInjectSelector: [], neverInjectSelector: [] });
+    expect(Object.keys(config.templates)).toEqual(['sidecar']);
+  });
+
+  test('RBAC: bindings point at the right service accounts; least privilege trims', () => {
+    const crb = one(objects, 'ClusterRoleBinding', 'istiod-clusterrole-istio-system');
+    expect(crb.subjects).toEqual([{ kind: 'ServiceAccount', name: 'istiod', namespace: 'istio-system' }]);
+    expect(crb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'istiod-clusterrole-istio-system' });
+    expect(one(objects, 'ClusterRoleBinding', 'istio-reader-clusterrole-istio-system').subjects)
+      .toEqual([{ kind: 'ServiceAccount', name: 'istio-reader-service-account', namespace: 'istio-system' }]);
+    const reader = one(objects, 'ClusterRole', 'istio-reader-clusterrole-istio-system');
+    const readerCore = reader.rules.find((r: any) => r.apiGroups[0] === '');
+    expect(readerCore.resources).not.toContain('secrets');
+    const istiodRules = one(objects, 'ClusterRole', 'istiod-clusterrole-istio-system').rules;
+    expect(istiodRules.flatMap((r: any) => r.apiGroups)).not.toContain('multicluster.x-k8s.io');
+    expect(one(objects, 'Role', 'istiod').rules.find((r: any) => r.resources.includes('secrets')).verbs)
+      .toEqual(['create', 'get', 'watch', 'list', 'update', 'delete']);
+    expect(one(objects, 'RoleBinding', 'istiod').roleRef.name).toBe('istiod');
+  });
+
+  test('YAML snapshot (CRD bodies left out)', () => {
+    expect(yamlOf(withoutCrdBodies(objects))).toMatchSnapshot();
+  });
+});
+
+describe('IstioControlPlane: revisions', () => {
+  const { chart } = install({ revision: '1-30' });
+  const objects = synthValid(chart);
+
+  test('names carry the revision', () => {
+    expect(names(objects).filter(n => !n.startsWith('CustomResourceDefinition/'))).toEqual([
+      'ClusterRole/istio-reader-clusterrole-1-30-istio-system',
+      'ClusterRole/istiod-clusterrole-1-30-istio-system',
+      'ClusterRole/istiod-gateway-controller-1-30-istio-system',
+      'ClusterRoleBinding/istio-reader-clusterrole-1-30-istio-system',
+      'ClusterRoleBinding/istiod-clusterrole-1-30-istio-system',
+      'ClusterRoleBinding/istiod-gateway-controller-1-30-istio-system',
+      'ConfigMap/istio-1-30',
+      'ConfigMap/istio-sidecar-injector-1-30',
+      'Deployment/istiod-1-30',
+      'HorizontalPodAutoscaler/istiod-1-30',
+      'MutatingWebhookConfiguration/istio-sidecar-injector-1-30',
+      'Namespace/istio-system',
+      'Role/istiod-1-30',
+      'RoleBinding/istiod-1-30',
+      'Service/istiod-1-30',
+      'ServiceAccount/istio-reader-service-account',
+      'ServiceAccount/istiod-1-30',
+      'ValidatingWebhookConfiguration/istio-validator-1-30-istio-system',
+    ]);
+  });
+
+  test('labels, selectors and REVISION', () => {
+    const d = one(objects, 'Deployment', 'istiod-1-30');
+    expect(d.metadata.labels['istio.io/rev']).toBe('1-30');
+    expect(d.spec.selector.matchLabels).toEqual({ 'app': 'istiod', 'istio.io/rev': '1-30' });
+    expect(d.spec.template.metadata.labels['istio.io/rev']).toBe('1-30');
+    expect(d.spec.template.spec.serviceAccountName).toBe('istiod-1-30');
+    expect(d.spec.template.spec.containers[0].env[0]).toEqual({ name: 'REVISION', value: '1-30' });
+    expect(one(objects, 'Service', 'istiod-1-30').spec.selector).toEqual({ 'app': 'istiod', 'istio.io/rev': '1-30' });
+    expect(YAML.parse(one(objects, 'ConfigMap', 'istio-1-30').data.mesh).defaultConfig.discoveryAddress).toBe('istiod-1-30.istio-system.svc:15012');
+    expect(JSON.parse(one(objects, 'ConfigMap', 'istio-sidecar-injector-1-30').data.values).revision).toBe('1-30');
+    expect(one(objects, 'ClusterRoleBinding', 'istiod-clusterrole-1-30-istio-system').subjects[0].name).toBe('istiod-1-30');
+  });
+
+  test('webhooks: only the rev entries, selecting the revision', () => {
+    const mwc = one(objects, 'MutatingWebhookConfiguration');
+    expect(mwc.webhooks.map((w: any) => w.name)).toEqual(['rev.namespace.sidecar-injector.istio.io', 'rev.object.sidecar-injector.istio.io']);
+    expect(mwc.webhooks[0].namespaceSelector.matchExpressions[0]).toEqual({ key: 'istio.io/rev', operator: 'In', values: ['1-30'] });
+    expect(mwc.webhooks[1].objectSelector.matchExpressions[1]).toEqual({ key: 'istio.io/rev', operator: 'In', values: ['1-30'] });
+    for (const w of mwc.webhooks) expect(w.clientConfig.service.name).toBe('istiod-1-30');
+    const v = one(objects, 'ValidatingWebhookConfiguration');
+    expect(v.webhooks[0].objectSelector).toEqual({ matchExpressions: [{ key: 'istio.io/rev', operator: 'In', values: ['1-30'] }] });
+    expect(v.webhooks[0].clientConfig.service.name).toBe('istiod-1-30');
+  });
+
+  test('a second revision beside the default one: no duplicate base objects', () => {
+    const c = Testing.chart();
+    const stable = new Mesh(c, 'stable');
+    const canary = new Mesh(c, 'canary', { revision: '1-31', version: '1.31.0' });
+    new IstioControlPlane(c, 'istio', { mesh: stable });
+    new IstioControlPlane(c, 'istio-canary', { mesh: canary, installCrds: false, createNamespace: false });
+    const all = synthValid(c);
+    const n = names(all);
+    expect(new Set(n).size).toBe(n.length);
+    expect(one(all, 'Deployment', 'istiod-1-31').spec.template.spec.containers[0].image).toBe('docker.io/istio/pilot:1.31.0');
+  });
+
+  test('a non-default root namespace suffixes the injection webhook name', () => {
+    const { chart: c } = install({ rootNamespace: 'mesh-system' });
+    const all = synthValid(c);
+    expect(ofKind(all, 'MutatingWebhookConfiguration').map(o => o.metadata.name)).toEqual(['istio-sidecar-injector-mesh-system']);
+    expect(ofKind(all, 'ValidatingWebhookConfiguration').map(o => o.metadata.name).sort()).toEqual(['istio-validator-mesh-system', 'istiod-default-validator']);
+  });
+});
+
+describe('IstioControlPlane: options', () => {
+  test('fixed replicas: no HPA, replicas set, PDB with minAvailable 1', () => {
+    const { chart } = install({}, { replicas: 3 });
+    const objects = synthValid(chart);
+    expect(ofKind(objects, 'HorizontalPodAutoscaler')).toEqual([]);
+    expect(one(objects, 'Deployment').spec.replicas).toBe(3);
+    expect(one(objects, 'PodDisruptionBudget', 'istiod').spec).toEqual({ minAvailable: 1, selector: { matchLabels: { istio: 'pilot' } } });
+  });
+
+  test('autoscaling from 2 adds a PDB; one fixed replica does not', () => {
+    const a = install({}, { autoscaling: { minReplicas: 2, maxReplicas: 6, cpuTargetPercent: 70 } });
+    const objects = synthValid(a.chart);
+    expect(one(objects, 'HorizontalPodAutoscaler').spec).toMatchObject({ minReplicas: 2, maxReplicas: 6 });
+    expect(one(objects, 'HorizontalPodAutoscaler').spec.metrics[0].resource.target.averageUtilization).toBe(70);
+    expect(ofKind(objects, 'PodDisruptionBudget')).toHaveLength(1);
+    expect(a.cp.podDisruptionBudget).toBeDefined();
+    const b = install({}, { replicas: 1 });
+    const bo = synthValid(b.chart);
+    expect(ofKind(bo, 'PodDisruptionBudget')).toEqual([]);
+    expect(ofKind(bo, 'HorizontalPodAutoscaler')).toEqual([]);
+  });
+
+  test('resources, env, placement', () => {
+    const { chart } = install({}, {
+      resources: { cpuRequest: '1', memoryRequest: '1Gi', cpuLimit: '2', memoryLimit: '4Gi' },
+      env: { PILOT_ENABLE_STATUS: 'true', A_FLAG: 'x' },
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'mesh', effect: 'NoSchedule' }],
+      affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'istiod' } } } }] } },
+    });
+    const objects = synthValid(chart);
+    const pod = one(objects, 'Deployment').spec.template.spec;
+    expect(pod.containers[0].resources).toEqual({ requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '2', memory: '4Gi' } });
+    expect(pod.containers[0].env.map((e: any) => e.name)).toEqual([
+      'REVISION', 'PILOT_CERT_PROVIDER', 'POD_NAME', 'POD_NAMESPACE', 'SERVICE_ACCOUNT', 'KUBECONFIG',
+      'A_FLAG', 'PILOT_ENABLE_STATUS',
+      'PILOT_TRACE_SAMPLING', 'PILOT_ENABLE_ANALYSIS', 'CLUSTER_ID', 'PLATFORM',
+    ]);
+    expect(pod.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
+    expect(pod.tolerations).toHaveLength(2);
+    expect(pod.affinity.podAntiAffinity).toBeDefined();
+  });
+
+  test('mesh config: access logging, providers, outbound policy, trust domain, overrides', () => {
+    const { chart, cp } = install({ trustDomain: 'example.org', outboundTrafficPolicy: OutboundTrafficPolicy.REGISTRY_ONLY }, {
+      accessLogging: true,
+      accessLogEncoding: AccessLogEncoding.JSON,
+      defaultProviders: { tracing: ['otel'] },
+      meshConfigOverrides: { defaultConfig: { holdApplicationUntilProxyStarts: true } },
+    });
+    cp.addExtensionProvider('otel', { opentelemetry: { service: 'otel.observability.svc.cluster.local', port: 4317 } });
+    cp.addExtensionProvider('als', { envoyOtelAls: { service: 'otel.observability.svc.cluster.local', port: 4317 } });
+    cp.addDefaultProvider(DefaultProviderKind.ACCESS_LOGGING, 'als');
+    cp.addDefaultProvider(DefaultProviderKind.ACCESS_LOGGING, 'als');
+    const objects = synthValid(chart);
+    const mesh = YAML.parse(one(objects, 'ConfigMap', 'istio').data.mesh);
+    expect(mesh).toEqual({
+      accessLogEncoding: 'JSON',
+      accessLogFile: '/dev/stdout',
+      defaultConfig: { discoveryAddress: 'istiod.istio-system.svc:15012', holdApplicationUntilProxyStarts: true },
+      defaultProviders: { accessLogging: ['als'], metrics: ['prometheus'], tracing: ['otel'] },
+      enablePrometheusMerge: true,
+      extensionProviders: [
+        { name: 'als', envoyOtelAls: { port: 4317, service: 'otel.observability.svc.cluster.local' } },
+        { name: 'otel', opentelemetry: { port: 4317, service: 'otel.observability.svc.cluster.local' } },
+      ],
+      outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' },
+      rootNamespace: 'istio-system',
+      trustDomain: 'example.org',
+    });
+    expect(cp.meshConfig).toEqual(mesh);
+  });
+
+  test('least privilege: no gateway controller role, multicluster rules only when asked', () => {
+    const a = install({}, { gatewayDeploymentController: false });
+    const objects = synthValid(a.chart);
+    expect(ofKind(objects, 'ClusterRole').map(o => o.metadata.name).sort()).toEqual([
+      'istio-reader-clusterrole-istio-system', 'istiod-clusterrole-istio-system',
+    ]);
+    expect(one(objects, 'Deployment').spec.template.spec.containers[0].env)
+      .toContainEqual({ name: 'PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER', value: 'false' });
+    const b = install({}, { multicluster: true });
+    const bo = synthValid(b.chart);
+    const reader = one(bo, 'ClusterRole', 'istio-reader-clusterrole-istio-system');
+    expect(reader.rules.find((r: any) => r.apiGroups[0] === '').resources).toContain('secrets');
+    expect(one(bo, 'ClusterRole', 'istiod-clusterrole-istio-system').rules.flatMap((r: any) => r.apiGroups)).toContain('multicluster.x-k8s.io');
+  });
+
+  test('without CRDs or namespace', () => {
+    const { chart, cp } = install({}, { installCrds: false, createNamespace: false });
+    const objects = synthValid(chart);
+    expect(ofKind(objects, 'CustomResourceDefinition')).toEqual([]);
+    expect(ofKind(objects, 'Namespace')).toEqual([]);
+    expect(ofKind(objects, 'ServiceAccount').map(o => o.metadata.name)).toEqual(['istiod']);
+    expect(cp.namespace).toBeUndefined();
+  });
+
+  test('webhook injection mode: templates are installed and the policy is enabled', () => {
+    const { chart } = install({ injectionMode: InjectionMode.WEBHOOK }, { injectionTemplates: { sidecar: 'spec: {}\n' } });
+    const objects = synthValid(chart);
+    const config = YAML.parse(one(objects, 'ConfigMap', 'istio-sidecar-injector').data.config);
+    expect(config.policy).toBe('enabled');
+    expect(config.templates).toEqual({ sidecar: 'spec: {}\n' });
+    expect(one(objects, 'Deployment').spec.template.spec.containers[0].env).toContainEqual({ name: 'ENABLE_NATIVE_SIDECARS', value: 'true' });
+  });
+
+  test('deterministic: synthesizing twice gives the same YAML', () => {
+    const build = () => {
+      const { chart, cp } = install({ revision: '1-30' }, { replicas: 2, accessLogging: true });
+      cp.addExtensionProvider('b', { zipkin: { service: 'zipkin.tracing.svc.cluster.local', port: 9411 } });
+      cp.addExtensionProvider('a', { zipkin: { service: 'zipkin.tracing.svc.cluster.local', port: 9411 } });
+      return yamlOf(Testing.synth(chart));
+    };
+    expect(build()).toBe(build());
+  });
+});
+
+describe('IstioControlPlane: bad input', () => {
+  const expectInvalid = (fn: () => void, message: RegExp) => expect(fn).toThrow(message);
+
+  test('invalid resource quantities', () => {
+    expectInvalid(() => install({}, { resources: { cpuRequest: 'lots' } }), /istio: resources.cpuRequest 'lots' is invalid: must be a Kubernetes quantity/);
+    expectInvalid(() => install({}, { resources: { memoryLimit: '2 GB' } }), /resources.memoryLimit '2 GB' is invalid/);
+  });
+
+  test('replicas below 1', () => {
+    expectInvalid(() => install({}, { replicas: 0 }), /istio: replicas 0 is invalid: must be a whole number from 1 to 100/);
+  });
+
+  test('replicas and autoscaling together', () => {
+    expectInvalid(() => install({}, { replicas: 2, autoscaling: { maxReplicas: 3 } }), /replicas 2 is invalid: set either replicas .* or autoscaling, not both/);
+  });
+
+  test('autoscaling min above max', () => {
+    expectInvalid(() => install({}, { autoscaling: { minReplicas: 4, maxReplicas: 2 } }),
+      /istio: autoscaling.minReplicas 4 is invalid: must not exceed autoscaling.maxReplicas \(2\)/);
+  });
+
+  test('autoscaling CPU target out of range', () => {
+    expectInvalid(() => install({}, { autoscaling: { cpuTargetPercent: 0 } }), /autoscaling.cpuTargetPercent 0 is invalid/);
+  });
+
+  test('a bad revision on the mesh names the field', () => {
+    expectInvalid(() => install({ revision: '1.30' }), /mesh: revision '1.30' is invalid: must be a DNS label/);
+  });
+
+  test('env: bad names and overriding the control plane', () => {
+    expectInvalid(() => install({}, { env: { '1BAD': 'x' } }), /istio: env '1BAD' is invalid: must be an environment variable name/);
+    expectInvalid(() => install({}, { env: { REVISION: 'x' } }), /istio: env 'REVISION' is invalid: is set by the control plane itself/);
+  });
+
+  test('node selector labels', () => {
+    expectInvalid(() => install({}, { nodeSelector: { 'bad key!': 'x' } }), /nodeSelector key 'bad key!' is invalid/);
+  });
+
+  test('access log file must be absolute', () => {
+    expectInvalid(() => install({}, { accessLogging: true, accessLogFile: 'logs/access' }), /accessLogFile 'logs\/access' is invalid: must be an absolute path/);
+  });
+
+  test('webhook injection without templates', () => {
+    expectInvalid(() => install({ injectionMode: InjectionMode.WEBHOOK }), /istio: injectionTemplates undefined is invalid: are required with InjectionMode.WEBHOOK/);
+  });
+
+  test('extension providers: duplicates and malformed configs', () => {
+    const { cp } = install();
+    cp.addExtensionProvider('otel', { opentelemetry: { service: 'x', port: 1 } });
+    expect(() => cp.addExtensionProvider('otel', { opentelemetry: { service: 'y', port: 1 } })).toThrow(/extensionProviders name 'otel' is invalid: must be unique/);
+    expect(() => cp.addExtensionProvider('two', { zipkin: {}, opentelemetry: {} })).toThrow(/extensionProviders\['two'\] .* is invalid: must have exactly one key/);
+    expect(() => cp.addExtensionProvider('bad name', { zipkin: {} })).toThrow(/extensionProviders name 'bad name' is invalid/);
+  });
+
+  test('a mesh from attributes (another chart) works too', () => {
+    // a control plane's mesh may come from another chart (Mesh.fromAttributes)
+    const app = Testing.app();
+    const c = new Chart(app, 'platform');
+    const mesh = Mesh.fromAttributes(c, 'mesh', { revision: '1-30' });
+    const cp = new IstioControlPlane(c, 'istio', { mesh });
+    expect(cp.istiodName).toBe('istiod-1-30');
+  });
+});
