@@ -109,7 +109,17 @@ project.addTask('example', {
   exec: 'ts-node --project tsconfig.dev.json examples/bookinfo/main.ts',
 }).prependSpawn(crds);
 
+project.addTask('bench', {
+  description: 'Synthesis benchmark: generated meshes of 250 to 2,000 services against the raw-ApiObject floor',
+  exec: 'ts-node --project tsconfig.dev.json bench/run.ts',
+}).prependSpawn(crds);
+project.addTask('verify-package', {
+  description: 'Pack the npm tarball and synthesize a meshed service with it from a fresh cdk8s app outside the repo',
+  exec: 'bash scripts/verify-package.sh',
+});
+
 project.tsconfigDev.addInclude('imports/**/*.ts');
+project.tsconfigDev.addInclude('bench/**/*.ts');
 project.tsconfigDev.addInclude('examples/**/*.ts');
 project.tsconfigDev.addInclude('projenrc/**/*.ts');
 project.tsconfigDev.addInclude('scripts/**/*.ts');

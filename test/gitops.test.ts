@@ -1,3 +1,7 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as nodePath from 'path';
 import { ApiObject, App, Chart, Duration, Testing, YamlOutputType } from 'cdk8s';
 import {
   ArgoCdDelivery, ArgoCdDeliveryProps, ArgoCdHealthChecks, ArgoSyncPolicy, CrdSyncMethod, SkipDryRunScope, SyncWaves,
@@ -496,7 +500,7 @@ describe('ArgoCdDelivery', () => {
       syncOptions: ['CreateNamespace=true', 'ServerSideApply=true'],
       retry: { limit: 0, backoff: { duration: '30s', factor: 3, maxDuration: '1h' } },
     });
-    expect(ArgoSyncPolicy.automated({ prune: false })).toMatchObject({ automated: true, prune: false, selfHeal: true, allowEmpty: false });
+    expect(ArgoSyncPolicy.automated({ prune: false })).toMatchObject({ isAutomated: true, prune: false, selfHeal: true, allowEmpty: false });
   });
 
   test('health checks: Lua scripts for the Istio kinds (and Application for app of apps)', () => {
@@ -522,6 +526,44 @@ describe('ArgoCdDelivery', () => {
     const { gitops } = bookinfoLike({ appOfApps: true });
     expect(Object.keys(gitops.healthChecks())).toContain('resource.customizations.health.argoproj.io_Application');
     expect(ArgoCdHealthChecks.keyOf('cert-manager.io', 'Certificate')).toBe('resource.customizations.health.cert-manager.io_Certificate');
+  });
+
+  // Argo CD runs health checks with gopher-lua (Lua 5.1); run them with lua5.1 when the machine has it
+  const lua = ['/usr/bin/lua5.1', '/usr/local/bin/lua5.1'].find(p => fs.existsSync(p));
+  (lua ? test : test.skip)('health checks run in Lua 5.1 and read Istio\'s status', () => {
+    const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'argocd-health-'));
+    const checks = ArgoCdHealthChecks.forMesh();
+    fs.writeFileSync(nodePath.join(dir, 'istio.lua'), checks['resource.customizations.health.networking.istio.io_VirtualService']);
+    fs.writeFileSync(nodePath.join(dir, 'app.lua'), checks['resource.customizations.health.argoproj.io_Application']);
+    const harness = `
+local function run(file, o)
+  obj = o
+  local hs = assert(loadfile(file))()
+  print(hs.status .. "|" .. hs.message)
+end
+local d = "${dir}/"
+run(d .. "istio.lua", { metadata = { generation = 2 } })
+run(d .. "istio.lua", { metadata = { generation = 2 }, status = { observedGeneration = "1" } })
+run(d .. "istio.lua", { metadata = { generation = 2 }, status = { observedGeneration = 2,
+  validationMessages = { { level = "WARNING", type = { code = "IST0118" } } } } })
+run(d .. "istio.lua", { metadata = { generation = 2 }, status = { observedGeneration = 2,
+  validationMessages = { { level = "ERROR", type = { code = "IST0101", name = "ReferencedResourceNotFound" } } } } })
+run(d .. "istio.lua", { metadata = { generation = 1 }, status = { validationMessages = { { level = "ERROR",
+  type = { code = "IST0106" }, documentationUrl = "https://istio.io/latest/docs/reference/config/analysis/ist0106/" } } } })
+run(d .. "app.lua", { metadata = {} })
+run(d .. "app.lua", { metadata = {}, status = { health = { status = "Degraded", message = "pods crash" } } })
+`;
+    fs.writeFileSync(nodePath.join(dir, 'harness.lua'), harness);
+    const out = execFileSync(lua!, [nodePath.join(dir, 'harness.lua')], { encoding: 'utf8' }).trim().split('\n');
+    expect(out).toEqual([
+      'Healthy|',
+      'Progressing|istiod has not processed generation 2 yet',
+      'Healthy|1 analyzer warning(s)',
+      'Degraded|IST0101 ReferencedResourceNotFound',
+      'Degraded|IST0106 analysis error (https://istio.io/latest/docs/reference/config/analysis/ist0106/)',
+      'Progressing|waiting for the first sync',
+      'Degraded|pods crash',
+    ]);
   });
 
   test('synthesizes the same bytes twice', () => {
@@ -594,7 +636,7 @@ describe('ArgoCdDelivery', () => {
     test('destinationServer and output type', () => {
       expect(bad({ destinationServer: 'kubernetes.default.svc' })).toThrow("destinationServer 'kubernetes.default.svc' is invalid: must be the https:// URL of a Kubernetes API server");
       const app = new App({ outdir: Testing.app().outdir, yamlOutputType: YamlOutputType.FILE_PER_APP });
-      expect(() => delivery(app)).toThrow('app yamlOutputType 0 is invalid: must be FILE_PER_CHART or FOLDER_PER_CHART_FILE_PER_RESOURCE');
+      expect(() => delivery(app)).toThrow("app yamlOutputType 'FILE_PER_APP' is invalid: must be FILE_PER_CHART or FOLDER_PER_CHART_FILE_PER_RESOURCE");
     });
   });
 });

@@ -252,7 +252,7 @@ export class ArgoCdDelivery extends Construct {
     const app = App.of(this);
     if (app instanceof App && app.yamlOutputType !== YamlOutputType.FILE_PER_CHART
       && app.yamlOutputType !== YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE) {
-      invalid(this, 'app yamlOutputType', app.yamlOutputType, 'must be FILE_PER_CHART or FOLDER_PER_CHART_FILE_PER_RESOURCE: each chart needs its own file or folder for its Application');
+      invalid(this, 'app yamlOutputType', YamlOutputType[app.yamlOutputType], 'must be FILE_PER_CHART or FOLDER_PER_CHART_FILE_PER_RESOURCE: each chart needs its own file or folder for its Application');
     }
 
     this.project = new AppProject(this, 'project', {
@@ -405,7 +405,7 @@ export class ArgoCdDelivery extends Construct {
       ...(ignores.length > 0 ? [ArgoCdSyncOptions.RESPECT_IGNORE_DIFFERENCES] : []),
     ];
     const syncPolicy: ApplicationSpecSyncPolicy = {
-      automated: this.syncPolicy.automated
+      automated: this.syncPolicy.isAutomated
         ? { prune: this.syncPolicy.prune, selfHeal: this.syncPolicy.selfHeal, allowEmpty: this.syncPolicy.allowEmpty }
         : undefined,
       syncOptions: options.length > 0 ? options : undefined,

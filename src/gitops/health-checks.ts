@@ -18,7 +18,8 @@ for _, m in ipairs(st.validationMessages or {}) do
   local code = (m.type and m.type.code) or "IST"
   if m.level == "ERROR" then
     hs.status = "Degraded"
-    hs.message = code .. " " .. ((m.type and m.type.name) or "") .. " " .. (m.documentationUrl or "")
+    hs.message = code .. " " .. ((m.type and m.type.name) or "analysis error")
+    if m.documentationUrl ~= nil then hs.message = hs.message .. " (" .. m.documentationUrl .. ")" end
     return hs
   elseif m.level == "WARNING" then
     warnings = warnings + 1

@@ -47,7 +47,7 @@ export class ArgoSyncPolicy {
   }
 
   /** Whether Argo CD syncs by itself. */
-  public readonly automated: boolean;
+  public readonly isAutomated: boolean;
   /** Whether an automated sync deletes objects that are gone from Git. */
   public readonly prune: boolean;
   /** Whether an automated sync reverts drift. */
@@ -56,7 +56,7 @@ export class ArgoSyncPolicy {
   public readonly allowEmpty: boolean;
 
   private constructor(automated: boolean, prune: boolean, selfHeal: boolean, allowEmpty: boolean) {
-    this.automated = automated;
+    this.isAutomated = automated;
     this.prune = prune;
     this.selfHeal = selfHeal;
     this.allowEmpty = allowEmpty;

@@ -35,6 +35,14 @@ export function strictify(schema: Json): Json {
       out[k] = strictify(v);
     }
   }
+  // Go (RE2) patterns JavaScript cannot compile, such as `^(?i)(abort|warn)?$`: drop them rather than fail
+  if (typeof out.pattern === 'string') {
+    try {
+      new RegExp(out.pattern, 'u');
+    } catch {
+      delete out.pattern;
+    }
+  }
   if (out.properties && out.additionalProperties === undefined && !out['x-kubernetes-preserve-unknown-fields']) {
     out.additionalProperties = false;
   }
