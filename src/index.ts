@@ -15,10 +15,34 @@ export * from './service/meshed-service';
 export * from './traffic/traffic-policy';
 export * from './traffic/resilience';
 export * from './traffic/routing';
+export * from './traffic/request-match';
+export * from './traffic/canary-traffic';
+export * from './traffic/canary-release';
+export * from './observability/golden-signals';
 export * from './gitops/argocd-delivery';
 export * from './gitops/health-checks';
 export * from './gitops/sync-policy';
 export * from './gitops/sync-waves';
+
+export * from './observability/telemetry-provider';
+export * from './observability/mesh-telemetry';
+export * from './observability/mesh-metrics-scraping';
+export * from './observability/golden-signal-alerts';
+export * from './observability/dashboards';
+export * from './observability/mesh-diagram';
+export * from './security/zero-trust-namespace';
+export * from './security/external-service';
+export * from './security/jwt';
+export { GatewayTls, TlsVersion } from './certificates/gateway-tls';
+export type { GatewayTlsOptions, CertManagerTlsOptions, MutualTlsOptions } from './certificates/gateway-tls';
+export { GatewayServiceType } from './gateway/gateway-workload';
+export type { GatewayWorkloadOptions } from './gateway/gateway-workload';
+export { MeshGateway, RoutingApi, GatewayDeployment } from './gateway/mesh-gateway';
+export type { MeshGatewayProps, GatewayListener } from './gateway/mesh-gateway';
+export { EgressGateway, ExternalProtocol } from './gateway/egress-gateway';
+export type { EgressGatewayProps, ExternalHostOptions } from './gateway/egress-gateway';
+export { PathMatch } from './gateway/routes';
+export type { GatewayRouteOptions, CorsPolicy, HttpRedirect } from './gateway/routes';
 
 // Raw, typed bindings of the upstream CRDs, for escape hatches.
 export * as istio from './imports/istio';

@@ -236,7 +236,7 @@ describe('MeshedService', () => {
     const v1 = s.versions[0];
     expect(s.httpRoutes).toEqual([{}]);
     const v2 = s.addVersion('v2', { image: 'reviews:2' });
-    s.setHttpRoutes([
+    s.replaceHttpRoutes([
       { name: 'beta', matches: [{ headers: { 'End-User': StringMatch.exact('jason') } }, { uri: StringMatch.prefix('/beta') }], destinations: [{ version: v2 }] },
       { name: 'split', destinations: [{ version: v1, weight: 90 }, { version: v2, weight: 10 }] },
     ]);
@@ -256,11 +256,11 @@ describe('MeshedService', () => {
     ]);
   });
 
-  test('setHttpRoutes creates the VirtualService when none exists', () => {
+  test('replaceHttpRoutes creates the VirtualService when none exists', () => {
     const { chart, namespace } = setup();
     const s = svc(chart, 'reviews', { namespace });
     expect(s.virtualService).toBeUndefined();
-    s.setHttpRoutes([{ destinations: [{ version: s.versions[0] }] }]);
+    s.replaceHttpRoutes([{ destinations: [{ version: s.versions[0] }] }]);
     expect(s.virtualService).toBeDefined();
     expect(one(synthValid(chart), 'VirtualService').spec.http).toEqual([
       { route: [{ destination: { host: 'reviews.shop.svc.cluster.local', subset: 'v1' } }] },
@@ -398,18 +398,18 @@ describe('MeshedService bad input', () => {
   test('route weights outside 0-100 or not adding up to 100', () => {
     const s = make();
     const v2 = s.addVersion('v2', { image: 'x:2' });
-    expect(() => s.setHttpRoutes([{ destinations: [{ version: s.versions[0], weight: 110 }, { version: v2, weight: -10 }] }]))
+    expect(() => s.replaceHttpRoutes([{ destinations: [{ version: s.versions[0], weight: 110 }, { version: v2, weight: -10 }] }]))
       .toThrow('httpRoutes[0].destinations[0].weight 110 is invalid: must be a whole number from 0 to 100');
-    expect(() => s.setHttpRoutes([{ destinations: [{ version: s.versions[0], weight: 50 }, { version: v2, weight: 40 }] }]))
+    expect(() => s.replaceHttpRoutes([{ destinations: [{ version: s.versions[0], weight: 50 }, { version: v2, weight: 40 }] }]))
       .toThrow("httpRoutes[0].destinations 'weights adding up to 90' is invalid: weights must add up to 100");
   });
 
   test('a catch-all route before others, and a version of another service', () => {
     const s = make();
     const other = make({}, 'other');
-    expect(() => s.setHttpRoutes([{}, { matches: [{ uri: StringMatch.prefix('/') }] }])).toThrow('httpRoutes[0].matches \'none\' is invalid: a route without matches catches every request');
+    expect(() => s.replaceHttpRoutes([{}, { matches: [{ uri: StringMatch.prefix('/') }] }])).toThrow('httpRoutes[0].matches \'none\' is invalid: a route without matches catches every request');
     const foreign = other.addVersion('v9', { image: 'x' });
-    expect(() => s.setHttpRoutes([{ destinations: [{ version: foreign }] }])).toThrow("httpRoutes[0].destinations[0].version 'v9' is invalid: must be a version of svc: v1");
+    expect(() => s.replaceHttpRoutes([{ destinations: [{ version: foreign }] }])).toThrow("httpRoutes[0].destinations[0].version 'v9' is invalid: must be a version of svc: v1");
   });
 
   test('a retry perTryTimeout longer than the route timeout', () => {
@@ -465,7 +465,7 @@ describe('MeshedService bad input', () => {
     const db = svc(chart, 'db', { namespace, ports: [ServicePort.tcp(5432)] });
     const app = svc(chart, 'app', { namespace });
     expect(() => app.connectsTo(db, { methods: ['GET'] })).toThrow("methods/paths 'tcp/5432' is invalid: are HTTP-only");
-    expect(() => db.setHttpRoutes([{}])).toThrow('test/db: httpRoutes \'set\' is invalid: are HTTP-only');
+    expect(() => db.replaceHttpRoutes([{}])).toThrow('test/db: httpRoutes \'set\' is invalid: are HTTP-only');
   });
 
   test('a port the target does not expose', () => {

@@ -1,26 +1,24 @@
 /**
- * The flagship example: Istio's Bookinfo application, meshed end to end with cdk8s-mesh.
+ * `npm run example`: synthesizes the Bookinfo example (see app.ts) into examples/bookinfo/dist/, one YAML file per
+ * chart, numbered in the order they apply (CRDs and control plane, then the gateway, then the app, then Argo CD).
  *
- * Run with `npm run example`; writes one YAML file per chart into examples/bookinfo/dist/.
+ * Environment: BOOKINFO_HOST (the public host, default bookinfo.example.com), BOOKINFO_ISSUER (the cert-manager
+ * ClusterIssuer for its certificate, default letsencrypt), BOOKINFO_REPO (the Git repository Argo CD syncs from).
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Chart } from 'cdk8s';
-import { IstioControlPlane, Mesh, MeshCertificates } from '../../src';
+import { buildBookinfo } from './app';
 
 const outdir = path.join(__dirname, 'dist');
 fs.rmSync(outdir, { recursive: true, force: true });
-
-const app = new App({ outdir, outputFileExtension: '.yaml' });
-
-// The platform chart: one per cluster, owned by the platform team.
-const platform = new Chart(app, 'mesh-system');
-const mesh = new Mesh(platform, 'mesh', { version: '1.30.3', trustDomain: 'cluster.local' });
-// istiod, Istio's CRDs and webhooks, with its CA from cert-manager. Application charts use Istio's CRDs and the root
-// CA, so they come after this chart: `appChart.addDependency(platform)`.
-new IstioControlPlane(platform, 'istio', { mesh, certificates: MeshCertificates.certManager() });
-
-app.synth();
+buildBookinfo({
+  outdir,
+  host: process.env.BOOKINFO_HOST,
+  issuer: process.env.BOOKINFO_ISSUER,
+  repoUrl: process.env.BOOKINFO_REPO,
+}).synth();
 for (const f of fs.readdirSync(outdir).sort()) {
-  console.log(`wrote ${path.relative(process.cwd(), path.join(outdir, f))}`);
+  const file = path.join(outdir, f);
+  const docs = fs.readFileSync(file, 'utf8').split(/^---$/m).filter(d => d.trim()).length;
+  console.log(`wrote ${path.relative(process.cwd(), file)}${f.endsWith('.yaml') ? ` (${docs} objects)` : ''}`);
 }

@@ -25,6 +25,8 @@ const ATTACHED = new WeakSet<IConstruct>();
  *
  * `MeshAnalyzer.attach(app)` makes `app.synth()` fail with every error-level finding listed; warnings are printed.
  */
+const PRINTED = new WeakMap<IConstruct, Set<string>>();
+
 export class MeshAnalyzer {
   /**
    * Analyzes plain Kubernetes objects.
@@ -75,7 +77,12 @@ export class MeshAnalyzer {
     const fails = (f: Finding) => f.level === FindingLevel.ERROR || (options.failOnWarnings === true && f.level === FindingLevel.WARNING);
     const others = findings.filter(f => !fails(f));
     if (others.length && options.printWarnings !== false) {
-      process.stderr.write(others.map(f => `cdk8s-mesh analysis: ${formatFinding(f)}\n`).join(''));
+      // cdk8s validates once for the app and once per chart: print each finding once per scope
+      let printed = PRINTED.get(scope);
+      if (!printed) PRINTED.set(scope, printed = new Set());
+      const lines = others.map(f => `cdk8s-mesh analysis: ${formatFinding(f)}\n`).filter(l => !printed!.has(l));
+      lines.forEach(l => printed!.add(l));
+      if (lines.length) process.stderr.write(lines.join(''));
     }
     return findings.filter(fails).map(formatFinding);
   }

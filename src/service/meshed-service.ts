@@ -4,12 +4,13 @@ import { invalid } from '../errors';
 import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { IMesh, ResourceSettings } from '../mesh/mesh';
 import { IMeshNamespace } from '../mesh/namespace';
+import { ExternalService } from '../security/external-service';
 import { injectPodTemplate } from '../sidecar/inject';
 import { ProxyOptions } from '../sidecar/proxy-options';
 import { hasResilience, renderResilience, RouteResilience } from '../traffic/resilience';
 import { HttpRouteRule, renderMatchMap } from '../traffic/routing';
 import { renderTrafficPolicy, TrafficPolicy } from '../traffic/traffic-policy';
-import { checkDnsSubdomain, checkInteger, checkLabels, checkLabelValue, compact, isDnsLabel } from '../validation';
+import { checkDnsSubdomain, checkInteger, checkLabels, checkLabelValue, compact, isDnsLabel, sortKeys } from '../validation';
 import { ServicePort } from './service-port';
 import { ConnectionOptions, IMeshService, IMeshWorkload, MeshConnection, ServiceVersion } from './workload';
 import { Probe, renderResources, renderSecurity, WorkloadSecurityOptions } from './workload-options';
@@ -135,7 +136,7 @@ interface VersionState {
  * model: `host`, `ports`, `principal`, `podSelector`, `versions`, `inboundRules`, `outboundDependencies`,
  * `httpRoutes`.
  *
- * Routing hook (for CanaryRelease and the like): `setHttpRoutes(rules)` replaces the default route (every request to
+ * Routing hook (for CanaryRelease and the like): `replaceHttpRoutes(rules)` replaces the default route (every request to
  * every version) with match and weighted-destination rules; the VirtualService is rendered from `httpRoutes` at
  * synth time, and the service's resilience settings (timeout, retries, fault, mirror) are added to every rule.
  */
@@ -173,9 +174,11 @@ export class MeshedService extends Construct implements IMeshService {
   private readonly _versions: VersionState[] = [];
   private readonly _inbound: MeshConnection[] = [];
   private readonly _outbound: MeshConnection[] = [];
+  private readonly _external: ExternalService[] = [];
   private readonly labels: { [key: string]: string };
   private _virtualService?: ApiObject;
   private _routes?: HttpRouteRule[];
+  private readonly _controllerSubsets: ServiceVersion[] = [];
 
   constructor(scope: Construct, id: string, props: MeshedServiceProps) {
     super(scope, id);
@@ -273,8 +276,13 @@ export class MeshedService extends Construct implements IMeshService {
     return [...this._outbound];
   }
 
+  /** Destinations outside the mesh this service calls (one entry per `connectsToExternal`, in declaration order). */
+  public get externalDependencies(): ExternalService[] {
+    return [...this._external];
+  }
+
   /**
-   * The HTTP routes the VirtualService is rendered from: the rules given to `setHttpRoutes`, or by default a single
+   * The HTTP routes the VirtualService is rendered from: the rules given to `replaceHttpRoutes`, or by default a single
    * catch-all rule to every version (`[{}]`).
    */
   public get httpRoutes(): HttpRouteRule[] {
@@ -287,9 +295,23 @@ export class MeshedService extends Construct implements IMeshService {
   }
 
   /**
+   * Adds a DestinationRule subset whose pods a controller picks, e.g. the `stable` and `canary` subsets of an Argo
+   * Rollout (the controller adds `rollouts-pod-template-hash` to their labels). The subset is named
+   * `subset.subsetName` and selects `subset.selector`; routes may send traffic to it like to a version. It is not
+   * listed in `versions` and gets no Deployment: `subset.deployment` is the controller's workload (e.g. the Rollout).
+   */
+  public addControllerSubset(subset: ServiceVersion): void {
+    if (!subset || !isDnsLabel(subset.subsetName)) invalid(this, 'subset', subset?.subsetName, 'must have a DNS label subsetName');
+    const taken = [...this._versions.map(v => v.version), ...this._controllerSubsets].find(v => v.subsetName === subset.subsetName);
+    if (taken) invalid(this, 'subset', subset.subsetName, `must differ from the subsets of the service (taken by '${taken.name}')`);
+    checkLabels(this, 'subset selector', subset.selector);
+    this._controllerSubsets.push(subset);
+  }
+
+  /**
    * Runs another version of the service: its own Deployment (`<name>-<subset>`) with pods labelled
    * `version=<version>`, and its own DestinationRule subset. The Service keeps selecting every version; route
-   * traffic between versions with `setHttpRoutes` (or a CanaryRelease).
+   * traffic between versions with `replaceHttpRoutes` (or a CanaryRelease).
    */
   public addVersion(version: string, options: WorkloadVersionOptions): ServiceVersion {
     checkLabelValue(this, 'version', version);
@@ -348,7 +370,7 @@ export class MeshedService extends Construct implements IMeshService {
    * The service's timeout, retries, fault and mirror settings are added to every rule. Creates the VirtualService
    * when there is none yet. The service must have an HTTP port.
    */
-  public setHttpRoutes(rules: HttpRouteRule[]): void {
+  public replaceHttpRoutes(rules: HttpRouteRule[]): void {
     this.checkRoutes(rules);
     this._routes = rules.map(r => ({
       ...r,
@@ -371,6 +393,20 @@ export class MeshedService extends Construct implements IMeshService {
     const connection = target.allowFrom(this, options);
     if (!(target instanceof MeshedService)) this._outbound.push(connection);
     return connection;
+  }
+
+  /**
+   * Declares that this service calls a destination outside the mesh (`ExternalService.https('api.stripe.com')`).
+   * The service's ZeroTrustNamespace turns it into a ServiceEntry, the service's Sidecar egress host, a
+   * NetworkPolicy egress rule and, for `originateTls`, a DestinationRule. (A separate method rather than an overload
+   * of `connectsTo`: an external destination has no identity, pods or inbound rules, so `connectsTo` keeps accepting
+   * only meshed services.)
+   */
+  public connectsToExternal(external: ExternalService): void {
+    if (!(external instanceof ExternalService)) {
+      invalid(this, 'connectsToExternal', external, 'must be made with ExternalService.https(...), .http(...), .tls(...) or .tcp(...)');
+    }
+    if (!this._external.includes(external)) this._external.push(external);
   }
 
   /**
@@ -461,7 +497,7 @@ export class MeshedService extends Construct implements IMeshService {
       let sum = 0;
       for (const [j, d] of dests.entries()) {
         const df = `${field}.destinations[${j}]`;
-        if (!d || !d.version || !this.findVersion(d.version.name)) {
+        if (!d || !d.version || !(this.findVersion(d.version.name) || this._controllerSubsets.includes(d.version))) {
           invalid(this, `${df}.version`, d.version?.name ?? d.version, `must be a version of ${this.name}: ${this.versions.map(v => v.name).join(', ')}`);
         }
         if (seen.has(d.version.name)) invalid(this, `${df}.version`, d.version.name, 'must appear once per route');
@@ -472,6 +508,14 @@ export class MeshedService extends Construct implements IMeshService {
         sum += w;
       }
       if (dests.length > 0 && sum !== 100) invalid(this, `${field}.destinations`, `weights adding up to ${sum}`, 'weights must add up to 100');
+      if (r.mirror) {
+        if (!r.mirror.version || !(this.findVersion(r.mirror.version.name) || this._controllerSubsets.includes(r.mirror.version))) {
+          invalid(this, `${field}.mirror.version`, r.mirror.version?.name, `must be a version of ${this.name}: ${this.versions.map(v => v.name).join(', ')}`);
+        }
+        if (r.mirror.weight !== undefined && (typeof r.mirror.weight !== 'number' || !(r.mirror.weight >= 0 && r.mirror.weight <= 100))) {
+          invalid(this, `${field}.mirror.weight`, r.mirror.weight, 'must be a percentage from 0 to 100');
+        }
+      }
     });
   }
 
@@ -489,7 +533,10 @@ export class MeshedService extends Construct implements IMeshService {
     return compact({
       host: this.host,
       trafficPolicy: renderTrafficPolicy(this, this.trafficPolicy ?? {}, this._ports),
-      subsets: this._versions.map(v => ({ name: v.version.subsetName, labels: { [IstioLabels.VERSION]: v.version.name } })),
+      subsets: [
+        ...this._versions.map(v => ({ name: v.version.subsetName, labels: { [IstioLabels.VERSION]: v.version.name } })),
+        ...this._controllerSubsets.map(v => ({ name: v.subsetName, labels: { ...v.selector } })),
+      ],
     });
   }
 
@@ -509,6 +556,8 @@ export class MeshedService extends Construct implements IMeshService {
             headers: renderMatchMap(m.headers, true),
             queryParams: renderMatchMap(m.queryParams, false),
             withoutHeaders: renderMatchMap(m.withoutHeaders, true),
+            sourceLabels: m.sourceLabels ? sortKeys({ ...m.sourceLabels }) : undefined,
+            sourceNamespace: m.sourceNamespace,
             ...portMatch,
           }))
           : (port ? [portMatch] : undefined);
@@ -522,10 +571,24 @@ export class MeshedService extends Construct implements IMeshService {
           match,
           route,
           ...resilience,
+          ...this.renderRuleMirror(rule, port, resilience),
         }));
       }
     }
     return out;
+  }
+
+  /** A route's mirror to a version; with the service's own mirror, both go to `mirrors`. */
+  private renderRuleMirror(rule: HttpRouteRule, port: ServicePort | undefined, resilience: any): any {
+    if (!rule.mirror) return {};
+    const destination = compact({ host: this.host, subset: rule.mirror.version.subsetName, port: port ? { number: port.port } : undefined });
+    const percentage = { value: rule.mirror.weight ?? 100 };
+    if (!resilience.mirror) return { mirror: destination, mirrorPercentage: percentage };
+    return {
+      mirror: undefined,
+      mirrorPercentage: undefined,
+      mirrors: [{ destination: resilience.mirror, percentage: resilience.mirrorPercentage }, { destination, percentage }],
+    };
   }
 
   private renderDeploymentSpec(state: VersionState): any {

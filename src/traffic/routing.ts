@@ -62,6 +62,16 @@ export interface HttpRequestMatch {
    * @default - none
    */
   readonly withoutHeaders?: { [name: string]: StringMatch };
+  /**
+   * Labels of the calling workload's pods (meshed callers only).
+   * @default - any caller
+   */
+  readonly sourceLabels?: { [key: string]: string };
+  /**
+   * Namespace of the calling workload (meshed callers only).
+   * @default - any namespace
+   */
+  readonly sourceNamespace?: string;
 }
 
 /** A share of a route's traffic sent to one version of the service. */
@@ -96,6 +106,13 @@ export interface HttpRouteRule {
    * @default - every version, as the Kubernetes Service balances (no subset)
    */
   readonly destinations?: WeightedDestination[];
+  /**
+   * Mirror (shadow) a share of this route's requests to a version of the service (a dark launch): `weight` is the
+   * mirrored percentage (fractions allowed); the mirror's responses are discarded. Rendered next to the service's
+   * own `mirror` setting (both as `mirrors` when the service has one).
+   * @default - no mirror to a version
+   */
+  readonly mirror?: WeightedDestination;
 }
 
 /** Renders a map of StringMatch. @internal */

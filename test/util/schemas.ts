@@ -23,14 +23,17 @@ export interface SchemaViolation {
 type Json = any;
 
 /** Makes a JSON schema strict: objects with known properties reject unknown ones. Returns a deep copy. */
-export function strictify(schema: Json): Json {
-  if (Array.isArray(schema)) return schema.map(strictify);
+export function strictify(schema: Json, inCombinator = false): Json {
+  if (Array.isArray(schema)) return schema.map(x => strictify(x, inCombinator));
   if (!schema || typeof schema !== 'object') return schema;
   const out: Json = {};
   for (const [k, v] of Object.entries(schema)) {
     if (k === 'x-kubernetes-validations' || k === 'description' || k === 'example') continue;
     if (k === 'properties' || k === 'definitions' || k === 'patternProperties') {
       out[k] = Object.fromEntries(Object.entries(v as object).map(([pk, pv]) => [pk, strictify(pv)]));
+    } else if (k === 'oneOf' || k === 'anyOf' || k === 'allOf') {
+      // a combinator branch constrains the object its parent describes: it must not forbid the parent's fields
+      out[k] = (v as Json[]).map(b => strictify(b, true));
     } else {
       out[k] = strictify(v);
     }
@@ -43,7 +46,7 @@ export function strictify(schema: Json): Json {
       delete out.pattern;
     }
   }
-  if (out.properties && out.additionalProperties === undefined && !out['x-kubernetes-preserve-unknown-fields']) {
+  if (!inCombinator && out.properties && out.additionalProperties === undefined && !out['x-kubernetes-preserve-unknown-fields']) {
     out.additionalProperties = false;
   }
   // int-or-string without an explicit alternative

@@ -1,0 +1,215 @@
+/**
+ * The gateway workload as Istio's gateway chart renders it, with the `gateway` injection template applied at synth
+ * time: ServiceAccount, Role + RoleBinding (read its TLS Secrets), Deployment, Service, HPA, PDB.
+ * @internal
+ */
+import { ApiObject, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import {
+  APP_NAME_LABEL, DATAPLANE_MODE_NONE, GATEWAY_DEFAULTS, STATUS_PORT_NAME, UNPRIVILEGED_PORT_SYSCTL,
+} from './constants';
+import { invalid } from '../errors';
+import { IstioAnnotations, IstioLabels, IstioPorts } from '../mesh/constants';
+import { IMesh, ResourceSettings } from '../mesh/mesh';
+import { AUTO_IMAGE, ENVOY_PROM_PORT_NAME, PROXY_CONTAINER, TEMPLATE_GATEWAY } from '../sidecar/constants';
+import { injectPodTemplate } from '../sidecar/inject';
+import { ProxyOptions, SidecarTemplate } from '../sidecar/proxy-options';
+import { checkInteger, compact } from '../validation';
+
+/** How the gateway's Service is exposed. */
+export enum GatewayServiceType {
+  /** A cloud load balancer (the gateway chart's default for ingress). */
+  LOAD_BALANCER = 'LoadBalancer',
+  /** A port on every node. */
+  NODE_PORT = 'NodePort',
+  /** Cluster-internal only (egress gateways, or an ingress behind another load balancer). */
+  CLUSTER_IP = 'ClusterIP',
+}
+
+/** Scaling and placement of the gateway pods. */
+export interface GatewayWorkloadOptions {
+  /**
+   * Minimum replicas (HPA). With more than one, a PodDisruptionBudget keeps one pod available during drains.
+   * @default 1
+   */
+  readonly minReplicas?: number;
+  /**
+   * Maximum replicas (HPA).
+   * @default 5
+   */
+  readonly maxReplicas?: number;
+  /**
+   * Target average CPU utilization of the HPA, percent.
+   * @default 80
+   */
+  readonly targetCpuUtilization?: number;
+  /**
+   * Proxy CPU and memory.
+   * @default - the gateway chart's: 100m/128Mi requests, 2000m/1024Mi limits
+   */
+  readonly resources?: ResourceSettings;
+  /**
+   * Further proxy options (log level, concurrency...). The injection template is always the gateway template.
+   * @default - none
+   */
+  readonly proxy?: ProxyOptions;
+  /**
+   * How the gateway's Service is exposed.
+   * @default GatewayServiceType.LOAD_BALANCER for an ingress, CLUSTER_IP for an egress gateway
+   */
+  readonly serviceType?: GatewayServiceType;
+  /**
+   * Annotations of the gateway's Service, e.g. for cloud load balancers
+   * (`service.beta.kubernetes.io/aws-load-balancer-type: nlb`).
+   * @default - none
+   */
+  readonly serviceAnnotations?: { [key: string]: string };
+}
+
+/** @internal */
+export interface GatewayWorkloadSpec {
+  readonly name: string;
+  readonly namespace: string;
+  readonly mesh: IMesh;
+  readonly selector: { [key: string]: string };
+  readonly labels: { [key: string]: string };
+  readonly serviceType: GatewayServiceType;
+  /** The listener ports, read at synth time: [name, port]. */
+  readonly ports: () => Array<{ name: string; port: number }>;
+  readonly options: GatewayWorkloadOptions;
+}
+
+/** The objects of the workload. @internal */
+export interface GatewayWorkloadObjects {
+  readonly serviceAccount: ApiObject;
+  readonly role: ApiObject;
+  readonly roleBinding: ApiObject;
+  readonly deployment: ApiObject;
+  readonly service: ApiObject;
+  readonly autoscaler: ApiObject;
+  readonly podDisruptionBudget?: ApiObject;
+}
+
+/** Creates the gateway workload. @internal */
+export function createGatewayWorkload(scope: Construct, spec: GatewayWorkloadSpec): GatewayWorkloadObjects {
+  const o = spec.options;
+  const min = o.minReplicas ?? GATEWAY_DEFAULTS.MIN_REPLICAS;
+  const max = o.maxReplicas ?? Math.max(GATEWAY_DEFAULTS.MAX_REPLICAS, min);
+  checkInteger(scope, 'minReplicas', min, 1, 1000);
+  checkInteger(scope, 'maxReplicas', max, 1, 1000);
+  if (max < min) invalid(scope, 'maxReplicas', max, `must be at least minReplicas (${min})`);
+  const cpu = o.targetCpuUtilization ?? GATEWAY_DEFAULTS.CPU_UTILIZATION;
+  checkInteger(scope, 'targetCpuUtilization', cpu, 1, 100);
+  if (!Object.values(GatewayServiceType).includes(spec.serviceType)) {
+    invalid(scope, 'serviceType', spec.serviceType, `must be one of ${Object.values(GatewayServiceType).join(', ')}`);
+  }
+  for (const k of Object.keys(o.serviceAnnotations ?? {})) {
+    if (!/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k)) invalid(scope, 'serviceAnnotations', k, 'must be annotation keys: an optional DNS prefix and /, then a name');
+  }
+  if (o.proxy?.template !== undefined && o.proxy.template !== SidecarTemplate.GATEWAY) {
+    invalid(scope, 'proxy.template', o.proxy.template, 'must be GATEWAY (or omitted): a gateway runs the gateway injection template');
+  }
+  const ns = spec.namespace;
+  const meta = (name: string) => ({ name, namespace: ns, labels: { ...spec.labels } });
+
+  const serviceAccount = new ApiObject(scope, 'ServiceAccount', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(spec.name) } as any);
+  // istiod serves credentialName Secrets only to gateways whose service account may read them
+  const role = new ApiObject(scope, 'Role', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: meta(spec.name),
+    rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'watch', 'list'] }],
+  } as any);
+  const roleBinding = new ApiObject(scope, 'RoleBinding', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: meta(spec.name),
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: spec.name },
+    subjects: [{ kind: 'ServiceAccount', name: spec.name }],
+  } as any);
+
+  const resources = o.resources ?? o.proxy?.resources ?? { ...GATEWAY_DEFAULTS.RESOURCES };
+  const proxy: ProxyOptions = { ...o.proxy, resources, template: SidecarTemplate.GATEWAY };
+  const deployment = new ApiObject(scope, 'Deployment', {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(spec.name),
+    spec: Lazy.any({ produce: () => renderDeploymentSpec(spec, proxy) }),
+  } as any);
+
+  const service = new ApiObject(scope, 'Service', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: compact({
+      ...meta(spec.name),
+      annotations: o.serviceAnnotations && Object.keys(o.serviceAnnotations).length ? sortedMap(o.serviceAnnotations) : undefined,
+    }),
+    spec: Lazy.any({
+      produce: () => ({
+        type: spec.serviceType,
+        selector: { ...spec.selector },
+        ports: [
+          { name: STATUS_PORT_NAME, port: IstioPorts.HEALTH, targetPort: IstioPorts.HEALTH, protocol: 'TCP', appProtocol: 'http' },
+          ...spec.ports().map(p => ({ name: p.name, port: p.port, targetPort: p.port, protocol: 'TCP' })),
+        ],
+      }),
+    }),
+  } as any);
+
+  const autoscaler = new ApiObject(scope, 'HorizontalPodAutoscaler', {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: meta(spec.name),
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: spec.name },
+      minReplicas: min,
+      maxReplicas: max,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: cpu } } }],
+    },
+  } as any);
+  let podDisruptionBudget: ApiObject | undefined;
+  if (min > 1) {
+    podDisruptionBudget = new ApiObject(scope, 'PodDisruptionBudget', {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: meta(spec.name),
+      spec: { minAvailable: 1, selector: { matchLabels: { ...spec.selector } } },
+    } as any);
+  }
+  return { serviceAccount, role, roleBinding, deployment, service, autoscaler, podDisruptionBudget };
+}
+
+function renderDeploymentSpec(spec: GatewayWorkloadSpec, proxy: ProxyOptions): any {
+  const template = {
+    metadata: {
+      labels: {
+        ...spec.selector,
+        [APP_NAME_LABEL]: spec.name,
+        [IstioLabels.DATAPLANE_MODE]: DATAPLANE_MODE_NONE,
+      },
+      annotations: { [IstioAnnotations.TEMPLATES]: TEMPLATE_GATEWAY },
+    },
+    spec: {
+      serviceAccountName: spec.name,
+      automountServiceAccountToken: false,
+      securityContext: { sysctls: [{ ...UNPRIVILEGED_PORT_SYSCTL }] },
+      terminationGracePeriodSeconds: GATEWAY_DEFAULTS.TERMINATION_GRACE_PERIOD_SECONDS,
+      // the gateway chart's overlay: the injector fills in image, args, env, probes and volumes
+      containers: [{
+        name: PROXY_CONTAINER,
+        image: AUTO_IMAGE,
+        ports: [{ containerPort: IstioPorts.ENVOY_PROMETHEUS, name: ENVOY_PROM_PORT_NAME, protocol: 'TCP' }],
+      }],
+    },
+  };
+  const injected = injectPodTemplate(template, spec.mesh, { apiVersion: 'apps/v1', kind: 'Deployment', name: spec.name, namespace: spec.namespace }, proxy);
+  // replicas are the HPA's (left out, as the gateway chart does with autoscaling)
+  return { selector: { matchLabels: { ...spec.selector } }, template: injected };
+}
+
+function sortedMap(m: { [key: string]: string }): { [key: string]: string } {
+  const out: { [key: string]: string } = {};
+  for (const k of Object.keys(m).sort()) out[k] = m[k];
+  return out;
+}
+

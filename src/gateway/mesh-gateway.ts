@@ -1,0 +1,874 @@
+import { ApiObject, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import {
+  DEFAULT_INGRESS_NAME, DEFAULT_INGRESS_NAMESPACE, GATEWAY_API_GROUP, GATEWAY_API_VERSION, GATEWAY_NAME_LABEL,
+  ISTIO_GATEWAY_CLASS, ISTIO_NAME_PREFIX, REFERENCE_GRANT_VERSION, SERVICE_TYPE_ANNOTATION,
+} from './constants';
+import { createGatewayWorkload, GatewayServiceType, GatewayWorkloadObjects, GatewayWorkloadOptions } from './gateway-workload';
+import { CorsPolicy, GatewayRouteOptions, HttpRedirect, PathMatch } from './routes';
+import { BoundTls, GatewayTls } from '../certificates/gateway-tls';
+import { invalid } from '../errors';
+import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
+import { IMesh } from '../mesh/mesh';
+import { IMeshNamespace, MeshNamespace } from '../mesh/namespace';
+import { MeshedService } from '../service/meshed-service';
+import { PortProtocol, ServicePort } from '../service/service-port';
+import { IMeshService, IMeshWorkload, ServiceVersion } from '../service/workload';
+import { istioDuration, millisOf } from '../traffic/duration';
+import { renderResilience } from '../traffic/resilience';
+import { HttpRequestMatch, StringMatch } from '../traffic/routing';
+import { checkDnsLabel, checkPort, compact } from '../validation';
+
+/** Which API configures the gateway's listeners and routes. Same construct API, same behaviour either way. */
+export enum RoutingApi {
+  /** Istio's `Gateway` + `VirtualService` (networking.istio.io/v1). */
+  ISTIO = 'ISTIO',
+  /** The Kubernetes Gateway API: `Gateway` of class `istio`, `HTTPRoute`/`GRPCRoute`/`TLSRoute`, `ReferenceGrant`. */
+  GATEWAY_API = 'GATEWAY_API',
+}
+
+/** Who deploys the gateway's pods and Service when the Gateway API is used. */
+export enum GatewayDeployment {
+  /**
+   * This library synthesizes the workload (Deployment injected at synth time, Service, HPA...); with the Gateway API
+   * the Gateway is linked to that Service through `spec.addresses` (Istio's "manual deployment").
+   */
+  SYNTH_TIME = 'SYNTH_TIME',
+  /**
+   * Istio's gateway controller deploys `<name>-istio` (Deployment, Service, ServiceAccount) for the Gateway API
+   * Gateway (automated deployment). Gateway API only; the pods are then not in Git.
+   */
+  ISTIO_AUTOMATED = 'ISTIO_AUTOMATED',
+}
+
+/** One listener: a port, the hosts it serves and its TLS. */
+export interface GatewayListener {
+  /** The port (on the gateway's Service and pods). */
+  readonly port: number;
+  /**
+   * Hostnames served: DNS names, wildcards such as `*.example.com`, or `*` (any host; not with certManager TLS).
+   */
+  readonly hosts: string[];
+  /**
+   * TLS. Without it the listener speaks plain HTTP.
+   * @default - plain HTTP
+   */
+  readonly tls?: GatewayTls;
+  /**
+   * Answer every plain-HTTP request with a 301 redirect to HTTPS (HTTP listeners only).
+   * @default false
+   */
+  readonly httpsRedirect?: boolean;
+  /**
+   * The listener (and Service port) name, `http-...`/`https-...`/`tls-...` so Istio reads the protocol.
+   * @default - `<protocol>-<port>`
+   */
+  readonly name?: string;
+}
+
+/** Properties of a MeshGateway. */
+export interface MeshGatewayProps extends GatewayWorkloadOptions {
+  /**
+   * The mesh. Required unless `namespace` is given.
+   * @default - the namespace's mesh
+   */
+  readonly mesh?: IMesh;
+  /**
+   * The gateway's namespace. Istio recommends a namespace of its own for gateways (its TLS Secrets live there and
+   * nowhere else); the namespace must exist (e.g. a ZeroTrustNamespace, or Argo CD `CreateNamespace=true`).
+   * @default - `istio-ingress` (referred to, not created)
+   */
+  readonly namespace?: IMeshNamespace;
+  /**
+   * The gateway name: ServiceAccount, Deployment, Service, `app` label; the `istio` selector label is the name
+   * without its `istio-` prefix.
+   * @default 'istio-ingressgateway'
+   */
+  readonly name?: string;
+  /**
+   * Shorthand for the common case: these hosts on port 443 with `tls` (and port 80 redirecting to HTTPS), or on
+   * port 80 without `tls`.
+   * @default - only `listeners`
+   */
+  readonly hosts?: string[];
+  /**
+   * TLS of the `hosts` shorthand.
+   * @default - plain HTTP on port 80
+   */
+  readonly tls?: GatewayTls;
+  /**
+   * Listeners (more can be added with `addListener`).
+   * @default - the `hosts` shorthand only
+   */
+  readonly listeners?: GatewayListener[];
+  /**
+   * Which API configures listeners and routes.
+   * @default RoutingApi.ISTIO
+   */
+  readonly routingApi?: RoutingApi;
+  /**
+   * Who deploys the gateway (Gateway API only).
+   * @default GatewayDeployment.SYNTH_TIME
+   */
+  readonly deployment?: GatewayDeployment;
+}
+
+type Protocol = 'HTTP' | 'HTTPS' | 'TLS';
+
+interface ListenerState {
+  readonly name: string;
+  readonly port: number;
+  readonly hosts: string[];
+  readonly protocol: Protocol;
+  readonly tls?: GatewayTls;
+  readonly bound?: BoundTls;
+  readonly httpsRedirect: boolean;
+}
+
+/** One destination of a resolved rule. @internal */
+interface Destination {
+  readonly service: IMeshService;
+  readonly port: ServicePort;
+  readonly version?: ServiceVersion;
+  readonly weight?: number;
+}
+
+/** A route as both APIs render it (one per service rule of the target). @internal */
+interface ResolvedRule {
+  readonly path: PathMatch;
+  readonly headers: { [name: string]: StringMatch };
+  readonly queryParams: { [name: string]: StringMatch };
+  readonly method?: StringMatch;
+  readonly destinations: Destination[];
+  readonly redirect?: HttpRedirect;
+  readonly rewrite?: string;
+  readonly route: RouteState;
+  readonly seq: number;
+}
+
+interface RouteState {
+  readonly hosts: string[];
+  readonly options: GatewayRouteOptions;
+  readonly path: PathMatch;
+  readonly port?: ServicePort;
+  readonly tlsRoute: boolean;
+  readonly grpc: boolean;
+  readonly seq: number;
+}
+
+const HOST = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const GATEWAY_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
+
+/** Whether `host` is a valid DNS name or `*.` wildcard (and `*` when `star`). @internal */
+export function isGatewayHost(host: string, star: boolean): boolean {
+  if (typeof host !== 'string') return false;
+  if (host === '*') return star;
+  return host.length <= 253 && HOST.test(host);
+}
+
+/** Whether the listener host `l` serves the route host `h`. @internal */
+export function hostCovers(l: string, h: string): boolean {
+  if (l === '*' || l === h) return true;
+  if (l.startsWith('*.')) return h !== l && h.endsWith(l.slice(1)) && !h.slice(0, h.length - l.length + 1).includes('*');
+  return false;
+}
+
+function hostSlug(host: string): string {
+  return host === '*' ? 'any' : host.replace(/^\*\./, 'wildcard.');
+}
+
+/** Per-version backend Services for the Gateway API (one per service and version, shared by every gateway). */
+const VERSION_BACKENDS = new WeakMap<MeshedService, Map<string, ApiObject>>();
+
+/**
+ * How traffic enters the mesh: the gateway workload as Istio's gateway chart renders it (injected at synth time
+ * with the gateway template), its listeners with typed TLS, and typed routes to meshed services, rendered with
+ * Istio's API or the Kubernetes Gateway API.
+ *
+ * Each `route()` records the gateway as an allowed caller of the target (`service.allowFrom(gateway, { ports })`),
+ * and follows the target's own routing (`service.httpRoutes`, e.g. a CanaryRelease's weights), read at synth time.
+ */
+export class MeshGateway extends Construct implements IMeshWorkload {
+  /** The gateway name. */
+  public readonly name: string;
+  /** The namespace. */
+  public readonly namespace: IMeshNamespace;
+  /** The mesh. */
+  public readonly mesh: IMesh;
+  /** The gateway pods' service account. */
+  public readonly serviceAccountName: string;
+  /** The SPIFFE principal of the gateway pods. */
+  public readonly principal: string;
+  /** Labels that select the gateway pods (`istio: <name without istio->`, `app: <name>`). */
+  public readonly podSelector: { [key: string]: string };
+  /** The routing API. */
+  public readonly routingApi: RoutingApi;
+  /** The gateway's Service host, `<name>.<namespace>.svc.<cluster domain>`. */
+  public readonly serviceHost: string;
+  /** The Istio Gateway or Gateway API Gateway object. */
+  public readonly gateway: ApiObject;
+  /** The gateway's Deployment (undefined with ISTIO_AUTOMATED). */
+  public readonly deployment?: ApiObject;
+  /** The gateway's Service (undefined with ISTIO_AUTOMATED). */
+  public readonly service?: ApiObject;
+
+  private readonly labels: { [key: string]: string };
+  private readonly listeners: ListenerState[] = [];
+  private readonly routes: RouteState[] = [];
+  private readonly routeObjects = new Map<string, ApiObject>();
+  private readonly grants = new Map<string, ApiObject>();
+  private readonly deploymentMode: GatewayDeployment;
+  private readonly workload?: GatewayWorkloadObjects;
+  private redirectRoute?: ApiObject;
+
+  constructor(scope: Construct, id: string, props: MeshGatewayProps) {
+    super(scope, id);
+    const p = props ?? ({} as MeshGatewayProps);
+    if (!p.namespace && !p.mesh) invalid(this, 'mesh', undefined, 'must be given when no namespace is');
+    this.namespace = p.namespace ?? MeshNamespace.fromName(this, 'namespace', { name: DEFAULT_INGRESS_NAMESPACE, mesh: p.mesh! });
+    this.mesh = p.mesh ?? this.namespace.mesh;
+    if (p.mesh && p.namespace && p.mesh.trustDomain !== p.namespace.mesh.trustDomain) {
+      invalid(this, 'mesh.trustDomain', p.mesh.trustDomain, `must match the namespace's mesh ('${p.namespace.mesh.trustDomain}')`);
+    }
+    const name = p.name ?? DEFAULT_INGRESS_NAME;
+    if (typeof name !== 'string' || name.length > 63 || !GATEWAY_NAME.test(name)) {
+      invalid(this, 'name', name, "must be a Service name (RFC 1035 label): lowercase letters, digits and '-', starting with a letter, at most 63 characters");
+    }
+    this.name = name;
+    this.routingApi = p.routingApi ?? RoutingApi.ISTIO;
+    if (!Object.values(RoutingApi).includes(this.routingApi)) invalid(this, 'routingApi', this.routingApi, `must be one of ${Object.values(RoutingApi).join(', ')}`);
+    this.deploymentMode = p.deployment ?? GatewayDeployment.SYNTH_TIME;
+    if (!Object.values(GatewayDeployment).includes(this.deploymentMode)) invalid(this, 'deployment', this.deploymentMode, `must be one of ${Object.values(GatewayDeployment).join(', ')}`);
+    if (this.deploymentMode === GatewayDeployment.ISTIO_AUTOMATED && this.routingApi !== RoutingApi.GATEWAY_API) {
+      invalid(this, 'deployment', this.deploymentMode, 'ISTIO_AUTOMATED needs routingApi GATEWAY_API: only Gateway API Gateways are deployed by Istio');
+    }
+    const automated = this.deploymentMode === GatewayDeployment.ISTIO_AUTOMATED;
+    // Istio's automated deployment names everything `<gateway>-<class>` and selects pods by the gateway-name label
+    const workloadName = automated ? `${name}-${ISTIO_GATEWAY_CLASS}` : name;
+    this.serviceAccountName = workloadName;
+    this.principal = this.mesh.principalFor(this.namespace.name, workloadName);
+    this.podSelector = automated
+      ? { [GATEWAY_NAME_LABEL]: name }
+      : { [IstioLabels.ISTIO]: name.startsWith(ISTIO_NAME_PREFIX) ? name.slice(ISTIO_NAME_PREFIX.length) : name, [IstioLabels.APP]: name };
+    this.serviceHost = `${workloadName}.${this.namespace.name}.svc.${this.mesh.clusterDomain}`;
+    this.labels = { [IstioLabels.APP]: name, [MANAGED_BY_LABEL]: MANAGED_BY };
+
+    if (p.tls !== undefined && !p.hosts) invalid(this, 'tls', p.tls.kind, 'needs `hosts` (or give listeners with their own tls)');
+    if (p.hosts) {
+      if (p.tls) {
+        this.addListener({ port: 443, hosts: p.hosts, tls: p.tls });
+        if (p.tls.terminates) this.addListener({ port: 80, hosts: p.hosts, httpsRedirect: true });
+      } else {
+        this.addListener({ port: 80, hosts: p.hosts });
+      }
+    }
+    for (const l of p.listeners ?? []) this.addListener(l);
+
+    if (automated) {
+      const workloadOptions = [p.serviceAnnotations, p.minReplicas, p.maxReplicas, p.resources, p.proxy, p.targetCpuUtilization];
+      if (workloadOptions.some(x => x !== undefined)) {
+        invalid(this, 'deployment', this.deploymentMode, 'Istio deploys the gateway: serviceAnnotations, replicas, resources and proxy options need GatewayDeployment.SYNTH_TIME');
+      }
+    } else {
+      this.workload = createGatewayWorkload(this, {
+        name,
+        namespace: this.namespace.name,
+        mesh: this.mesh,
+        selector: this.podSelector,
+        labels: this.labels,
+        serviceType: p.serviceType ?? GatewayServiceType.LOAD_BALANCER,
+        ports: () => this.servicePorts(),
+        options: p,
+      });
+      this.deployment = this.workload.deployment;
+      this.service = this.workload.service;
+    }
+    const serviceType = p.serviceType;
+    this.gateway = this.routingApi === RoutingApi.ISTIO
+      ? new ApiObject(this, 'Gateway', {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'Gateway',
+        metadata: this.meta(name),
+        spec: Lazy.any({ produce: () => this.renderIstioGateway() }),
+      } as any)
+      : new ApiObject(this, 'Gateway', {
+        apiVersion: GATEWAY_API_VERSION,
+        kind: 'Gateway',
+        metadata: compact({
+          ...this.meta(name),
+          annotations: automated && serviceType ? { [SERVICE_TYPE_ANNOTATION]: serviceType } : undefined,
+        }),
+        spec: Lazy.any({ produce: () => this.renderK8sGateway() }),
+      } as any);
+  }
+
+  /** Adds a listener. Listeners on one port must agree on the protocol, and on the TLS of a host they share. */
+  public addListener(listener: GatewayListener): void {
+    const i = this.listeners.length;
+    const field = `listeners[${i}]`;
+    if (!listener) invalid(this, field, listener, 'must be a listener');
+    checkPort(this, `${field}.port`, listener.port);
+    if (!Array.isArray(listener.hosts) || listener.hosts.length === 0) invalid(this, `${field}.hosts`, listener.hosts, 'must list at least one host');
+    for (const h of listener.hosts) {
+      if (!isGatewayHost(h, true)) invalid(this, `${field}.hosts`, h, "must be a DNS name (shop.example.com), a wildcard (*.example.com) or '*'");
+    }
+    const hosts = [...new Set(listener.hosts)].sort();
+    const tls = listener.tls;
+    if (tls !== undefined && !(tls instanceof GatewayTls)) invalid(this, `${field}.tls`, tls, 'must be made with GatewayTls.certManager(), secret(), mutual() or passthrough()');
+    const protocol: Protocol = !tls ? 'HTTP' : tls.terminates ? 'HTTPS' : 'TLS';
+    if (listener.httpsRedirect && protocol !== 'HTTP') invalid(this, `${field}.httpsRedirect`, true, 'applies to plain HTTP listeners only');
+    if (this.routingApi === RoutingApi.GATEWAY_API && tls?._istioOnly()) {
+      invalid(this, `${field}.tls`, tls._istioOnly(), 'is not expressible with the Gateway API standard channel: use RoutingApi.ISTIO');
+    }
+    const sameName = this.listeners.filter(l => l.protocol === protocol && l.port === listener.port).length;
+    const name = listener.name ?? `${protocol.toLowerCase()}-${listener.port}${sameName ? `-${sameName + 1}` : ''}`;
+    checkDnsLabel(this, `${field}.name`, name);
+    if (name.length > 15) invalid(this, `${field}.name`, name, 'must be at most 15 characters (it names a Service port)');
+    if (this.listeners.some(l => l.name === name)) invalid(this, `${field}.name`, name, 'must be unique among the listeners');
+    for (const other of this.listeners.filter(l => l.port === listener.port)) {
+      if (other.protocol !== protocol) {
+        invalid(this, `${field}.tls`, `${protocol} on port ${listener.port}`,
+          `conflicts with listener '${other.name}' (${other.protocol}) on the same port: listeners sharing a port must use the same protocol and TLS mode`);
+      }
+      const shared = hosts.filter(h => other.hosts.includes(h));
+      if (shared.length && (other.tls?._key() !== tls?._key() || other.httpsRedirect !== !!listener.httpsRedirect)) {
+        invalid(this, `${field}.tls`, shared.join(', '), `conflicts with listener '${other.name}' on port ${listener.port}: one host on one port has one TLS setting`);
+      }
+    }
+    const bound = tls?._bind(this, `${field}.tls`, { name: `${this.name}-${name}`, namespace: this.namespace.name, hosts, labels: this.labels });
+    this.listeners.push({ name, port: listener.port, hosts, protocol, tls, bound, httpsRedirect: !!listener.httpsRedirect });
+    if (listener.httpsRedirect && this.routingApi === RoutingApi.GATEWAY_API) this.ensureRedirectRoute();
+  }
+
+  /**
+   * Routes requests for a host and path to a meshed service (or answers with a redirect). Records the gateway as an
+   * allowed caller of the service on the target port. Routes are ordered most specific first (exact paths, then
+   * longer prefixes, then regexes; more header matches first), the Gateway API's precedence, in both APIs.
+   */
+  public route(options: GatewayRouteOptions): void {
+    const field = `routes[${this.routes.length}]`;
+    const o = options ?? ({} as GatewayRouteOptions);
+    if ((o.to === undefined) === (o.redirect === undefined)) invalid(this, `${field}.to`, o.to ? 'to and redirect' : undefined, 'exactly one of `to` and `redirect` must be given');
+    const path = o.path ?? PathMatch.prefix('/');
+    if (!(path instanceof PathMatch)) invalid(this, `${field}.path`, path, "must be PathMatch.prefix('/...'), exact(...) or regex(...)");
+    // hosts: the given one must be served by a listener (IST0132), default every host of the HTTP(S) listeners
+    let hosts: string[];
+    if (o.host !== undefined) {
+      if (!isGatewayHost(o.host, false)) invalid(this, `${field}.host`, o.host, "must be a DNS name (shop.example.com) or a wildcard (*.example.com); '*' is for listeners");
+      if (!this.listeners.some(l => l.hosts.some(lh => hostCovers(lh, o.host!)))) {
+        invalid(this, `${field}.host`, o.host, `is not served by any listener of the gateway (IST0132): listeners serve ${this.listeners.flatMap(l => l.hosts).join(', ') || 'nothing'}`);
+      }
+      hosts = [o.host];
+    } else {
+      hosts = [...new Set(this.listeners.filter(l => l.protocol !== 'TLS').flatMap(l => l.hosts))].sort();
+      if (hosts.length === 0) invalid(this, `${field}.host`, undefined, 'must be given: the gateway has no HTTP or HTTPS listener (add one first)');
+    }
+    const serving = this.listeners.filter(l => hosts.some(h => l.hosts.some(lh => hostCovers(lh, h))));
+    const tlsRoute = serving.some(l => l.protocol === 'TLS');
+    if (tlsRoute && serving.some(l => l.protocol !== 'TLS' && l.hosts.some(lh => hosts.includes(lh)))) {
+      invalid(this, `${field}.host`, hosts.join(', '), 'is served by both a TLS passthrough listener and an HTTP(S) listener: give the route a host of one kind');
+    }
+    let port: ServicePort | undefined;
+    let grpc = false;
+    if (o.to) {
+      const to = o.to;
+      if (typeof to.allowFrom !== 'function' || !Array.isArray(to.ports)) invalid(this, `${field}.to`, String(to), 'must be a meshed service (MeshedService or another IMeshService)');
+      const show = to.ports.map(q => `${q.name}/${q.port}`).join(', ');
+      if (o.port) {
+        port = to.ports.find(q => q.port === o.port!.port && q.name === o.port!.name);
+        if (!port) invalid(this, `${field}.port`, `${o.port.name}/${o.port.port}`, `must be a port ${to.host} exposes: ${show}`);
+      } else {
+        const candidates = tlsRoute ? to.ports : to.ports.filter(q => q.isHttp);
+        if (candidates.length !== 1) invalid(this, `${field}.port`, undefined, `must be given: ${to.host} has ${candidates.length === 0 ? 'no' : 'several'} ${tlsRoute ? '' : 'HTTP '}ports (${show})`);
+        port = candidates[0];
+      }
+      if (!tlsRoute && !port.isHttp) invalid(this, `${field}.port`, `${port.name}/${port.port}`, 'must be an HTTP, HTTP2, gRPC or gRPC-Web port for an HTTP route (TCP and TLS need a TLS passthrough listener)');
+      grpc = port.protocol === PortProtocol.GRPC;
+      if (o.version !== undefined) {
+        if (!MeshedService.isMeshedService(to) || !to.findVersion(o.version.name)) {
+          invalid(this, `${field}.version`, o.version?.name, `must be a version of ${to.host}`);
+        }
+      }
+    }
+    if (tlsRoute) {
+      const extra = ['headers', 'rewrite', 'timeout', 'retries', 'cors', 'redirect'].filter(k => (o as any)[k] !== undefined);
+      if (extra.length || o.path !== undefined) invalid(this, `${field}`, [...extra, ...(o.path ? ['path'] : [])].join(', '), 'TLS passthrough routes match the SNI host only: drop HTTP settings');
+    }
+    if (grpc && (path.kind !== 'PREFIX' || path.value !== '/')) invalid(this, `${field}.path`, path.value, "must be PathMatch.prefix('/') for a gRPC port: gRPC routes match every method");
+    for (const k of Object.keys(o.headers ?? {})) {
+      if (!HEADER_NAME.test(k)) invalid(this, `${field}.headers`, k, 'must be HTTP header names');
+      if (!(o.headers![k] instanceof StringMatch)) invalid(this, `${field}.headers['${k}']`, o.headers![k], 'must be a StringMatch');
+    }
+    if (o.rewrite !== undefined) {
+      if (typeof o.rewrite !== 'string' || !o.rewrite.startsWith('/')) invalid(this, `${field}.rewrite`, o.rewrite, "must be a path starting with '/'");
+      if (path.kind === 'REGEX') invalid(this, `${field}.rewrite`, o.rewrite, 'needs a prefix or exact path match');
+      if (o.redirect) invalid(this, `${field}.rewrite`, o.rewrite, 'does not apply to a redirect');
+    }
+    if (o.timeout !== undefined) millisOf(this, `${field}.timeout`, o.timeout);
+    if (o.retries !== undefined && this.routingApi === RoutingApi.GATEWAY_API) {
+      invalid(this, `${field}.retries`, o.retries, 'are not in the Gateway API standard channel: use RoutingApi.ISTIO or drop retries');
+    }
+    if (o.retries !== undefined || o.timeout !== undefined) {
+      // validated with the service resilience rules (retries within timeout...)
+      renderResilience(this, { timeout: o.timeout, retries: o.retries }, { ports: port ? [port] : [ServicePort.http(80)] } as any);
+    }
+    if (grpc && this.routingApi === RoutingApi.GATEWAY_API && (o.timeout || o.cors || o.rewrite || o.headers)) {
+      invalid(this, `${field}`, 'timeout/cors/rewrite/headers', 'are not supported on GRPCRoute here: use RoutingApi.ISTIO');
+    }
+    if (o.cors) checkCors(this, `${field}.cors`, o.cors);
+    if (o.redirect) checkRedirect(this, `${field}.redirect`, o.redirect);
+
+    const state: RouteState = { hosts, options: o, path, port, tlsRoute, grpc, seq: this.routes.length };
+    this.routes.push(state);
+    if (o.to) {
+      o.to.allowFrom(this, { ports: [port!] });
+      this.prepareBackends(o.to);
+    }
+    for (const h of hosts) this.ensureRouteObject(h, tlsRoute ? 'TLS' : grpc ? 'GRPC' : 'HTTP');
+  }
+
+  private meta(name: string, namespace = this.namespace.name) {
+    return { name, namespace, labels: { ...this.labels } };
+  }
+
+  private servicePorts(): Array<{ name: string; port: number }> {
+    const seen = new Map<number, string>();
+    for (const l of this.listeners) if (!seen.has(l.port)) seen.set(l.port, l.name);
+    return [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([port, name]) => ({ name, port }));
+  }
+
+  // ---------------------------------------------------------------- resolution (shared by both APIs)
+
+  /** The rules of one route, with the target's own routing (canary weights, header matches) folded in. */
+  private resolve(r: RouteState): ResolvedRule[] {
+    const o = r.options;
+    const base = { path: r.path, headers: { ...o.headers }, queryParams: {}, rewrite: o.rewrite, route: r, seq: r.seq };
+    if (o.redirect) return [{ ...base, destinations: [], redirect: o.redirect }];
+    const to = o.to!;
+    if (o.version || !MeshedService.isMeshedService(to)) {
+      return [{ ...base, destinations: [{ service: to, port: r.port!, version: o.version }] }];
+    }
+    const out: ResolvedRule[] = [];
+    for (const rule of to.httpRoutes) {
+      const dests: Destination[] = rule.destinations?.length
+        ? rule.destinations.map(d => ({
+          service: to, port: r.port!, version: d.version, weight: rule.destinations!.length > 1 ? d.weight : undefined,
+        }))
+        : [{ service: to, port: r.port! }];
+      const matches: Array<HttpRequestMatch | undefined> = rule.matches?.length ? rule.matches : [undefined];
+      for (const m of matches) out.push({ ...this.merge(base, m, to), destinations: dests });
+    }
+    return out;
+  }
+
+  private merge(base: any, m: HttpRequestMatch | undefined, to: IMeshService): any {
+    if (!m) return base;
+    if (m.withoutHeaders && Object.keys(m.withoutHeaders).length) {
+      invalid(this, 'routes', to.host, 'has a route with withoutHeaders, which a gateway route cannot express in both APIs: route to a fixed `version` instead');
+    }
+    let path = base.path;
+    if (m.uri) {
+      if (!(base.path.kind === 'PREFIX' && base.path.value === '/')) {
+        invalid(this, 'routes', to.host, 'has a route matching the URI, which conflicts with the gateway route\'s path: route to a fixed `version` or use path prefix /');
+      }
+      path = m.uri.kind === 'exact' ? PathMatch.exact(m.uri.value) : m.uri.kind === 'prefix' ? PathMatch.prefix(m.uri.value) : PathMatch.regex(m.uri.value);
+    }
+    return {
+      ...base,
+      path,
+      headers: { ...base.headers, ...lowerKeys(m.headers) },
+      queryParams: { ...base.queryParams, ...m.queryParams },
+      method: m.method,
+    };
+  }
+
+  /** Every resolved rule of a host, most specific first. */
+  private rulesFor(host: string, kind: 'HTTP' | 'GRPC' | 'TLS'): ResolvedRule[] {
+    const rules = this.routes
+      .filter(r => r.hosts.includes(host) && (r.tlsRoute ? 'TLS' : r.grpc ? 'GRPC' : 'HTTP') === kind)
+      .flatMap(r => this.resolve(r));
+    const rank = (x: ResolvedRule) => (x.path.kind === 'EXACT' ? 0 : x.path.kind === 'PREFIX' ? 1 : 2);
+    return rules
+      .map((x, i) => ({ x, i }))
+      .sort((a, b) => rank(a.x) - rank(b.x)
+        || (a.x.path.kind === 'PREFIX' ? b.x.path.value.length - a.x.path.value.length : 0)
+        || (b.x.method ? 1 : 0) - (a.x.method ? 1 : 0)
+        || Object.keys(b.x.headers).length - Object.keys(a.x.headers).length
+        || Object.keys(b.x.queryParams).length - Object.keys(a.x.queryParams).length
+        || a.i - b.i)
+      .map(e => e.x);
+  }
+
+  // ---------------------------------------------------------------- objects per host
+
+  private ensureRouteObject(host: string, kind: 'HTTP' | 'GRPC' | 'TLS') {
+    const istio = this.routingApi === RoutingApi.ISTIO;
+    const key = istio ? host : `${kind}:${host}`;
+    if (this.routeObjects.has(key)) return;
+    const name = `${this.name}-${hostSlug(host)}`;
+    let obj: ApiObject;
+    if (istio) {
+      obj = new ApiObject(this, `VirtualService-${host}`, {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'VirtualService',
+        metadata: this.meta(name),
+        spec: Lazy.any({ produce: () => this.renderVirtualService(host) }),
+      } as any);
+    } else {
+      const k8sKind = kind === 'TLS' ? 'TLSRoute' : kind === 'GRPC' ? 'GRPCRoute' : 'HTTPRoute';
+      obj = new ApiObject(this, `${k8sKind}-${host}`, {
+        apiVersion: GATEWAY_API_VERSION,
+        kind: k8sKind,
+        metadata: this.meta(name),
+        spec: Lazy.any({ produce: () => this.renderK8sRoute(host, kind) }),
+      } as any);
+    }
+    this.routeObjects.set(key, obj);
+  }
+
+  // ---------------------------------------------------------------- Istio API
+
+  private renderIstioGateway(): any {
+    return {
+      selector: { ...this.podSelector },
+      servers: this.listeners.map(l => compact({
+        port: { number: l.port, name: l.name, protocol: l.protocol },
+        hosts: [...l.hosts],
+        tls: l.httpsRedirect ? { httpsRedirect: true } : l.bound ? compact({
+          mode: l.bound.mode,
+          credentialName: l.bound.credentialName,
+          minProtocolVersion: l.bound.minProtocolVersion,
+          cipherSuites: l.bound.cipherSuites,
+        }) : undefined,
+      })),
+    };
+  }
+
+  private renderVirtualService(host: string): any {
+    const http = this.rulesFor(host, 'HTTP').concat(this.rulesFor(host, 'GRPC')).map(x => this.istioHttp(x));
+    const tls = this.rulesFor(host, 'TLS').map(x => ({
+      match: [{ sniHosts: [host], port: this.listeners.find(l => l.protocol === 'TLS' && l.hosts.some(lh => hostCovers(lh, host)))!.port }],
+      route: x.destinations.map(d => compact({ destination: istioDestination(d), weight: d.weight })),
+    }));
+    return compact({ hosts: [host], gateways: [this.name], http, tls });
+  }
+
+  private istioHttp(x: ResolvedRule): any {
+    const o = x.route.options;
+    const match = compact({
+      uri: { [x.path.kind.toLowerCase()]: x.path.value },
+      headers: mapMatches(x.headers),
+      queryParams: mapMatches(x.queryParams),
+      method: x.method?._render(),
+    });
+    const resilience = o.to ? renderResilience(this, { timeout: o.timeout, retries: o.retries }, { ports: [x.route.port!] } as any) : {};
+    return compact({
+      match: [match],
+      rewrite: o.rewrite ? { uri: o.rewrite } : undefined,
+      redirect: o.redirect ? compact({
+        authority: o.redirect.host,
+        uri: o.redirect.path,
+        scheme: o.redirect.scheme,
+        redirectCode: o.redirect.statusCode ?? 301,
+      }) : undefined,
+      route: x.destinations.length ? x.destinations.map(d => compact({ destination: istioDestination(d), weight: d.weight })) : undefined,
+      ...resilience,
+      corsPolicy: o.cors ? renderIstioCors(o.cors) : undefined,
+    });
+  }
+
+  // ---------------------------------------------------------------- Gateway API
+
+  private k8sListenerName(l: ListenerState, host: string): string {
+    return l.hosts.length === 1 ? l.name : `${l.name}-${hostSlug(host)}`;
+  }
+
+  private renderK8sGateway(): any {
+    const listeners: any[] = [];
+    for (const l of this.listeners) {
+      for (const h of l.hosts) {
+        listeners.push(compact({
+          name: this.k8sListenerName(l, h),
+          hostname: h === '*' ? undefined : h,
+          port: l.port,
+          protocol: l.protocol,
+          tls: l.bound ? (l.bound.mode === 'PASSTHROUGH'
+            ? { mode: 'Passthrough' }
+            : { mode: 'Terminate', certificateRefs: [{ group: '', kind: 'Secret', name: l.bound.credentialName }] }) : undefined,
+          // routes live next to the gateway (least privilege: no other namespace can attach routes)
+          allowedRoutes: { namespaces: { from: 'Same' } },
+        }));
+      }
+    }
+    const automated = this.deploymentMode === GatewayDeployment.ISTIO_AUTOMATED;
+    return compact({
+      gatewayClassName: ISTIO_GATEWAY_CLASS,
+      // manual deployment: the Gateway is linked to the synthesized Service through its hostname
+      addresses: automated ? undefined : [{ type: 'Hostname', value: this.serviceHost }],
+      listeners,
+    });
+  }
+
+  /** Gateway API: the HTTP-to-HTTPS redirect is an HTTPRoute on the redirecting listeners. */
+  private ensureRedirectRoute() {
+    if (this.redirectRoute) return;
+    this.redirectRoute = new ApiObject(this, 'HTTPRoute-https-redirect', {
+      apiVersion: GATEWAY_API_VERSION,
+      kind: 'HTTPRoute',
+      metadata: this.meta(`${this.name}-https-redirect`),
+      spec: Lazy.any({
+        produce: () => ({
+          parentRefs: this.listeners.filter(l => l.httpsRedirect).flatMap(l => l.hosts.map(h => ({
+            group: GATEWAY_API_GROUP, kind: 'Gateway', name: this.name, sectionName: this.k8sListenerName(l, h),
+          }))),
+          rules: [{ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] }],
+        }),
+      }),
+    } as any);
+  }
+
+  private sections(host: string, protocols: Protocol[]): any[] {
+    const out: any[] = [];
+    for (const l of this.listeners) {
+      if (l.httpsRedirect || !protocols.includes(l.protocol)) continue;
+      for (const lh of l.hosts) {
+        if (hostCovers(lh, host)) out.push({ group: GATEWAY_API_GROUP, kind: 'Gateway', name: this.name, sectionName: this.k8sListenerName(l, lh) });
+      }
+    }
+    return out;
+  }
+
+  private renderK8sRoute(host: string, kind: 'HTTP' | 'GRPC' | 'TLS'): any {
+    const rules = this.rulesFor(host, kind);
+    const parentRefs = this.sections(host, kind === 'TLS' ? ['TLS'] : ['HTTP', 'HTTPS']);
+    const hostnames = [host];
+    if (kind === 'TLS') {
+      return { parentRefs, hostnames, rules: rules.map(x => ({ backendRefs: x.destinations.map(d => this.backendRef(d)) })) };
+    }
+    if (kind === 'GRPC') {
+      return {
+        parentRefs,
+        hostnames,
+        rules: rules.map(x => compact({
+          matches: Object.keys(x.headers).length ? [{ headers: headerMatches(x.headers) }] : undefined,
+          backendRefs: x.destinations.map(d => this.backendRef(d)),
+        })),
+      };
+    }
+    return {
+      parentRefs,
+      hostnames,
+      rules: rules.map(x => this.k8sHttpRule(x)),
+    };
+  }
+
+  private k8sHttpRule(x: ResolvedRule): any {
+    const o = x.route.options;
+    const filters: any[] = [];
+    if (o.rewrite) {
+      filters.push({
+        type: 'URLRewrite',
+        urlRewrite: { path: x.path.kind === 'PREFIX' ? { type: 'ReplacePrefixMatch', replacePrefixMatch: o.rewrite } : { type: 'ReplaceFullPath', replaceFullPath: o.rewrite } },
+      });
+    }
+    if (o.cors) filters.push({ type: 'CORS', cors: renderK8sCors(o.cors) });
+    if (o.redirect) {
+      filters.push({
+        type: 'RequestRedirect',
+        requestRedirect: compact({
+          hostname: o.redirect.host,
+          path: o.redirect.path ? { type: 'ReplaceFullPath', replaceFullPath: o.redirect.path } : undefined,
+          scheme: o.redirect.scheme,
+          statusCode: o.redirect.statusCode ?? 301,
+        }),
+      });
+    }
+    const match = compact({
+      path: { type: x.path.kind === 'EXACT' ? 'Exact' : x.path.kind === 'PREFIX' ? 'PathPrefix' : 'RegularExpression', value: x.path.value },
+      headers: headerMatches(x.headers),
+      queryParams: headerMatches(x.queryParams, false),
+      method: x.method ? k8sMethod(this, x.method) : undefined,
+    });
+    return compact({
+      matches: [match],
+      filters,
+      backendRefs: x.destinations.map(d => this.backendRef(d)),
+      timeouts: o.timeout ? { request: k8sDuration(this, o.timeout) } : undefined,
+    });
+  }
+
+  private backendRef(d: Destination): any {
+    const ns = d.service.namespace.name;
+    let name = d.service.name;
+    if (d.version) {
+      const backends = MeshedService.isMeshedService(d.service) ? VERSION_BACKENDS.get(d.service) : undefined;
+      if (!backends?.has(d.version.subsetName)) invalid(this, 'routes', `${d.service.host} version ${d.version.name}`, 'has no backend Service (internal error)');
+      name = `${d.service.name}-${d.version.subsetName}`;
+    }
+    return compact({
+      group: '',
+      kind: 'Service',
+      name,
+      namespace: ns === this.namespace.name ? undefined : ns,
+      port: d.port.port,
+      weight: d.weight,
+    });
+  }
+
+  /**
+   * Gateway API: routes name Services, not subsets, so each version of a routed MeshedService gets a Service of its
+   * own (`<service>-<subset>`, selecting `{app, version}`, as Istio's Bookinfo does for the Gateway API); versions
+   * added later (a CanaryRelease) get theirs when they are added. Services in other namespaces are granted to the
+   * gateway's routes with a ReferenceGrant there.
+   */
+  private prepareBackends(to: IMeshService) {
+    if (this.routingApi !== RoutingApi.GATEWAY_API) return;
+    const ns = to.namespace.name;
+    if (ns !== this.namespace.name && !this.grants.has(ns)) {
+      this.grants.set(ns, new ApiObject(this, `ReferenceGrant-${ns}`, {
+        apiVersion: REFERENCE_GRANT_VERSION,
+        kind: 'ReferenceGrant',
+        metadata: this.meta(`${this.namespace.name}-${this.name}`, ns),
+        spec: Lazy.any({ produce: () => this.renderGrant(ns) }),
+      } as any));
+    }
+    if (!MeshedService.isMeshedService(to)) return;
+    let backends = VERSION_BACKENDS.get(to);
+    if (!backends) {
+      const made = new Map<string, ApiObject>();
+      VERSION_BACKENDS.set(to, made);
+      backends = made;
+      const scope = new Construct(this, `backends-${to.node.addr}`);
+      const make = (v: ServiceVersion) => {
+        if (made.has(v.subsetName)) return;
+        made.set(v.subsetName, new ApiObject(scope, v.subsetName, {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: {
+            name: `${to.name}-${v.subsetName}`,
+            namespace: ns,
+            labels: { [IstioLabels.APP]: to.name, [IstioLabels.VERSION]: v.name, [MANAGED_BY_LABEL]: MANAGED_BY },
+          },
+          spec: {
+            selector: { ...v.selector },
+            ports: to.ports.map(q => ({ name: q.name, port: q.port, targetPort: q.targetPort, protocol: 'TCP', appProtocol: q.appProtocol })),
+          },
+        } as any));
+      };
+      to.versions.forEach(make);
+      // versions added later (CanaryRelease) get their backend Service when added
+      const addVersion = to.addVersion.bind(to);
+      (to as any).addVersion = (...args: any[]) => {
+        const v = (addVersion as any)(...args);
+        make(v);
+        return v;
+      };
+    }
+  }
+
+  private renderGrant(ns: string): any {
+    const names = new Set<string>();
+    for (const r of this.routes) {
+      const to = r.options.to;
+      if (!to || to.namespace.name !== ns) continue;
+      names.add(to.name);
+      if (MeshedService.isMeshedService(to)) for (const v of to.versions) names.add(`${to.name}-${v.subsetName}`);
+    }
+    const kinds = [...new Set(this.routes.filter(r => r.options.to?.namespace.name === ns).map(r => (r.tlsRoute ? 'TLSRoute' : r.grpc ? 'GRPCRoute' : 'HTTPRoute')))].sort();
+    return {
+      from: kinds.map(kind => ({ group: GATEWAY_API_GROUP, kind, namespace: this.namespace.name })),
+      to: [...names].sort().map(name => ({ group: '', kind: 'Service', name })),
+    };
+  }
+}
+
+function lowerKeys(m: { [k: string]: StringMatch } | undefined): { [k: string]: StringMatch } {
+  const out: { [k: string]: StringMatch } = {};
+  for (const k of Object.keys(m ?? {})) out[k.toLowerCase()] = m![k];
+  return out;
+}
+
+function mapMatches(m: { [k: string]: StringMatch }): any {
+  const keys = Object.keys(m).sort();
+  if (!keys.length) return undefined;
+  const out: any = {};
+  for (const k of keys) out[k] = m[k]._render();
+  return out;
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Gateway API header/query matches: Exact or RegularExpression (a prefix becomes `<escaped prefix>.*`). */
+function headerMatches(m: { [k: string]: StringMatch }, _headers = true): any[] | undefined {
+  const keys = Object.keys(m).sort();
+  if (!keys.length) return undefined;
+  return keys.map(k => {
+    const s = m[k];
+    if (s.kind === 'exact') return { type: 'Exact', name: k, value: s.value };
+    return { type: 'RegularExpression', name: k, value: s.kind === 'prefix' ? `${escapeRegex(s.value)}.*` : s.value };
+  });
+}
+
+function k8sMethod(scope: Construct, m: StringMatch): string {
+  if (m.kind !== 'exact' || !METHODS.includes(m.value)) invalid(scope, 'routes.method', m.value, `must be an exact HTTP method (${METHODS.join(', ')}) with the Gateway API`);
+  return m.value;
+}
+
+function istioDestination(d: Destination): any {
+  return compact({ host: d.service.host, subset: d.version?.subsetName, port: { number: d.port.port } });
+}
+
+function k8sDuration(scope: Construct, d: any): string {
+  const ms = millisOf(scope, 'timeout', d);
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+function checkCors(scope: Construct, field: string, c: CorsPolicy) {
+  if (!Array.isArray(c.allowOrigins) || c.allowOrigins.length === 0) invalid(scope, `${field}.allowOrigins`, c.allowOrigins, 'must list at least one origin');
+  for (const origin of c.allowOrigins) {
+    if (!/^(\*|https?:\/\/((\*\.)?[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)*|\*)(:\d{1,5})?)$/.test(origin)) invalid(scope, `${field}.allowOrigins`, origin, "must be '*' or 'http(s)://host[:port]'");
+  }
+  for (const m of c.allowMethods ?? []) if (!METHODS.includes(m) && m !== '*') invalid(scope, `${field}.allowMethods`, m, `must be one of ${METHODS.join(', ')} or '*'`);
+  for (const h of [...(c.allowHeaders ?? []), ...(c.exposeHeaders ?? [])]) if (!HEADER_NAME.test(h)) invalid(scope, `${field}.headers`, h, 'must be HTTP header names');
+  if (c.maxAge !== undefined) {
+    const s = c.maxAge.toSeconds({ integral: false });
+    if (!Number.isInteger(s) || s < 1) invalid(scope, `${field}.maxAge`, c.maxAge.toHumanString(), 'must be whole seconds, at least 1');
+  }
+}
+
+function renderIstioCors(c: CorsPolicy): any {
+  return compact({
+    allowOrigins: [...c.allowOrigins].sort().map(o => (o === '*' ? { regex: '.*' } : { exact: o })),
+    allowMethods: c.allowMethods ? [...c.allowMethods].sort() : undefined,
+    allowHeaders: c.allowHeaders ? [...c.allowHeaders].sort() : undefined,
+    exposeHeaders: c.exposeHeaders ? [...c.exposeHeaders].sort() : undefined,
+    maxAge: c.maxAge ? istioDuration('cors', 'maxAge', c.maxAge) : undefined,
+    allowCredentials: c.allowCredentials,
+  });
+}
+
+function renderK8sCors(c: CorsPolicy): any {
+  return compact({
+    allowOrigins: [...c.allowOrigins].sort(),
+    allowMethods: c.allowMethods ? [...c.allowMethods].sort() : undefined,
+    allowHeaders: c.allowHeaders ? [...c.allowHeaders].sort() : undefined,
+    exposeHeaders: c.exposeHeaders ? [...c.exposeHeaders].sort() : undefined,
+    maxAge: c.maxAge ? c.maxAge.toSeconds() : undefined,
+    allowCredentials: c.allowCredentials,
+  });
+}
+
+function checkRedirect(scope: Construct, field: string, r: HttpRedirect) {
+  if (r.host !== undefined && !isGatewayHost(r.host, false)) invalid(scope, `${field}.host`, r.host, 'must be a DNS name');
+  if (r.host?.startsWith('*')) invalid(scope, `${field}.host`, r.host, 'must be a DNS name, not a wildcard');
+  if (r.path !== undefined && (typeof r.path !== 'string' || !r.path.startsWith('/'))) invalid(scope, `${field}.path`, r.path, "must start with '/'");
+  if (r.scheme !== undefined && r.scheme !== 'http' && r.scheme !== 'https') invalid(scope, `${field}.scheme`, r.scheme, "must be 'http' or 'https'");
+  if (r.statusCode !== undefined && ![301, 302, 303, 307, 308].includes(r.statusCode)) invalid(scope, `${field}.statusCode`, r.statusCode, 'must be 301, 302, 303, 307 or 308');
+}

@@ -1,0 +1,141 @@
+import { invalid } from '../errors';
+
+/** The protocol the proxy speaks to an external destination (ServiceEntry port protocol). */
+export enum ExternalProtocol {
+  /** Plain HTTP (the proxy sees requests; with `originateTls` it sends them over TLS). */
+  HTTP = 'HTTP',
+  /** HTTPS: TLS from the application, routed by SNI. */
+  HTTPS = 'HTTPS',
+  /** Any other TLS protocol, routed by SNI. */
+  TLS = 'TLS',
+  /** Opaque TCP, matched by address and port. */
+  TCP = 'TCP',
+}
+
+/** Options of a plain-HTTP external destination. */
+export interface ExternalHttpOptions {
+  /**
+   * TLS origination: the application calls `http://<host>:<port>` and the proxy opens a TLS connection to
+   * `<host>:<tlsPort>` (DestinationRule tls mode SIMPLE with SNI `<host>`), so the application needs no TLS library
+   * while the traffic leaves the pod encrypted, and the proxy still sees (and can authorize, retry, log) each request.
+   * @default false
+   */
+  readonly originateTls?: boolean;
+  /**
+   * The port the proxy connects to when it originates TLS.
+   * @default 443
+   */
+  readonly tlsPort?: number;
+}
+
+const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(\/(3[0-2]|[12]?\d))?$/;
+const IPV6 = /^[0-9a-fA-F:]*:[0-9a-fA-F:.]*(\/(12[0-8]|1[01]\d|[1-9]?\d))?$/;
+
+/**
+ * A destination outside the mesh that meshed services may call: `ExternalService.https('api.stripe.com')`.
+ *
+ * Declared on the caller with `service.connectsToExternal(external)`; the caller's ZeroTrustNamespace then renders a
+ * ServiceEntry (MESH_EXTERNAL, exported to the namespace only), the DestinationRule for TLS origination when asked,
+ * the caller's Sidecar egress host and a NetworkPolicy egress rule. A NetworkPolicy works on addresses, not names, so
+ * that rule allows the port to any address (`0.0.0.0/0`, `::/0`) unless the destination lists its `addresses`
+ * (TCP): the host itself is enforced by the proxy (REGISTRY_ONLY), not by the NetworkPolicy.
+ *
+ * Hosts are lowercase fully qualified DNS names. A wildcard (`*.example.com`, a leading `*.` only) is allowed where
+ * Istio can route without resolving the name: HTTPS, TLS and plain HTTP without TLS origination (resolution NONE).
+ */
+export class ExternalService {
+  /** An HTTPS destination (the application speaks TLS itself). */
+  public static https(host: string, port: number = 443): ExternalService {
+    return new ExternalService(ExternalProtocol.HTTPS, host, port, undefined, [], false);
+  }
+
+  /** A plain-HTTP destination, optionally with TLS originated by the proxy (`originateTls`). */
+  public static http(host: string, port: number = 80, options: ExternalHttpOptions = {}): ExternalService {
+    const originate = options.originateTls ?? false;
+    if (!originate && options.tlsPort !== undefined) {
+      invalid('ExternalService', 'tlsPort', options.tlsPort, 'is only used with originateTls: true');
+    }
+    return new ExternalService(ExternalProtocol.HTTP, host, port, originate ? options.tlsPort ?? 443 : undefined, [], originate);
+  }
+
+  /** A TLS destination other than HTTPS (e.g. a database with TLS), routed by SNI. */
+  public static tls(host: string, port: number): ExternalService {
+    return new ExternalService(ExternalProtocol.TLS, host, port, undefined, [], false);
+  }
+
+  /**
+   * An opaque TCP destination. Give its `addresses` (IPs or CIDRs) when known: Istio then matches the traffic by
+   * address, and the NetworkPolicy allows only those addresses. Without addresses Istio matches TCP traffic by port
+   * alone (IST0134) unless DNS proxying with address auto-allocation is on.
+   */
+  public static tcp(host: string, port: number, addresses?: string[]): ExternalService {
+    return new ExternalService(ExternalProtocol.TCP, host, port, undefined, addresses ?? [], false);
+  }
+
+  /** The DNS name the application calls. */
+  public readonly host: string;
+  /** The port the application calls. */
+  public readonly port: number;
+  /** The protocol. */
+  public readonly protocol: ExternalProtocol;
+  /** Whether the proxy originates TLS (plain HTTP from the app, TLS on the wire). */
+  public readonly originateTls: boolean;
+  /** The port the traffic leaves the pod on: `tlsPort` with TLS origination, else `port`. */
+  public readonly wirePort: number;
+  /** Known addresses (IPs or CIDRs) of a TCP destination; empty when not given. */
+  public readonly addresses: string[];
+
+  private constructor(protocol: ExternalProtocol, host: string, port: number, tlsPort: number | undefined,
+    addresses: string[], originateTls: boolean) {
+    checkExternalPort('port', port);
+    if (tlsPort !== undefined) checkExternalPort('tlsPort', tlsPort);
+    checkExternalHost(host, protocol, originateTls);
+    if (!Array.isArray(addresses)) invalid('ExternalService', 'addresses', addresses, 'must be a list of IP addresses or CIDR blocks');
+    for (const a of addresses) {
+      if (typeof a !== 'string' || !(IPV4.test(a) || IPV6.test(a))) {
+        invalid('ExternalService', 'addresses', a, "must be an IP address or CIDR block, e.g. '203.0.113.10' or '203.0.113.0/24'");
+      }
+    }
+    this.protocol = protocol;
+    this.host = host;
+    this.port = port;
+    this.originateTls = originateTls;
+    this.wirePort = tlsPort ?? port;
+    this.addresses = [...new Set(addresses)].sort();
+  }
+
+  /** Whether the host is a wildcard (`*.example.com`). */
+  public get isWildcard(): boolean {
+    return this.host.startsWith('*.');
+  }
+
+  /** The ServiceEntry port name, `<protocol>-<port>` (e.g. `https-443`). */
+  public get portName(): string {
+    return `${this.protocol.toLowerCase()}-${this.port}`;
+  }
+}
+
+function checkExternalPort(field: string, port: number) {
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    invalid('ExternalService', field, port, 'must be a whole number from 1 to 65535');
+  }
+}
+
+function checkExternalHost(host: string, protocol: ExternalProtocol, originateTls: boolean) {
+  const what = "must be a lowercase fully qualified DNS name such as 'api.example.com' (labels of letters, digits and '-', at most 253 characters)";
+  if (typeof host !== 'string' || host.length === 0 || host.length > 253) invalid('ExternalService', 'host', host, what);
+  const wildcard = host.startsWith('*.');
+  const labels = (wildcard ? host.slice(2) : host).split('.');
+  if (labels.length < 2 || labels.some(l => l.length > 63 || !LABEL.test(l)) || /^\d+$/.test(labels[labels.length - 1])) {
+    invalid('ExternalService', 'host', host, what + (host.includes('*') ? "; a wildcard is allowed only as a leading '*.' label" : ''));
+  }
+  if (wildcard) {
+    if (protocol === ExternalProtocol.TCP) {
+      invalid('ExternalService', 'host', host, 'must not be a wildcard for TCP: TCP carries no host name to match on; give the exact host and its addresses');
+    }
+    if (originateTls) {
+      invalid('ExternalService', 'host', host, 'must not be a wildcard with originateTls: the proxy needs one concrete name to resolve and to send as SNI');
+    }
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The flagship example is also a test: it synthesizes, every object validates strictly, the analyzer finds nothing,
+ * the output is byte-identical when synthesized twice, and the zero-trust policies allow exactly Bookinfo's edges.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as YAML from 'yaml';
+import { buildBookinfo } from '../examples/bookinfo/app';
+import { analyze } from '../src';
+import { validateAll } from './util';
+
+function synth(): { dir: string; files: Record<string, string>; objects: any[] } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bookinfo-'));
+  buildBookinfo({ outdir: dir }).synth();
+  const files: Record<string, string> = {};
+  for (const f of fs.readdirSync(dir).sort()) files[f] = fs.readFileSync(path.join(dir, f), 'utf8');
+  const objects = Object.entries(files).filter(([f]) => f.endsWith('.yaml'))
+    .flatMap(([, body]) => YAML.parseAllDocuments(body).map(d => d.toJSON()).filter(Boolean));
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { dir, files, objects };
+}
+
+const first = synth();
+
+describe('Bookinfo example', () => {
+  test('one YAML file per chart, in the order they apply, plus the mesh diagram', () => {
+    expect(Object.keys(first.files)).toEqual([
+      '0000-mesh-system.yaml', '0001-istio-ingress.yaml', '0002-bookinfo.yaml', '0003-argocd.yaml', 'mesh.mmd',
+    ]);
+  });
+
+  test('every object validates strictly against its upstream schema', () => {
+    expect(validateAll(first.objects)).toEqual([]);
+  });
+
+  test('the analyzer finds nothing', () => {
+    expect(analyze(first.objects).map(f => `${f.code} ${f.object.kind}/${f.object.name}: ${f.message}`)).toEqual([]);
+  });
+
+  test('the output is byte-identical when synthesized twice', () => {
+    expect(synth().files).toEqual(first.files);
+  });
+
+  test('the app runs the pinned Bookinfo images with injected proxies', () => {
+    const deployments = first.objects.filter(o => o.kind === 'Deployment' && o.metadata.namespace === 'bookinfo');
+    expect(deployments.map(d => `${d.metadata.name} ${d.spec.template.spec.containers[0].image}`).sort()).toEqual([
+      'details-v1 docker.io/istio/examples-bookinfo-details-v1:1.20.3',
+      'productpage-v1 docker.io/istio/examples-bookinfo-productpage-v1:1.20.3',
+      'ratings-v1 docker.io/istio/examples-bookinfo-ratings-v1:1.20.3',
+      'reviews-v1 docker.io/istio/examples-bookinfo-reviews-v1:1.20.3',
+      'reviews-v2 docker.io/istio/examples-bookinfo-reviews-v2:1.20.3',
+      'reviews-v3 docker.io/istio/examples-bookinfo-reviews-v3:1.20.3',
+    ]);
+    for (const d of deployments) {
+      const names = [...(d.spec.template.spec.initContainers ?? []), ...d.spec.template.spec.containers].map((c: any) => c.name);
+      expect(names).toContain('istio-proxy');
+    }
+  });
+
+  test('the zero-trust policies allow exactly the edges Bookinfo needs', () => {
+    const edges = first.objects
+      .filter(o => o.kind === 'AuthorizationPolicy' && o.metadata.namespace === 'bookinfo' && o.spec.action === 'ALLOW')
+      .flatMap(p => (p.spec.rules ?? []).flatMap((r: any) => (r.from ?? []).flatMap((f: any) => (f.source.principals ?? [])
+        .map((who: string) => `${who.split('/').pop()} -> ${p.spec.selector.matchLabels.app}`))));
+    expect([...new Set(edges)].sort()).toEqual([
+      'istio-ingressgateway -> productpage',
+      'productpage -> details',
+      'productpage -> reviews',
+      'reviews -> ratings',
+    ]);
+    const denyAll = first.objects.find(o => o.kind === 'AuthorizationPolicy' && o.metadata.name === 'allow-nothing');
+    expect(denyAll.spec).toEqual({});
+  });
+
+  test('reviews v3 is a canary: 10% of everyone and every iPhone user', () => {
+    const vs = first.objects.find(o => o.kind === 'VirtualService' && o.metadata.name === 'reviews');
+    const routes = vs.spec.http.map((r: any) => ({
+      match: r.match?.[0]?.headers?.['user-agent']?.regex,
+      weights: Object.fromEntries(r.route.map((d: any) => [d.destination.subset, d.weight])),
+    }));
+    expect(routes).toEqual([
+      { match: '.*iPhone.*', weights: { v1: 0, v3: 100 } },
+      { match: undefined, weights: { v1: 90, v3: 10 } },
+    ]);
+  });
+
+  test('the gateway serves the host over HTTPS with a cert-manager certificate, and no private key is in the output', () => {
+    const cert = first.objects.find(o => o.kind === 'Certificate' && o.metadata.namespace === 'istio-ingress');
+    expect(cert.spec.dnsNames).toEqual(['bookinfo.example.com']);
+    expect(cert.spec.issuerRef).toMatchObject({ name: 'letsencrypt', kind: 'ClusterIssuer' });
+    expect(Object.values(first.files).join('\n')).not.toMatch(/PRIVATE KEY/);
+  });
+
+  test('Argo CD delivers the three charts', () => {
+    const apps = first.objects.filter(o => o.kind === 'Application');
+    expect(apps.map(a => a.metadata.name)).toEqual(['mesh-system', 'istio-ingress', 'bookinfo']);
+  });
+});

@@ -1,0 +1,200 @@
+import { App, Chart, Duration, Testing } from 'cdk8s';
+import {
+  AccessLogFormat, DefaultProviderKind, IstioControlPlane, IstioMetric, Mesh, MeshedService, MeshNamespace, MeshTelemetry,
+  ServicePort, TelemetryMode, TelemetryProvider, TelemetryTarget, TracingTag,
+} from '../src';
+import { one, ofKind, synthValid, yamlOf } from './util';
+
+function setup() {
+  const app = Testing.app();
+  const platform = new Chart(app, 'platform');
+  const mesh = new Mesh(platform, 'mesh');
+  const cp = new IstioControlPlane(platform, 'istio', { mesh, installCrds: false });
+  const chart = new Chart(app, 'shop');
+  const ns = MeshNamespace.fromName(chart, 'ns', { name: 'shop', mesh });
+  const reviews = new MeshedService(chart, 'reviews', { namespace: ns, image: 'example/reviews:1.0', ports: [ServicePort.http(9080)] });
+  return { app, platform, mesh, cp, chart, ns, reviews };
+}
+
+function providers(cp: IstioControlPlane) {
+  const otel = TelemetryProvider.openTelemetry(cp, { name: 'otel', service: 'otel-collector.observability.svc.cluster.local', port: 4317, meshDefault: true });
+  const zipkin = TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'zipkin.istio-system.svc.cluster.local', port: 9411, maxTagLength: 99 });
+  const jsonLog = TelemetryProvider.envoyFileAccessLog(cp, {
+    name: 'json-log',
+    format: AccessLogFormat.json({ status: '%RESPONSE_CODE%', path: '%REQ(:PATH)%', start: '%START_TIME%' }),
+  });
+  const textLog = TelemetryProvider.envoyFileAccessLog(cp, { name: 'text-log', path: '/var/log/access.log', format: AccessLogFormat.text('%RESPONSE_CODE% %REQ(:PATH)%\n') });
+  const otelLog = TelemetryProvider.openTelemetryAccessLog(cp, { name: 'otel-als', service: 'observability/otel-collector', port: 4317, logName: 'mesh' });
+  return { otel, zipkin, jsonLog, textLog, otelLog };
+}
+
+describe('TelemetryProvider', () => {
+  test('providers are declared on the control plane mesh config', () => {
+    const { cp, platform } = setup();
+    providers(cp);
+    const config = cp.meshConfig;
+    expect(config.extensionProviders).toEqual([
+      { name: 'json-log', envoyFileAccessLog: { path: '/dev/stdout', logFormat: { labels: { path: '%REQ(:PATH)%', start: '%START_TIME%', status: '%RESPONSE_CODE%' } } } },
+      { name: 'otel', opentelemetry: { port: 4317, service: 'otel-collector.observability.svc.cluster.local' } },
+      { name: 'otel-als', envoyOtelAls: { logName: 'mesh', port: 4317, service: 'observability/otel-collector' } },
+      { name: 'text-log', envoyFileAccessLog: { logFormat: { text: '%RESPONSE_CODE% %REQ(:PATH)%\n' }, path: '/var/log/access.log' } },
+      { name: 'zipkin', zipkin: { maxTagLength: 99, port: 9411, service: 'zipkin.istio-system.svc.cluster.local' } },
+    ]);
+    expect(config.defaultProviders).toEqual({ metrics: ['prometheus'], tracing: ['otel'] });
+    synthValid(platform);
+  });
+
+  test('a provider name must be unique and not a built-in', () => {
+    const { cp } = setup();
+    TelemetryProvider.zipkin(cp, { name: 'tracing', service: 'zipkin.tracing', port: 9411 });
+    expect(() => TelemetryProvider.openTelemetry(cp, { name: 'tracing', service: 'otel.tracing', port: 4317 }))
+      .toThrow("platform/istio: extensionProviders name 'tracing' is invalid: must be unique");
+    expect(() => TelemetryProvider.envoyFileAccessLog(cp, { name: 'envoy' }))
+      .toThrow("platform/istio: provider name 'envoy' is invalid: must not be a built-in provider's name");
+  });
+
+  test('bad service, port, path and format', () => {
+    const { cp } = setup();
+    expect(() => TelemetryProvider.openTelemetry(cp, { name: 'otel', service: 'Otel_Collector', port: 4317 }))
+      .toThrow("platform/istio: openTelemetry('otel').service 'Otel_Collector' is invalid: must be a DNS subdomain");
+    expect(() => TelemetryProvider.zipkin(cp, { name: 'z', service: 'zipkin', port: 0 }))
+      .toThrow("platform/istio: zipkin('z').port 0 is invalid: must be a whole number from 1 to 65535");
+    expect(() => TelemetryProvider.envoyFileAccessLog(cp, { name: 'f', path: 'relative.log' }))
+      .toThrow("platform/istio: envoyFileAccessLog('f').path 'relative.log' is invalid: must be an absolute file path");
+    expect(() => AccessLogFormat.json({})).toThrow('AccessLogFormat: json {} is invalid: must name at least one field');
+    expect(() => AccessLogFormat.text(' ')).toThrow("AccessLogFormat: text ' ' is invalid: must be a non-empty Envoy format string");
+  });
+});
+
+describe('MeshTelemetry', () => {
+  test('mesh-wide, namespace and workload telemetry (snapshot)', () => {
+    const { cp, chart, mesh, ns, reviews } = setup();
+    const p = providers(cp);
+    new MeshTelemetry(chart, 'mesh-telemetry', {
+      target: TelemetryTarget.mesh(mesh),
+      accessLogging: [{ providers: [TelemetryProvider.envoy(), p.jsonLog], filter: 'response.code >= 400 || connection.mtls == false' }],
+      tracing: [{
+        providers: [p.otel],
+        randomSamplingPercentage: 1.5,
+        customTags: {
+          cluster: TracingTag.literal('prod-eu'),
+          user_agent: TracingTag.header('user-agent', 'unknown'),
+          node: TracingTag.environment('NODE_NAME'),
+        },
+      }],
+    });
+    new MeshTelemetry(chart, 'ns-telemetry', {
+      target: TelemetryTarget.namespace(ns),
+      accessLogging: [{ disabled: true }],
+      metrics: [{
+        providers: [TelemetryProvider.prometheus()],
+        overrides: [
+          { metric: IstioMetric.REQUEST_SIZE, disabled: true },
+          { metric: IstioMetric.REQUEST_COUNT, mode: TelemetryMode.CLIENT, addTags: { request_host: 'request.host', region: "'eu-west'" }, removeTags: ['request_protocol'] },
+        ],
+      }],
+    });
+    new MeshTelemetry(chart, 'reviews-telemetry', {
+      target: TelemetryTarget.workload(reviews),
+      tracing: [{ providers: [p.zipkin], randomSamplingPercentage: 100, mode: TelemetryMode.SERVER, disableSpanReporting: false }],
+      metrics: [{ overrides: [{ mode: TelemetryMode.SERVER, removeTags: ['destination_canonical_revision'] }], reportingInterval: Duration.seconds(30) }],
+    });
+    const objects = synthValid(chart);
+    const telemetries = ofKind(objects, 'Telemetry');
+    expect(yamlOf(telemetries)).toMatchSnapshot();
+    const meshT = one(objects, 'Telemetry', 'mesh-default');
+    expect(meshT.apiVersion).toBe('telemetry.istio.io/v1');
+    expect(meshT.metadata.namespace).toBe('istio-system');
+    expect(meshT.spec.selector).toBeUndefined();
+    expect(meshT.spec.accessLogging[0].providers).toEqual([{ name: 'envoy' }, { name: 'json-log' }]);
+    expect(meshT.spec.tracing[0].customTags.user_agent).toEqual({ header: { name: 'user-agent', defaultValue: 'unknown' } });
+    const nsT = one(objects, 'Telemetry', 'namespace-default');
+    expect(nsT.metadata.namespace).toBe('shop');
+    expect(nsT.spec.selector).toBeUndefined();
+    expect(nsT.spec.metrics[0].overrides[1].tagOverrides).toEqual({
+      region: { operation: 'UPSERT', value: "'eu-west'" },
+      request_host: { operation: 'UPSERT', value: 'request.host' },
+      request_protocol: { operation: 'REMOVE' },
+    });
+    const wT = one(objects, 'Telemetry', 'reviews');
+    expect(wT.spec.selector).toEqual({ matchLabels: { app: 'reviews' } });
+    expect(wT.spec.metrics[0].reportingInterval).toBe('30s');
+    expect(wT.spec.metrics[0].overrides[0].match).toEqual({ metric: 'ALL_METRICS', mode: 'SERVER' });
+  });
+
+  test('a provider declared elsewhere is accepted explicitly', () => {
+    const { chart, mesh } = setup();
+    new MeshTelemetry(chart, 't', {
+      target: TelemetryTarget.mesh(mesh),
+      tracing: [{ providers: [TelemetryProvider.declaredElsewhere(mesh, 'central-otel', DefaultProviderKind.TRACING)] }],
+    });
+    expect(one(synthValid(chart), 'Telemetry').spec.tracing[0].providers).toEqual([{ name: 'central-otel' }]);
+  });
+
+  describe('bad input', () => {
+    test('sampling outside 0-100', () => {
+      const { chart, mesh } = setup();
+      expect(() => new MeshTelemetry(chart, 't', { target: TelemetryTarget.mesh(mesh), tracing: [{ randomSamplingPercentage: 101 }] }))
+        .toThrow('shop/t: tracing[0].randomSamplingPercentage 101 is invalid: must be a percentage from 0 to 100');
+      expect(() => new MeshTelemetry(chart, 't2', { target: TelemetryTarget.mesh(mesh), tracing: [{ randomSamplingPercentage: -1 }] }))
+        .toThrow('shop/t2: tracing[0].randomSamplingPercentage -1 is invalid: must be a percentage from 0 to 100');
+    });
+
+    test('a provider referenced but not declared', () => {
+      const { chart, mesh } = setup();
+      expect(() => new MeshTelemetry(chart, 't', { target: TelemetryTarget.mesh(mesh), tracing: [{ providers: [{ name: 'otel', kind: DefaultProviderKind.TRACING } as any] }] }))
+        .toThrow("shop/t: tracing[0].providers[0] 'otel' is invalid: is not a declared provider: declare it on the control plane");
+    });
+
+    test('a provider declared on another mesh', () => {
+      const { chart, ns } = setup();
+      const app2 = new App();
+      const other = new Chart(app2, 'other');
+      const otherMesh = new Mesh(other, 'mesh', { rootNamespace: 'istio-other' });
+      const otherCp = new IstioControlPlane(other, 'istio', { mesh: otherMesh, installCrds: false });
+      const otel = TelemetryProvider.openTelemetry(otherCp, { name: 'otel', service: 'otel.observability', port: 4317 });
+      expect(() => new MeshTelemetry(chart, 't', { target: TelemetryTarget.namespace(ns), tracing: [{ providers: [otel] }] }))
+        .toThrow("shop/t: tracing[0].providers[0] 'otel' is invalid: is not declared in this mesh's config: it belongs to the mesh of root namespace 'istio-other', not 'istio-system'");
+    });
+
+    test('a provider of the wrong kind', () => {
+      const { chart, mesh, cp } = setup();
+      const { zipkin } = providers(cp);
+      expect(() => new MeshTelemetry(chart, 't', { target: TelemetryTarget.mesh(mesh), accessLogging: [{ providers: [zipkin] }] }))
+        .toThrow("shop/t: accessLogging[0].providers[0] 'zipkin' is invalid: is a tracing provider, not a accessLogging provider");
+    });
+
+    test.each([
+      ['', 'must be a non-empty CEL expression'],
+      ['response.code >= 400 && (request.method == "GET"', "has 1 unclosed '('"],
+      ["request.headers['x-user'] == 'admin", "has an unterminated ' string"],
+      ['response.code >= 400)', "has an unmatched ')' at position 21"],
+      ['response.code >=', 'ends with an operator'],
+    ])('an access log filter that is not a valid expression: %p', (filter, message) => {
+      const { chart, mesh } = setup();
+      expect(() => new MeshTelemetry(chart, 't', { target: TelemetryTarget.mesh(mesh), accessLogging: [{ filter }] }))
+        .toThrow(`shop/t: accessLogging[0].filter '${filter}' is invalid: ${message}`);
+    });
+
+    test('metric tag overrides', () => {
+      const { chart, mesh } = setup();
+      expect(() => new MeshTelemetry(chart, 't1', { target: TelemetryTarget.mesh(mesh), metrics: [{ overrides: [{ addTags: { 'bad-tag': 'request.host' } }] }] }))
+        .toThrow("shop/t1: metrics[0].overrides[0].addTags 'bad-tag' is invalid: must be a metric label name");
+      expect(() => new MeshTelemetry(chart, 't2', { target: TelemetryTarget.mesh(mesh), metrics: [{ overrides: [{ addTags: { a: 'x' }, removeTags: ['a'] }] }] }))
+        .toThrow("shop/t2: metrics[0].overrides[0].removeTags 'a' is invalid: must not also be in addTags");
+      expect(() => new MeshTelemetry(chart, 't3', { target: TelemetryTarget.mesh(mesh), metrics: [{ overrides: [{ addTags: { a: '(x' } }] }] }))
+        .toThrow("shop/t3: metrics[0].overrides[0].addTags['a'] '(x' is invalid: has 1 unclosed '('");
+      expect(() => new MeshTelemetry(chart, 't4', { target: TelemetryTarget.mesh(mesh), metrics: [{ overrides: [{ metric: IstioMetric.REQUEST_COUNT }] }] }))
+        .toThrow('shop/t4: metrics[0].overrides[0] {"metric":"REQUEST_COUNT"} is invalid: must disable the metric or change tags');
+    });
+
+    test('empty telemetry and two for one target', () => {
+      const { chart, mesh, reviews } = setup();
+      expect(() => new MeshTelemetry(chart, 'empty', { target: TelemetryTarget.mesh(mesh) }))
+        .toThrow("shop/empty: props '{}' is invalid: must set at least one of accessLogging, tracing or metrics");
+      new MeshTelemetry(chart, 'a', { target: TelemetryTarget.workload(reviews), accessLogging: [{}] });
+      expect(() => new MeshTelemetry(chart, 'b', { target: TelemetryTarget.workload(reviews), name: 'other', tracing: [{}] }))
+        .toThrow('shop/b: target \'shop/{"app":"reviews"}\' is invalid: already has a Telemetry (shop/a)');
+    });
+  });
+});
