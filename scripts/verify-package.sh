@@ -46,4 +46,21 @@ TS
 npx ts-node --compiler-options '{"module":"commonjs","esModuleInterop":true,"strict":true}' main.ts
 grep -q 'name: istio-proxy' dist/shop.k8s.yaml || { echo "no injected proxy in dist/shop.k8s.yaml"; exit 1; }
 grep -q 'kind: CustomResourceDefinition' dist/platform.k8s.yaml || { echo "no CRDs in dist/platform.k8s.yaml"; exit 1; }
-echo "verify-package: a fresh cdk8s app synthesized a meshed service with $tarball"
+
+# the offline analyzer, from the installed package's bin, over the app's output and over hand-written YAML
+npx cdk8s-mesh analyze dist/
+mkdir -p handwritten
+cat > handwritten/broken.yaml <<'YAML'
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews, namespace: shop }
+spec:
+  hosts: [reviews]
+  http:
+    - route: [{ destination: { host: reviews, subset: v9 } }]
+YAML
+if out=$(npx cdk8s-mesh analyze handwritten/ 2>&1); then
+  echo "cdk8s-mesh analyze should fail on handwritten/broken.yaml"; exit 1
+fi
+grep -q 'Error \[IST0101\] (VirtualService shop/reviews)' <<<"$out" || { echo "unexpected analyzer output: $out"; exit 1; }
+echo "verify-package: a fresh cdk8s app synthesized a meshed service with $tarball, and its analyzer CLI ran"

@@ -97,3 +97,8 @@ describe('Bookinfo example', () => {
     expect(apps.map(a => a.metadata.name)).toEqual(['mesh-system', 'istio-ingress', 'bookinfo']);
   });
 });
+
+test('the README shows the current Bookinfo diagram', () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  expect(readme).toContain('```mermaid\n' + first.files['mesh.mmd'].trimEnd() + '\n```');
+});

@@ -316,33 +316,5 @@ export class Mesh extends MeshBase {
   }
 }
 
-class ImportedMesh extends MeshBase {
-  public readonly version: string;
-  public readonly hub: string;
-  public readonly revision?: string;
-  public readonly trustDomain: string;
-  public readonly rootNamespace: string;
-  public readonly kubernetesVersion: string;
-  public readonly injectionMode: InjectionMode;
-  public readonly cni: boolean;
-  public readonly nativeSidecars: boolean;
-  public readonly outboundTrafficPolicy: OutboundTrafficPolicy;
-  public readonly proxyResources: ResourceSettings;
-
-  constructor(scope: Construct, id: string, attrs: MeshAttributes) {
-    super(scope, id);
-    const r = resolve(this.node.path, attrs);
-    this.version = r.version;
-    this.hub = r.hub;
-    this.revision = r.revision;
-    this.trustDomain = r.trustDomain;
-    this.rootNamespace = r.rootNamespace;
-    this.kubernetesVersion = r.kubernetesVersion;
-    this.injectionMode = r.injectionMode;
-    this.cni = r.cni;
-    this.nativeSidecars = r.nativeSidecars;
-    this.outboundTrafficPolicy = r.outboundTrafficPolicy;
-    this.proxyResources = r.proxyResources;
-    this._caAddress = r.caAddressOverride;
-  }
-}
+/** A mesh defined elsewhere: the same resolved settings, nothing of its own to synthesize. */
+class ImportedMesh extends Mesh {}
