@@ -103,6 +103,11 @@ project.addTask('import', {
 });
 project.preCompileTask.spawn(crds);
 project.testTask.prependSpawn(crds);
+// Tests transpile only (fast); this type-checks src, test, examples and scripts in one pass.
+project.testTask.spawn(project.addTask('typecheck', {
+  description: 'Type-check everything (src, tests, examples, bench, projenrc) without emitting',
+  exec: 'tsc --noEmit -p tsconfig.dev.json',
+}));
 
 project.addTask('example', {
   description: 'Synthesize the flagship example (Bookinfo) into examples/bookinfo/dist/',

@@ -11,6 +11,7 @@ export * from './control-plane/istio-control-plane';
 export * from './certificates/mesh-certificates';
 export * from './service/workload';
 export * from './service/workload-options';
+export * from './service/workload-volume';
 export * from './service/meshed-service';
 export * from './traffic/traffic-policy';
 export * from './traffic/resilience';

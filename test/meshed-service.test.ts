@@ -1,7 +1,7 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import {
   LoadBalancer, Mesh, MeshedService, MeshedServiceProps, MeshNamespace, Probe, RetryOn, ServicePort, StringMatch,
-  UpstreamTls,
+  UpstreamTls, WorkloadVolume,
 } from '../src';
 import { one, ofKind, synthValid, yamlOf } from './util';
 import * as inject from '../src/sidecar/inject';
@@ -513,5 +513,52 @@ describe('MeshedService bad input', () => {
   test('namespace names are DNS labels', () => {
     const { chart, mesh } = setup();
     expect(() => MeshNamespace.fromName(chart, 'bad', { name: 'Shop', mesh })).toThrow("test/bad: name 'Shop' is invalid: must be a DNS label");
+  });
+});
+
+describe('MeshedService volumes', () => {
+  const make = (volumes: any[]) => {
+    const chart = Testing.chart();
+    const mesh = new Mesh(chart, 'mesh');
+    const ns = MeshNamespace.fromName(chart, 'ns', { name: 'shop', mesh });
+    const svc = new MeshedService(chart, 'reviews', { namespace: ns, image: 'example/reviews:1.0', ports: [ServicePort.http(9080)], volumes });
+    return { chart, svc };
+  };
+
+  test('scratch space and configuration are mounted into the app container of every version', () => {
+    const { chart, svc } = make([
+      WorkloadVolume.emptyDir('tmp', '/tmp', { memory: true, sizeLimit: '64Mi' }),
+      WorkloadVolume.configMap('config', '/etc/reviews', 'reviews-config'),
+      WorkloadVolume.secret('tls', '/etc/tls', 'reviews-tls', { optional: true }),
+    ]);
+    svc.addVersion('v2', { image: 'example/reviews:2.0' });
+    const objects = synthValid(chart);
+    for (const d of ofKind(objects, 'Deployment')) {
+      const pod = d.spec.template.spec;
+      const app = pod.containers.find((c: any) => c.name === 'reviews');
+      expect(app.volumeMounts).toEqual([
+        { name: 'tmp', mountPath: '/tmp' },
+        { name: 'config', mountPath: '/etc/reviews', readOnly: true },
+        { name: 'tls', mountPath: '/etc/tls', readOnly: true },
+      ]);
+      expect(pod.volumes.filter((v: any) => ['tmp', 'config', 'tls'].includes(v.name))).toEqual([
+        { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
+        { name: 'config', configMap: { name: 'reviews-config' } },
+        { name: 'tls', secret: { secretName: 'reviews-tls', optional: true } },
+      ]);
+      expect(app.securityContext.readOnlyRootFilesystem).toBe(true);
+    }
+  });
+
+  test.each([
+    [[WorkloadVolume.emptyDir('Tmp', '/tmp')], /volumes\[0\]\.name 'Tmp' is invalid: must be a DNS label/],
+    [[WorkloadVolume.emptyDir('istio-envoy', '/tmp')], /volumes\[0\]\.name 'istio-envoy' is invalid: is a volume Istio's proxy injection adds/],
+    [[WorkloadVolume.emptyDir('tmp', 'tmp')], /volumes\[0\]\.mountPath 'tmp' is invalid: must be an absolute path/],
+    [[WorkloadVolume.emptyDir('a', '/tmp'), WorkloadVolume.emptyDir('b', '/tmp')], /volumes\[1\]\.mountPath '\/tmp' is invalid: is used by another volume/],
+    [[WorkloadVolume.emptyDir('a', '/a'), WorkloadVolume.emptyDir('a', '/b')], /volumes\[1\]\.name 'a' is invalid: is used by another volume/],
+    [[WorkloadVolume.emptyDir('a', '/a', { sizeLimit: 'lots' })], /volumes\[0\]\.sizeLimit 'lots' is invalid: must be a Kubernetes quantity/],
+    [[WorkloadVolume.configMap('a', '/a', 'Bad_Name')], /volumes\[0\]\.configMapName 'Bad_Name' is invalid/],
+  ])('rejects bad volumes (%#)', (volumes, message) => {
+    expect(() => make(volumes)).toThrow(message);
   });
 });

@@ -14,7 +14,7 @@ import {
   ArgoCdDelivery, CanaryRelease, CanaryTraffic, GatewayTls, GoldenSignalAlerts, IstioControlPlane, Mesh,
   MeshAnalyzer, MeshCertificates, MeshDashboard, MeshDiagram, MeshedService, MeshGateway, MeshMetricsScraping,
   MeshNamespace, MeshTelemetry, PathMatch, Probe, RequestMatch, RetryOn, ServiceDashboard, ServicePort,
-  TelemetryProvider, TelemetryTarget, ZeroTrustNamespace,
+  TelemetryProvider, TelemetryTarget, WorkloadVolume, ZeroTrustNamespace,
 } from '../../src';
 
 /** Istio's Bookinfo sample images (samples/bookinfo in Istio's repository), pinned. */
@@ -75,14 +75,15 @@ export function buildBookinfo(options: BookinfoOptions): App {
   const ratings = new MeshedService(bookinfo, 'ratings', {
     namespace: ns, image: image('ratings-v1'), ports: http, readinessProbe: ready,
   });
-  // reviews runs on Open Liberty, which writes to its output directory and /tmp.
+  // reviews runs on Open Liberty, which writes to its output directory and /tmp: scratch volumes keep the root
+  // filesystem read-only, as Istio's sample does.
   const reviews = new MeshedService(bookinfo, 'reviews', {
     namespace: ns,
     image: image('reviews-v1'),
     version: 'v1',
     ports: http,
     env: { LOG_DIR: '/tmp/logs' },
-    securityContext: { readOnlyRootFilesystem: false },
+    volumes: [WorkloadVolume.emptyDir('wlp-output', '/opt/ibm/wlp/output'), WorkloadVolume.emptyDir('tmp', '/tmp')],
     timeout: Duration.seconds(5),
     retries: { attempts: 2, perTryTimeout: Duration.seconds(2), retryOn: [RetryOn.GATEWAY_ERROR, RetryOn.CONNECT_FAILURE] },
   });
@@ -92,7 +93,7 @@ export function buildBookinfo(options: BookinfoOptions): App {
     image: image('productpage-v1'),
     ports: http,
     readinessProbe: ready,
-    securityContext: { readOnlyRootFilesystem: false },
+    volumes: [WorkloadVolume.emptyDir('tmp', '/tmp')],
   });
 
   // The access graph, declared once: it becomes AuthorizationPolicies, NetworkPolicies and Sidecar scopes.

@@ -5,6 +5,7 @@ import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { IMesh, ResourceSettings } from '../mesh/mesh';
 import { IMeshNamespace } from '../mesh/namespace';
 import { ExternalService } from '../security/external-service';
+import { renderVolumes, WorkloadVolume } from './workload-volume';
 import { injectPodTemplate } from '../sidecar/inject';
 import { ProxyOptions } from '../sidecar/proxy-options';
 import { hasResilience, renderResilience, RouteResilience } from '../traffic/resilience';
@@ -66,6 +67,13 @@ export interface WorkloadVersionOptions {
    * @default - the mesh's proxy defaults (for `addVersion`: the service's)
    */
   readonly proxy?: ProxyOptions;
+  /**
+   * Volumes mounted into the app container: scratch space (`WorkloadVolume.emptyDir`) for apps that write to disk
+   * while the root filesystem stays read-only, or files from a ConfigMap or Secret (for `addVersion`: the service's
+   * when not given).
+   * @default - none
+   */
+  readonly volumes?: WorkloadVolume[];
 }
 
 /** Properties of a MeshedService. */
@@ -333,7 +341,9 @@ export class MeshedService extends Construct implements IMeshService {
       podLabels: first ? options.podLabels : { ...base.podLabels, ...options.podLabels },
       podAnnotations: first ? options.podAnnotations : { ...base.podAnnotations, ...options.podAnnotations },
       proxy: options.proxy ?? base.proxy,
+      volumes: options.volumes ?? base.volumes,
     };
+    renderVolumes(this, merged.volumes); // validate now: errors point at the construct that was given them
     const field = first ? '' : `versions['${version}'].`;
     if (typeof merged.image !== 'string' || !/^\S+$/.test(merged.image)) invalid(this, `${field}image`, merged.image, 'must be a container image reference without spaces');
     const replicas = merged.replicas ?? 1;
@@ -596,6 +606,7 @@ export class MeshedService extends Construct implements IMeshService {
     const v = state.version;
     const security = renderSecurity(this, this.props.securityContext ?? {});
     const defaultPort = this._ports[0].targetPort;
+    const vols = renderVolumes(this, o.volumes);
     const container = compact({
       name: this.name,
       image: o.image,
@@ -607,6 +618,7 @@ export class MeshedService extends Construct implements IMeshService {
       readinessProbe: this.props.readinessProbe?._render(this, 'readinessProbe', defaultPort, false),
       livenessProbe: this.props.livenessProbe?._render(this, 'livenessProbe', defaultPort, true),
       securityContext: security.container,
+      volumeMounts: vols.mounts,
     });
     const template = {
       metadata: compact({
@@ -618,6 +630,7 @@ export class MeshedService extends Construct implements IMeshService {
         automountServiceAccountToken: this.props.automountServiceAccountToken ?? false,
         securityContext: security.pod,
         containers: [container],
+        ...(vols.volumes ? { volumes: vols.volumes } : {}),
       },
     };
     const injected = injectPodTemplate(template, this.mesh,
