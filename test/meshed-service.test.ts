@@ -521,17 +521,17 @@ describe('MeshedService volumes', () => {
     const chart = Testing.chart();
     const mesh = new Mesh(chart, 'mesh');
     const ns = MeshNamespace.fromName(chart, 'ns', { name: 'shop', mesh });
-    const svc = new MeshedService(chart, 'reviews', { namespace: ns, image: 'example/reviews:1.0', ports: [ServicePort.http(9080)], volumes });
-    return { chart, svc };
+    const service = new MeshedService(chart, 'reviews', { namespace: ns, image: 'example/reviews:1.0', ports: [ServicePort.http(9080)], volumes });
+    return { chart, service };
   };
 
   test('scratch space and configuration are mounted into the app container of every version', () => {
-    const { chart, svc } = make([
+    const { chart, service } = make([
       WorkloadVolume.emptyDir('tmp', '/tmp', { memory: true, sizeLimit: '64Mi' }),
       WorkloadVolume.configMap('config', '/etc/reviews', 'reviews-config'),
       WorkloadVolume.secret('tls', '/etc/tls', 'reviews-tls', { optional: true }),
     ]);
-    svc.addVersion('v2', { image: 'example/reviews:2.0' });
+    service.addVersion('v2', { image: 'example/reviews:2.0' });
     const objects = synthValid(chart);
     for (const d of ofKind(objects, 'Deployment')) {
       const pod = d.spec.template.spec;
