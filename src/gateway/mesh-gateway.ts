@@ -19,6 +19,20 @@ import { renderResilience } from '../traffic/resilience';
 import { HttpRequestMatch, StringMatch } from '../traffic/routing';
 import { checkDnsLabel, checkPort, compact } from '../validation';
 
+/** A route of a gateway as declared: what the mesh diagram and other readers of the model see. */
+export interface GatewayRouteInfo {
+  /** The hosts the route serves. */
+  readonly hosts: string[];
+  /** The path match, e.g. `prefix /`. */
+  readonly path: string;
+  /** The service it routes to (undefined for a redirect). */
+  readonly service?: IMeshService;
+  /** The service port it routes to. */
+  readonly port?: number;
+  /** Whether the route redirects instead of routing. */
+  readonly redirect: boolean;
+}
+
 /** Which API configures the gateway's listeners and routes. Same construct API, same behaviour either way. */
 export enum RoutingApi {
   /** Istio's `Gateway` + `VirtualService` (networking.istio.io/v1). */
@@ -305,6 +319,17 @@ export class MeshGateway extends Construct implements IMeshWorkload {
   }
 
   /** Adds a listener. Listeners on one port must agree on the protocol, and on the TLS of a host they share. */
+  /** The routes declared so far, in declaration order (hosts, path, target service and port, or a redirect). */
+  public get routeTable(): GatewayRouteInfo[] {
+    return this.routes.map(r => ({
+      hosts: [...r.hosts],
+      path: r.path ? `${r.path.kind.toLowerCase()} ${r.path.value}` : 'any',
+      service: r.options.to,
+      port: r.port?.port,
+      redirect: r.options.redirect !== undefined,
+    }));
+  }
+
   public addListener(listener: GatewayListener): void {
     const i = this.listeners.length;
     const field = `listeners[${i}]`;

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { App } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { invalid } from '../errors';
+import { MeshGateway } from '../gateway/mesh-gateway';
 import { MeshedService } from '../service/meshed-service';
 import { IMeshService, IMeshWorkload, MeshConnection } from '../service/workload';
 
@@ -81,7 +82,12 @@ export class MeshDiagram extends Construct {
       const target = addWorkload(svc);
       for (const c of svc.inboundRules) {
         const source = addWorkload(c.source);
-        edges.add(`${source} -->|"${esc(edgeLabel(c))}"| ${target}`);
+        // a gateway's edge shows the public hosts and paths that lead to the service
+        const routes = c.source instanceof MeshGateway
+          ? c.source.routeTable.filter(r => r.service === svc).map(r => `${r.hosts.join(',')} ${r.path}`)
+          : [];
+        const label = routes.length ? `${[...new Set(routes)].sort().join(' · ')} → ${edgeLabel(c)}` : edgeLabel(c);
+        edges.add(`${source} -->|"${esc(label)}"| ${target}`);
       }
       for (const c of svc.outboundDependencies) {
         const t = addWorkload(c.target);
