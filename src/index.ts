@@ -39,7 +39,7 @@ export type { GatewayTlsOptions, CertManagerTlsOptions, MutualTlsOptions } from 
 export { GatewayServiceType } from './gateway/gateway-workload';
 export type { GatewayWorkloadOptions } from './gateway/gateway-workload';
 export { MeshGateway, RoutingApi, GatewayDeployment } from './gateway/mesh-gateway';
-export type { MeshGatewayProps, GatewayListener } from './gateway/mesh-gateway';
+export type { MeshGatewayProps, GatewayListener, GatewayRouteInfo } from './gateway/mesh-gateway';
 export { EgressGateway, ExternalProtocol } from './gateway/egress-gateway';
 export type { EgressGatewayProps, ExternalHostOptions } from './gateway/egress-gateway';
 export { PathMatch } from './gateway/routes';
