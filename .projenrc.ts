@@ -74,7 +74,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   // Type checking is done by the compiler (jsii); tests transpile only (isolatedModules), which keeps the suite fast.
   tsconfigDev: { compilerOptions: { isolatedModules: true } },
 
-  gitignore: ['/assets/', '/.crds-cache/', '/examples/**/dist/', '/bench-results/', '*.tgz'],
+  gitignore: ['/assets/', '/.crds-cache/', '/examples/**/dist/', '/bench/results*.json', '/bench/profiles/', '/bench/scratch-*.ts', '*.tgz'],
   npmignoreEnabled: true,
 });
 

@@ -241,6 +241,16 @@ describe('MeshGateway', () => {
     expect(g.podSelector).toEqual({ 'gateway.networking.k8s.io/gateway-name': 'istio-ingressgateway' });
   });
 
+  test('Gateway API timeouts are written in units of at most 5 digits (GEP-2257), found by the property tests', () => {
+    const { chart, mesh, frontend } = setup();
+    const g = gw(chart, { mesh, hosts: ['shop.example.com'], routingApi: RoutingApi.GATEWAY_API });
+    g.route({ to: frontend, timeout: Duration.millis(119986) });
+    g.route({ host: 'shop.example.com', path: PathMatch.prefix('/slow'), to: frontend, timeout: Duration.hours(2) });
+    const objects = synthValid(chart);
+    const timeouts = ofKind(objects, 'HTTPRoute').flatMap(r => r.spec.rules).map((r: any) => r.timeouts?.request).filter(Boolean).sort();
+    expect(timeouts).toEqual(['1m59s986ms', '2h']);
+  });
+
   test('no synthesized document contains private key material', () => {
     const { chart, mesh, frontend } = setup();
     gw(chart, { mesh, hosts: ['shop.example.com'], tls: GatewayTls.certManager({ issuer: 'ca', kind: IssuerKind.ISSUER, keyAlgorithm: CaKeyAlgorithm.rsa(4096) }) }).route({ to: frontend });

@@ -435,10 +435,10 @@ describe('MeshedService bad input', () => {
       .toThrow("test/s: mirror.service 'shadow.shop.svc.cluster.local' is invalid: must be in the same mesh (trust domain 'cluster.local')");
     expect(() => svc(chart, 's2', { namespace, mirror: { service: { notAService: true } as any } }))
       .toThrow('mirror.service');
-    // a namesake in the same namespace is the service itself
+    // a namesake in the same namespace would be the service itself: two services cannot share a name in a namespace
     const self = svc(chart, 'self', { namespace });
     expect(() => svc(chart, 'self2', { namespace, name: 'self', mirror: { service: self } }))
-      .toThrow("test/self2: mirror.service 'self.shop.svc.cluster.local' is invalid: must be another service");
+      .toThrow("test/self2: name 'self' is invalid: must be unique in namespace 'shop': test/self already uses it");
   });
 
   test('a mirror service with several ports needs a port', () => {

@@ -65,6 +65,21 @@ function isRecord(x: any): x is Record<string, any> {
 }
 
 /** A string map (labels, selectors), keeping only string values. */
+/**
+ * A value as text, for names and identifiers read from arbitrary YAML: never throws (String() throws on an object
+ * whose `toString` key is not a function, which YAML can express). @internal
+ */
+export function text(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return '';
+  if (typeof v !== 'object') return String(v);
+  try {
+    return JSON.stringify(v) ?? '';
+  } catch {
+    return '';
+  }
+}
+
 export function stringMap(x: any): Record<string, string> {
   const out: Record<string, string> = {};
   if (!isRecord(x)) return out;
@@ -111,9 +126,9 @@ export class Model {
     for (const doc of docs) {
       const o = doc.object;
       if (!isRecord(o) || typeof o.kind !== 'string') continue;
-      const name = String(o.metadata?.name ?? '');
+      const name = text(o.metadata?.name ?? '');
       const clusterScoped = CLUSTER_SCOPED.has(o.kind);
-      const ns = clusterScoped ? undefined : String(o.metadata?.namespace ?? options.defaultNamespace);
+      const ns = clusterScoped ? undefined : text(o.metadata?.namespace ?? options.defaultNamespace);
       const ref: ObjectRef = ns === undefined ? { kind: o.kind, name } : { kind: o.kind, namespace: ns, name };
       const entry: Entry = { obj: o, kind: o.kind, ns, name, ref, source: doc.source };
       this.entries.push(entry);

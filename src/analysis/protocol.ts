@@ -1,6 +1,7 @@
 /**
  * Istio's protocol selection for a Service port (istio-facts.md, section d). @internal
  */
+import { text } from './model';
 
 const PREFIXES: Record<string, string> = {
   http: 'HTTP',
@@ -23,7 +24,8 @@ const DEFAULT_TCP_PORTS = new Set([25, 53, 3306, 27017]);
 
 /** The protocol Istio reads from a name or appProtocol, or undefined when it does not recognise it. */
 export function protocolOfName(name: string | undefined): string | undefined {
-  if (!name) return undefined;
+  // objects read from YAML may carry anything here (a number, a list): not a name Istio recognises
+  if (!name || typeof name !== 'string') return undefined;
   const lower = name.toLowerCase();
   if (APP_PROTOCOLS[lower]) return APP_PROTOCOLS[lower];
   if (lower.startsWith('grpc-web')) return 'GRPC-Web';
@@ -33,7 +35,7 @@ export function protocolOfName(name: string | undefined): string | undefined {
 
 /** The protocol of a Kubernetes Service port; undefined means auto-detection (sniffing). */
 export function protocolOfServicePort(port: any): string | undefined {
-  if (String(port?.protocol ?? 'TCP').toUpperCase() === 'UDP') return 'UDP';
+  if (text(port?.protocol ?? 'TCP').toUpperCase() === 'UDP') return 'UDP';
   const fromName = protocolOfName(port?.appProtocol ?? port?.name);
   if (fromName) return fromName;
   return DEFAULT_TCP_PORTS.has(Number(port?.port)) ? 'TCP' : undefined;

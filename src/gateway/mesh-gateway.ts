@@ -848,11 +848,15 @@ function istioDestination(d: Destination): any {
 }
 
 function k8sDuration(scope: Construct, d: any): string {
-  const ms = millisOf(scope, 'timeout', d);
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
+  // Gateway API durations (GEP-2257): units h, m, s, ms with at most 5 digits each, e.g. 1m59s986ms
+  let ms = millisOf(scope, 'timeout', d);
+  let out = '';
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]] as const) {
+    const n = Math.floor(ms / size);
+    if (n > 0) out += `${n}${unit}`;
+    ms -= n * size;
+  }
+  return out || '0s';
 }
 
 function checkCors(scope: Construct, field: string, c: CorsPolicy) {

@@ -1,15 +1,16 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { invalid } from '../errors';
-import { IstioLabels, IstioPorts, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
-import { IMesh } from '../mesh/mesh';
-import { IMeshNamespace } from '../mesh/namespace';
-import { ServicePort } from '../service/service-port';
-import { IMeshService, IMeshWorkload, MeshConnection } from '../service/workload';
-import { checkDnsLabel, checkLabels, compact } from '../validation';
 import { ANYWHERE_CIDRS, CLUSTER_DNS, NAMESPACE_NAME_LABEL, PSA_LABEL_PREFIX } from './constants';
 import { ExternalService } from './external-service';
 import { checkPaths, JwtRequirementOptions, JwtRule } from './jwt';
+import { IstioLabels, IstioPorts, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
+import { IMesh } from '../mesh/mesh';
+import { IMeshNamespace } from '../mesh/namespace';
+import { MeshedService } from '../service/meshed-service';
+import { ServicePort } from '../service/service-port';
+import { currentGraphGeneration, IMeshService, IMeshWorkload, MeshConnection } from '../service/workload';
+import { checkDnsLabel, checkLabels, compact } from '../validation';
 
 /** How the namespace's authorization policies take effect. */
 export enum PolicyMode {
@@ -137,7 +138,42 @@ const REGISTRY = new WeakMap<IConstruct, Map<string, ZeroTrustNamespace>>();
 const CLAIM = /^[A-Za-z0-9_.:\/-]+$/;
 const DRY_RUN_ANNOTATION = 'istio.io/dry-run';
 
+/**
+ * The access graph of a whole app, indexed once per synthesis and shared by every ZeroTrustNamespace in it: services
+ * by namespace, and edges by their source's namespace. Rebuilt when the graph changes (markGraphChanged), so a
+ * namespace never walks the construct tree on its own (that was O(namespaces x app size)).
+ */
+interface AppIndex {
+  readonly generation: number;
+  readonly services: Map<string, IMeshService[]>;
+  readonly outboundBySourceNamespace: Map<string, MeshConnection[]>;
+}
+const APP_INDEX = new WeakMap<IConstruct, AppIndex>();
+
+function appIndex(root: IConstruct): AppIndex {
+  const cached = APP_INDEX.get(root);
+  if (cached && cached.generation === currentGraphGeneration()) return cached;
+  const services = new Map<string, IMeshService[]>();
+  const outbound = new Map<string, MeshConnection[]>();
+  for (const c of root.node.findAll()) {
+    if (!isMeshService(c)) continue;
+    const list = services.get(c.namespace.name);
+    if (list) list.push(c);
+    else services.set(c.namespace.name, [c]);
+    for (const e of c.inboundRules) {
+      const edges = outbound.get(e.source.namespace.name);
+      if (edges) edges.push(e);
+      else outbound.set(e.source.namespace.name, [e]);
+    }
+  }
+  const index = { generation: currentGraphGeneration(), services, outboundBySourceNamespace: outbound };
+  APP_INDEX.set(root, index);
+  return index;
+}
+
 function isMeshService(x: any): x is IMeshService {
+  if (MeshedService.isMeshedService(x)) return true;
+  if (!x || typeof x.allowFrom !== 'function' || typeof x.host !== 'string') return false; // cheap tests first
   return !!x && Array.isArray(x.inboundRules) && typeof x.allowFrom === 'function' && typeof x.host === 'string'
     && Array.isArray(x.ports) && !!x.namespace && typeof x.principal === 'string';
 }
@@ -406,22 +442,19 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     const services: IMeshService[] = [];
     const callers = new Map<string, { workload: IMeshWorkload; out: MeshConnection[] }>();
     const externals = new Map<IMeshService, ExternalService[]>();
-    for (const c of this.node.root.node.findAll()) {
-      if (!isMeshService(c)) continue;
-      if (c.namespace.name === this.name) {
-        services.push(c);
-        const ext = (c as any).externalDependencies;
-        if (Array.isArray(ext) && ext.length) externals.set(c, ext);
+    const index = appIndex(this.node.root);
+    for (const c of index.services.get(this.name) ?? []) {
+      services.push(c);
+      const ext = (c as any).externalDependencies;
+      if (Array.isArray(ext) && ext.length) externals.set(c, ext);
+    }
+    for (const e of index.outboundBySourceNamespace.get(this.name) ?? []) {
+      const entry = callers.get(e.source.name) ?? { workload: e.source, out: [] };
+      if (entry.workload !== e.source) {
+        invalid(this, 'workload name', e.source.name, `must be unique in namespace '${this.name}': ${entry.workload.node.path} and ${e.source.node.path} share it`);
       }
-      for (const e of c.inboundRules) {
-        if (e.source.namespace.name !== this.name) continue;
-        const entry = callers.get(e.source.name) ?? { workload: e.source, out: [] };
-        if (entry.workload !== e.source) {
-          invalid(this, 'workload name', e.source.name, `must be unique in namespace '${this.name}': ${entry.workload.node.path} and ${e.source.node.path} share it`);
-        }
-        entry.out.push(e);
-        callers.set(e.source.name, entry);
-      }
+      entry.out.push(e);
+      callers.set(e.source.name, entry);
     }
     services.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (let i = 1; i < services.length; i++) {

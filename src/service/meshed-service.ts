@@ -1,11 +1,12 @@
 import { ApiObject, Lazy } from 'cdk8s';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { invalid } from '../errors';
+import { renderVolumes, WorkloadVolume } from './workload-volume';
 import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { IMesh, ResourceSettings } from '../mesh/mesh';
 import { IMeshNamespace } from '../mesh/namespace';
 import { ExternalService } from '../security/external-service';
-import { renderVolumes, WorkloadVolume } from './workload-volume';
+import { optionAnnotations, validateAnnotations } from '../sidecar/annotations';
 import { injectPodTemplate } from '../sidecar/inject';
 import { ProxyOptions } from '../sidecar/proxy-options';
 import { hasResilience, renderResilience, RouteResilience } from '../traffic/resilience';
@@ -13,7 +14,7 @@ import { HttpRouteRule, renderMatchMap } from '../traffic/routing';
 import { renderTrafficPolicy, TrafficPolicy } from '../traffic/traffic-policy';
 import { checkDnsSubdomain, checkInteger, checkLabels, checkLabelValue, compact, isDnsLabel, sortKeys } from '../validation';
 import { ServicePort } from './service-port';
-import { ConnectionOptions, IMeshService, IMeshWorkload, MeshConnection, ServiceVersion } from './workload';
+import { ConnectionOptions, IMeshService, IMeshWorkload, markGraphChanged, MeshConnection, ServiceVersion } from './workload';
 import { Probe, renderResources, renderSecurity, WorkloadSecurityOptions } from './workload-options';
 
 /** Kubernetes Service names are RFC 1035 labels: they start with a letter. */
@@ -130,6 +131,20 @@ export interface MeshedServiceProps extends WorkloadVersionOptions, RouteResilie
   readonly trafficPolicy?: TrafficPolicy;
 }
 
+/** Service names per namespace, per app: two services of one name in one namespace would overwrite each other. */
+const SERVICE_NAMES = new WeakMap<IConstruct, Map<string, MeshedService>>();
+function claimServiceName(service: MeshedService) {
+  const root = service.node.root;
+  let names = SERVICE_NAMES.get(root);
+  if (!names) SERVICE_NAMES.set(root, names = new Map());
+  const key = `${service.namespace.name}/${service.name}`;
+  const other = names.get(key);
+  if (other && other !== service) {
+    invalid(service, 'name', service.name, `must be unique in namespace '${service.namespace.name}': ${other.node.path} already uses it`);
+  }
+  names.set(key, service);
+}
+
 interface VersionState {
   readonly version: ServiceVersion;
   readonly options: WorkloadVersionOptions;
@@ -190,6 +205,7 @@ export class MeshedService extends Construct implements IMeshService {
 
   constructor(scope: Construct, id: string, props: MeshedServiceProps) {
     super(scope, id);
+    markGraphChanged();
     this.props = props;
     if (!props.namespace || typeof props.namespace.name !== 'string' || !props.namespace.mesh) {
       invalid(this, 'namespace', props.namespace, 'must be a meshed namespace (ZeroTrustNamespace or MeshNamespace.fromName)');
@@ -211,6 +227,7 @@ export class MeshedService extends Construct implements IMeshService {
         (props.name === undefined ? '; set `name` when the construct id is not one' : ''));
     }
     this.name = name;
+    claimServiceName(this);
     this.host = `${name}.${this.namespace.name}.svc.${this.mesh.clusterDomain}`;
     this.serviceAccountName = props.serviceAccountName ?? name;
     checkDnsSubdomain(this, 'serviceAccountName', this.serviceAccountName);
@@ -344,6 +361,8 @@ export class MeshedService extends Construct implements IMeshService {
       volumes: options.volumes ?? base.volumes,
     };
     renderVolumes(this, merged.volumes); // validate now: errors point at the construct that was given them
+    const proxyAnnotations = optionAnnotations(this.node.path, merged.proxy ?? {});
+    validateAnnotations(this.node.path, { ...merged.podAnnotations, ...proxyAnnotations });
     const field = first ? '' : `versions['${version}'].`;
     if (typeof merged.image !== 'string' || !/^\S+$/.test(merged.image)) invalid(this, `${field}image`, merged.image, 'must be a container image reference without spaces');
     const replicas = merged.replicas ?? 1;
@@ -402,6 +421,7 @@ export class MeshedService extends Construct implements IMeshService {
     }
     const connection = target.allowFrom(this, options);
     if (!(target instanceof MeshedService)) this._outbound.push(connection);
+    markGraphChanged();
     return connection;
   }
 
@@ -417,6 +437,7 @@ export class MeshedService extends Construct implements IMeshService {
       invalid(this, 'connectsToExternal', external, 'must be made with ExternalService.https(...), .http(...), .tls(...) or .tcp(...)');
     }
     if (!this._external.includes(external)) this._external.push(external);
+    markGraphChanged();
   }
 
   /**
@@ -463,6 +484,7 @@ export class MeshedService extends Construct implements IMeshService {
     const connection: MeshConnection = { source: caller, target: this, ports, allPorts: options.ports === undefined, methods, paths };
     this._inbound.push(connection);
     if (caller instanceof MeshedService) caller._outbound.push(connection);
+    markGraphChanged();
     return connection;
   }
 

@@ -111,3 +111,16 @@ export interface ServiceVersion {
   /** The Deployment (apps/v1), named `<service>-<subsetName>`; its pod template is injected at synth time. */
   readonly deployment: ApiObject;
 }
+
+let graphGeneration = 0;
+/**
+ * Bumped whenever a service is created or an edge (or external dependency) is declared, so constructs that index the
+ * whole access graph once per synthesis (ZeroTrustNamespace) know when their index is stale. @internal
+ */
+export function markGraphChanged(): void {
+  graphGeneration++;
+}
+/** The current access-graph generation. @internal */
+export function currentGraphGeneration(): number {
+  return graphGeneration;
+}

@@ -2,7 +2,7 @@
  * Security policy checks: IST0127, IST0101 (source namespaces), MESH002, MESH003; and the effective mTLS mode of
  * workloads, used by the DestinationRule checks. @internal
  */
-import { arr, Entry, Model, stringMap, Workload } from '../model';
+import { arr, Entry, Model, stringMap, text, Workload } from '../model';
 import { isHttpProtocol, protocolOfServicePort } from '../protocol';
 
 const SELECTOR_POLICIES = ['AuthorizationPolicy', 'RequestAuthentication', 'PeerAuthentication'];
@@ -106,7 +106,7 @@ function portProtocols(m: Model, w: Workload): Map<string, string | undefined> {
       const t = port?.targetPort ?? port?.port;
       const target = typeof t === 'string' && !/^\d+$/.test(t) ? named.get(t) : Number(t);
       if (target === undefined || Number.isNaN(target)) continue;
-      out.set(String(target), protocolOfServicePort(port));
+      out.set(text(target), protocolOfServicePort(port));
     }
   }
   return out;

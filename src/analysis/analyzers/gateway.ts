@@ -1,7 +1,7 @@
 /**
  * Istio Gateway checks: IST0101 (selector, credentialName), IST0138, IST0145, IST0161, IST0162. @internal
  */
-import { arr, canonical, Entry, hostsIntersect, Model, stringMap } from '../model';
+import { arr, canonical, Entry, hostsIntersect, Model, stringMap, text } from '../model';
 
 const TLS_KEY_PAIRS = [['tls.crt', 'tls.key'], ['cert', 'key']];
 
@@ -11,7 +11,7 @@ function hostOnly(h: string): string {
 }
 
 export function analyzeGateways(m: Model): void {
-  const gateways = m.ofKind('Gateway').filter(g => String(g.obj.apiVersion ?? '').startsWith('networking.istio.io/'));
+  const gateways = m.ofKind('Gateway').filter(g => text(g.obj.apiVersion ?? '').startsWith('networking.istio.io/'));
   // Secrets provided by cert-manager Certificates count as existing.
   const certSecrets = new Set(m.ofKind('Certificate').map(c => `${c.ns}/${c.obj.spec?.secretName}`));
   const byCredential = new Map<string, Entry[]>();

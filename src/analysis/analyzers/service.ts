@@ -1,7 +1,7 @@
 /**
  * Service port checks: IST0116, IST0118, IST0137, IST0150. @internal
  */
-import { arr, Entry, Model } from '../model';
+import { arr, Entry, Model, text } from '../model';
 import { protocolOfName, protocolOfServicePort } from '../protocol';
 
 const SYSTEM_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage']);
@@ -12,7 +12,7 @@ export function analyzeServices(m: Model): void {
     const externalName = svc.obj.spec?.type === 'ExternalName';
     for (const p of arr(svc.obj.spec?.ports)) {
       if (protocolOfName(p?.appProtocol) || protocolOfName(p?.name)) continue;
-      if (String(p?.protocol ?? 'TCP').toUpperCase() === 'UDP') continue;
+      if (text(p?.protocol ?? 'TCP').toUpperCase() === 'UDP') continue;
       const desc = `${p?.name ? `"${p.name}"` : '(unnamed)'} (port: ${p?.port}, targetPort: ${p?.targetPort ?? p?.port})`;
       if (externalName) {
         m.report('IST0150', svc, `Port name ${desc} of this ExternalName Service has no valid protocol prefix, so Istio treats its traffic as TCP. Name it <protocol>[-suffix], e.g. http-web or tcp-db.`);
@@ -33,7 +33,7 @@ export function analyzeServices(m: Model): void {
     for (const svc of services) {
       for (const port of arr(svc.obj.spec?.ports)) {
         const t = port?.targetPort ?? port?.port;
-        const target = typeof t === 'string' && named.has(t) ? String(named.get(t)) : String(t);
+        const target = typeof t === 'string' && named.has(t) ? String(named.get(t)) : text(t);
         const l = byTarget.get(target) ?? [];
         l.push({ svc, port });
         byTarget.set(target, l);

@@ -1,7 +1,7 @@
 /**
  * ServiceEntry checks: IST0134, IST0177. @internal
  */
-import { arr, Entry, Model } from '../model';
+import { arr, Entry, Model, text } from '../model';
 
 /** Protocols routed by destination address only: without addresses Istio cannot tell the hosts apart. */
 const ADDRESS_PROTOCOLS = new Set(['', 'TCP']);
@@ -12,7 +12,7 @@ export function analyzeServiceEntries(m: Model): void {
     const spec = se.obj.spec ?? {};
     const noAddresses = arr(spec.addresses).length === 0;
     for (const p of arr(spec.ports)) {
-      const proto = String(p?.protocol ?? '').toUpperCase();
+      const proto = text(p?.protocol ?? '').toUpperCase();
       if (noAddresses && ADDRESS_PROTOCOLS.has(proto)) {
         m.report('IST0134', se, `ServiceEntry addresses are required for port ${p?.number} (protocol ${proto || 'unset'}): without them all hosts on that port share one listener. Add spec.addresses, or use an HTTP/TLS protocol.`);
       }

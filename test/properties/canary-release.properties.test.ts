@@ -1,0 +1,5 @@
+// Property-based tests (fast-check) of the 'canary' group; the properties live in ./release-and-gateway.ts.
+import './release-and-gateway';
+import { runGroup } from './run-group';
+
+runGroup('canary');
