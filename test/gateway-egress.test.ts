@@ -1,5 +1,5 @@
 import { Testing } from 'cdk8s';
-import { EgressGateway, ExternalProtocol, Mesh } from '../src';
+import { EgressGateway, ExternalProtocol, Mesh, MeshNamespace } from '../src';
 import { one, ofKind, synthValid, yamlOf } from './util';
 
 describe('EgressGateway', () => {
@@ -21,6 +21,15 @@ describe('EgressGateway', () => {
     expect(one(objects, 'DestinationRule').spec.subsets).toEqual([{ name: 'api-stripe-com' }, { name: 'edition-cnn-com' }]);
     expect(ofKind(objects, 'ServiceEntry').map(s => s.spec.location)).toEqual(['MESH_EXTERNAL', 'MESH_EXTERNAL']);
     expect(egress.principal).toBe('cluster.local/ns/istio-egress/sa/istio-egressgateway');
+  });
+
+  test('the mesh given must be the namespace\'s (shared with MeshGateway)', () => {
+    const chart = Testing.chart();
+    const mesh = new Mesh(chart, 'mesh');
+    const other = new Mesh(chart, 'other', { trustDomain: 'other.example.com' });
+    const namespace = MeshNamespace.fromName(chart, 'ns', { name: 'istio-egress', mesh });
+    expect(() => new EgressGateway(chart, 'egress', { namespace, mesh: other }))
+      .toThrow("test/egress: mesh.trustDomain 'other.example.com' is invalid: must match the namespace's mesh ('cluster.local')");
   });
 
   test('bad input', () => {

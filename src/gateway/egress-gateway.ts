@@ -1,12 +1,12 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { DEFAULT_EGRESS_NAME, DEFAULT_EGRESS_NAMESPACE, ISTIO_NAME_PREFIX } from './constants';
-import { createGatewayWorkload, GatewayServiceType, GatewayWorkloadOptions } from './gateway-workload';
+import { DEFAULT_EGRESS_NAME, DEFAULT_EGRESS_NAMESPACE } from './constants';
+import { createGatewayWorkload, GatewayServiceType, GatewayWorkloadOptions, gatewaySelector, resolveGatewayPlacement } from './gateway-workload';
 import { isGatewayHost } from './mesh-gateway';
 import { invalid } from '../errors';
 import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { IMesh } from '../mesh/mesh';
-import { IMeshNamespace, MeshNamespace } from '../mesh/namespace';
+import { IMeshNamespace } from '../mesh/namespace';
 import { IMeshWorkload } from '../service/workload';
 import { checkPort } from '../validation';
 
@@ -93,18 +93,14 @@ export class EgressGateway extends Construct implements IMeshWorkload {
   constructor(scope: Construct, id: string, props: EgressGatewayProps) {
     super(scope, id);
     const p = props ?? ({} as EgressGatewayProps);
-    if (!p.namespace && !p.mesh) invalid(this, 'mesh', undefined, 'must be given when no namespace is');
-    this.namespace = p.namespace ?? MeshNamespace.fromName(this, 'namespace', { name: DEFAULT_EGRESS_NAMESPACE, mesh: p.mesh! });
-    this.mesh = p.mesh ?? this.namespace.mesh;
-    const name = p.name ?? DEFAULT_EGRESS_NAME;
-    if (typeof name !== 'string' || name.length > 63 || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(name)) {
-      invalid(this, 'name', name, "must be a Service name (RFC 1035 label): lowercase letters, digits and '-', starting with a letter");
-    }
+    const placement = resolveGatewayPlacement(this, p, { namespace: DEFAULT_EGRESS_NAMESPACE, name: DEFAULT_EGRESS_NAME });
+    this.namespace = placement.namespace;
+    this.mesh = placement.mesh;
+    const name = placement.name;
     this.name = name;
     this.serviceAccountName = name;
     this.principal = this.mesh.principalFor(this.namespace.name, name);
-    const istio = name.startsWith(ISTIO_NAME_PREFIX) ? name.slice(ISTIO_NAME_PREFIX.length) : name;
-    this.podSelector = { [IstioLabels.ISTIO]: istio, [IstioLabels.APP]: name };
+    this.podSelector = gatewaySelector(name);
     this.serviceHost = `${name}.${this.namespace.name}.svc.${this.mesh.clusterDomain}`;
     this.labels = { [IstioLabels.APP]: name, [MANAGED_BY_LABEL]: MANAGED_BY };
     createGatewayWorkload(this, {

@@ -6,11 +6,12 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  APP_NAME_LABEL, DATAPLANE_MODE_NONE, GATEWAY_DEFAULTS, STATUS_PORT_NAME, UNPRIVILEGED_PORT_SYSCTL,
+  APP_NAME_LABEL, DATAPLANE_MODE_NONE, GATEWAY_DEFAULTS, ISTIO_NAME_PREFIX, STATUS_PORT_NAME, UNPRIVILEGED_PORT_SYSCTL,
 } from './constants';
 import { invalid } from '../errors';
 import { IstioAnnotations, IstioLabels, IstioPorts } from '../mesh/constants';
 import { IMesh, ResourceSettings } from '../mesh/mesh';
+import { IMeshNamespace, MeshNamespace } from '../mesh/namespace';
 import { AUTO_IMAGE, ENVOY_PROM_PORT_NAME, PROXY_CONTAINER, TEMPLATE_GATEWAY } from '../sidecar/constants';
 import { injectPodTemplate } from '../sidecar/inject';
 import { ProxyOptions, SidecarTemplate } from '../sidecar/proxy-options';
@@ -213,3 +214,31 @@ function sortedMap(m: { [key: string]: string }): { [key: string]: string } {
   return out;
 }
 
+
+const GATEWAY_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Resolves and validates where a gateway lives and what it is called (shared by MeshGateway and EgressGateway):
+ * the namespace (default: a namespace of that name in the mesh), the mesh (which must agree with the namespace's),
+ * and the name (an RFC 1035 label, as a Service name must be).
+ * @internal
+ */
+export function resolveGatewayPlacement(scope: Construct, p: { namespace?: IMeshNamespace; mesh?: IMesh; name?: string },
+  defaults: { namespace: string; name: string }): { namespace: IMeshNamespace; mesh: IMesh; name: string } {
+  if (!p.namespace && !p.mesh) invalid(scope, 'mesh', undefined, 'must be given when no namespace is');
+  const namespace = p.namespace ?? MeshNamespace.fromName(scope, 'namespace', { name: defaults.namespace, mesh: p.mesh! });
+  const mesh = p.mesh ?? namespace.mesh;
+  if (p.mesh && p.namespace && p.mesh.trustDomain !== p.namespace.mesh.trustDomain) {
+    invalid(scope, 'mesh.trustDomain', p.mesh.trustDomain, `must match the namespace's mesh ('${p.namespace.mesh.trustDomain}')`);
+  }
+  const name = p.name ?? defaults.name;
+  if (typeof name !== 'string' || name.length > 63 || !GATEWAY_NAME.test(name)) {
+    invalid(scope, 'name', name, "must be a Service name (RFC 1035 label): lowercase letters, digits and '-', starting with a letter, at most 63 characters");
+  }
+  return { namespace, mesh, name };
+}
+
+/** The gateway chart's pod selector: `istio: <name without 'istio-'>`, `app: <name>`. @internal */
+export function gatewaySelector(name: string): { [key: string]: string } {
+  return { [IstioLabels.ISTIO]: name.startsWith(ISTIO_NAME_PREFIX) ? name.slice(ISTIO_NAME_PREFIX.length) : name, [IstioLabels.APP]: name };
+}

@@ -2,18 +2,18 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   DEFAULT_INGRESS_NAME, DEFAULT_INGRESS_NAMESPACE, GATEWAY_API_GROUP, GATEWAY_API_VERSION, GATEWAY_NAME_LABEL,
-  ISTIO_GATEWAY_CLASS, ISTIO_NAME_PREFIX, REFERENCE_GRANT_VERSION, SERVICE_TYPE_ANNOTATION,
+  ISTIO_GATEWAY_CLASS, REFERENCE_GRANT_VERSION, SERVICE_TYPE_ANNOTATION,
 } from './constants';
-import { createGatewayWorkload, GatewayServiceType, GatewayWorkloadObjects, GatewayWorkloadOptions } from './gateway-workload';
+import { createGatewayWorkload, GatewayServiceType, GatewayWorkloadObjects, GatewayWorkloadOptions, gatewaySelector, resolveGatewayPlacement } from './gateway-workload';
 import { CorsPolicy, GatewayRouteOptions, HttpRedirect, PathMatch } from './routes';
 import { BoundTls, GatewayTls } from '../certificates/gateway-tls';
 import { invalid } from '../errors';
 import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { IMesh } from '../mesh/mesh';
-import { IMeshNamespace, MeshNamespace } from '../mesh/namespace';
+import { IMeshNamespace } from '../mesh/namespace';
 import { MeshedService } from '../service/meshed-service';
 import { PortProtocol, ServicePort } from '../service/service-port';
-import { IMeshService, IMeshWorkload, ServiceVersion } from '../service/workload';
+import { checkMeshService, IMeshService, IMeshWorkload, ServiceVersion } from '../service/workload';
 import { istioDuration, millisOf } from '../traffic/duration';
 import { renderResilience } from '../traffic/resilience';
 import { HttpRequestMatch, StringMatch } from '../traffic/routing';
@@ -171,7 +171,6 @@ interface RouteState {
 }
 
 const HOST = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const GATEWAY_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
 
@@ -240,16 +239,10 @@ export class MeshGateway extends Construct implements IMeshWorkload {
   constructor(scope: Construct, id: string, props: MeshGatewayProps) {
     super(scope, id);
     const p = props ?? ({} as MeshGatewayProps);
-    if (!p.namespace && !p.mesh) invalid(this, 'mesh', undefined, 'must be given when no namespace is');
-    this.namespace = p.namespace ?? MeshNamespace.fromName(this, 'namespace', { name: DEFAULT_INGRESS_NAMESPACE, mesh: p.mesh! });
-    this.mesh = p.mesh ?? this.namespace.mesh;
-    if (p.mesh && p.namespace && p.mesh.trustDomain !== p.namespace.mesh.trustDomain) {
-      invalid(this, 'mesh.trustDomain', p.mesh.trustDomain, `must match the namespace's mesh ('${p.namespace.mesh.trustDomain}')`);
-    }
-    const name = p.name ?? DEFAULT_INGRESS_NAME;
-    if (typeof name !== 'string' || name.length > 63 || !GATEWAY_NAME.test(name)) {
-      invalid(this, 'name', name, "must be a Service name (RFC 1035 label): lowercase letters, digits and '-', starting with a letter, at most 63 characters");
-    }
+    const placement = resolveGatewayPlacement(this, p, { namespace: DEFAULT_INGRESS_NAMESPACE, name: DEFAULT_INGRESS_NAME });
+    this.namespace = placement.namespace;
+    this.mesh = placement.mesh;
+    const name = placement.name;
     this.name = name;
     this.routingApi = p.routingApi ?? RoutingApi.ISTIO;
     if (!Object.values(RoutingApi).includes(this.routingApi)) invalid(this, 'routingApi', this.routingApi, `must be one of ${Object.values(RoutingApi).join(', ')}`);
@@ -265,7 +258,7 @@ export class MeshGateway extends Construct implements IMeshWorkload {
     this.principal = this.mesh.principalFor(this.namespace.name, workloadName);
     this.podSelector = automated
       ? { [GATEWAY_NAME_LABEL]: name }
-      : { [IstioLabels.ISTIO]: name.startsWith(ISTIO_NAME_PREFIX) ? name.slice(ISTIO_NAME_PREFIX.length) : name, [IstioLabels.APP]: name };
+      : gatewaySelector(name);
     this.serviceHost = `${workloadName}.${this.namespace.name}.svc.${this.mesh.clusterDomain}`;
     this.labels = { [IstioLabels.APP]: name, [MANAGED_BY_LABEL]: MANAGED_BY };
 
@@ -399,7 +392,7 @@ export class MeshGateway extends Construct implements IMeshWorkload {
     let grpc = false;
     if (o.to) {
       const to = o.to;
-      if (typeof to.allowFrom !== 'function' || !Array.isArray(to.ports)) invalid(this, `${field}.to`, String(to), 'must be a meshed service (MeshedService or another IMeshService)');
+      checkMeshService(this, `${field}.to`, to);
       const show = to.ports.map(q => `${q.name}/${q.port}`).join(', ');
       if (o.port) {
         port = to.ports.find(q => q.port === o.port!.port && q.name === o.port!.name);

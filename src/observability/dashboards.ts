@@ -9,7 +9,7 @@ import { invalid } from '../errors';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { IMesh } from '../mesh/mesh';
 import { MeshedService } from '../service/meshed-service';
-import { IMeshService } from '../service/workload';
+import { checkMeshService, IMeshService } from '../service/workload';
 import { checkDnsLabel, checkLabels, sortKeys } from '../validation';
 import { GRAFANA_DASHBOARD_LABEL, GRAFANA_DASHBOARD_LABEL_VALUE, GRAFANA_FOLDER_ANNOTATION, GRAFANA_UID_MAX } from './constants';
 import { errorRateQuery, GoldenSignalOptions, IstioMetrics, latencyQuantileQuery, requestRateQuery } from './golden-signals';
@@ -150,7 +150,7 @@ export class ServiceDashboard extends Construct {
   constructor(scope: Construct, id: string, props: ServiceDashboardProps) {
     super(scope, id);
     const svc = props.service;
-    if (!svc || typeof svc.host !== 'string' || !svc.namespace) invalid(this, 'service', svc, 'must be a meshed service (IMeshService)');
+    checkMeshService(this, 'service', svc);
     this.service = svc;
     const name = `${svc.namespace.name}-${svc.name}-dashboard`;
     this.uid = dashboardUid(name);

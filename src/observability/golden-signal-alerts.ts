@@ -2,7 +2,7 @@ import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
-import { IMeshService } from '../service/workload';
+import { checkMeshService, IMeshService } from '../service/workload';
 import { checkDnsLabel, checkLabels, sortKeys } from '../validation';
 import { MONITORING_API_VERSION } from './constants';
 import { promDurationOf } from './durations';
@@ -93,7 +93,7 @@ export class GoldenSignalAlerts extends Construct {
   constructor(scope: Construct, id: string, props: GoldenSignalAlertsProps) {
     super(scope, id);
     const svc = props.service;
-    if (!svc || typeof svc.host !== 'string' || !svc.namespace) invalid(this, 'service', svc, 'must be a meshed service (IMeshService)');
+    checkMeshService(this, 'service', svc);
     const errorPct = props.errorRatePercent ?? 5;
     if (typeof errorPct !== 'number' || !Number.isFinite(errorPct) || errorPct <= 0 || errorPct >= 100) {
       invalid(this, 'errorRatePercent', errorPct, 'must be a percentage strictly between 0 and 100');

@@ -9,7 +9,7 @@ import { IMesh } from '../mesh/mesh';
 import { IMeshNamespace } from '../mesh/namespace';
 import { MeshedService } from '../service/meshed-service';
 import { ServicePort } from '../service/service-port';
-import { currentGraphGeneration, IMeshService, IMeshWorkload, MeshConnection } from '../service/workload';
+import { checkMeshService, currentGraphGeneration, IMeshService, isMeshService, IMeshWorkload, MeshConnection } from '../service/workload';
 import { checkDnsLabel, checkLabels, compact } from '../validation';
 
 /** How the namespace's authorization policies take effect. */
@@ -156,7 +156,7 @@ function appIndex(root: IConstruct): AppIndex {
   const services = new Map<string, IMeshService[]>();
   const outbound = new Map<string, MeshConnection[]>();
   for (const c of root.node.findAll()) {
-    if (!isMeshService(c)) continue;
+    if (!MeshedService.isMeshedService(c) && !isMeshService(c)) continue;
     const list = services.get(c.namespace.name);
     if (list) list.push(c);
     else services.set(c.namespace.name, [c]);
@@ -171,12 +171,6 @@ function appIndex(root: IConstruct): AppIndex {
   return index;
 }
 
-function isMeshService(x: any): x is IMeshService {
-  if (MeshedService.isMeshedService(x)) return true;
-  if (!x || typeof x.allowFrom !== 'function' || typeof x.host !== 'string') return false; // cheap tests first
-  return !!x && Array.isArray(x.inboundRules) && typeof x.allowFrom === 'function' && typeof x.host === 'string'
-    && Array.isArray(x.ports) && !!x.namespace && typeof x.principal === 'string';
-}
 
 function sortByJson<T>(items: T[]): T[] {
   return items.map(i => [JSON.stringify(i), i] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(x => x[1]);
@@ -374,7 +368,7 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
   }
 
   private grantsFor(service: IMeshService, field: string): ServiceGrants {
-    if (!isMeshService(service)) invalid(this, `${field} service`, service ? String(service) : service, 'must be a meshed service (MeshedService or another IMeshService)');
+    checkMeshService(this, `${field} service`, service);
     if (service.namespace.name !== this.name) {
       invalid(this, `${field} service`, service.node.path, `must be in namespace '${this.name}', not '${service.namespace.name}': each namespace owns its services' policies`);
     }

@@ -14,7 +14,7 @@ import { HttpRouteRule, renderMatchMap } from '../traffic/routing';
 import { renderTrafficPolicy, TrafficPolicy } from '../traffic/traffic-policy';
 import { checkDnsSubdomain, checkInteger, checkLabels, checkLabelValue, compact, isDnsLabel, sortKeys } from '../validation';
 import { ServicePort } from './service-port';
-import { ConnectionOptions, IMeshService, IMeshWorkload, markGraphChanged, MeshConnection, ServiceVersion } from './workload';
+import { checkMeshService, ConnectionOptions, IMeshService, IMeshWorkload, markGraphChanged, MeshConnection, ServiceVersion } from './workload';
 import { Probe, renderResources, renderSecurity, WorkloadSecurityOptions } from './workload-options';
 
 /** Kubernetes Service names are RFC 1035 labels: they start with a letter. */
@@ -416,9 +416,7 @@ export class MeshedService extends Construct implements IMeshService {
    * @returns the recorded connection
    */
   public connectsTo(target: IMeshService, options: ConnectionOptions = {}): MeshConnection {
-    if (!target || typeof target.allowFrom !== 'function' || !Array.isArray(target.ports)) {
-      invalid(this, 'connectsTo target', target ? String(target) : target, 'must be a meshed service (MeshedService or another IMeshService)');
-    }
+    checkMeshService(this, 'connectsTo target', target);
     const connection = target.allowFrom(this, options);
     if (!(target instanceof MeshedService)) this._outbound.push(connection);
     markGraphChanged();

@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { ServicePort } from './service-port';
+import { invalid } from '../errors';
 import { IMesh } from '../mesh/mesh';
 import { IMeshNamespace } from '../mesh/namespace';
 
@@ -123,4 +124,21 @@ export function markGraphChanged(): void {
 /** The current access-graph generation. @internal */
 export function currentGraphGeneration(): number {
   return graphGeneration;
+}
+
+/**
+ * Whether `x` has the shape of an IMeshService (a MeshedService or another implementation): the one test every
+ * construct that takes a service uses. Cheap tests first; `inboundRules` (a copying getter) last. @internal
+ */
+export function isMeshService(x: any): x is IMeshService {
+  return !!x && typeof x.allowFrom === 'function' && typeof x.host === 'string' && Array.isArray(x.ports)
+    && !!x.namespace && typeof x.namespace.name === 'string' && !!x.namespace.mesh
+    && typeof x.principal === 'string' && Array.isArray(x.inboundRules);
+}
+
+/** Throws a MeshValidationError naming `field` unless `x` is a meshed service. @internal */
+export function checkMeshService(scope: IConstruct | string, field: string, x: any): asserts x is IMeshService {
+  if (!isMeshService(x)) {
+    invalid(scope as Construct | string, field, x ? String(x) : x, 'must be a meshed service (MeshedService or another IMeshService)');
+  }
 }

@@ -88,6 +88,19 @@ export function iptablesArgs(i: Interception, cni: boolean): string[] {
   return args;
 }
 
+/** The proxy user's container security context (istio-proxy, and istio-validation with CNI): UID/GID 1337, no privileges. */
+function proxyUserSecurityContext(): Json {
+  return {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+    privileged: false,
+    readOnlyRootFilesystem: true,
+    runAsGroup: PROXY_GID,
+    runAsNonRoot: true,
+    runAsUser: PROXY_UID,
+  };
+}
+
 /** The init container: istio-init (NET_ADMIN/NET_RAW, root) or, with CNI, the unprivileged istio-validation. */
 export function initContainer(image: string, i: Interception, cni: boolean, resources: Json): Json {
   return {
@@ -96,15 +109,7 @@ export function initContainer(image: string, i: Interception, cni: boolean, reso
     args: iptablesArgs(i, cni),
     resources,
     securityContext: cni
-      ? {
-        allowPrivilegeEscalation: false,
-        capabilities: { drop: ['ALL'] },
-        privileged: false,
-        readOnlyRootFilesystem: true,
-        runAsGroup: PROXY_GID,
-        runAsNonRoot: true,
-        runAsUser: PROXY_UID,
-      }
+      ? proxyUserSecurityContext()
       : {
         allowPrivilegeEscalation: false,
         capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] },
@@ -233,15 +238,7 @@ export function proxyContainer(p: ProxyInputs): Json {
     failureThreshold: num(InjectAnnotations.READINESS_FAILURE_THRESHOLD) ?? READINESS.failureThreshold,
   });
   c.resources = p.resources;
-  c.securityContext = {
-    allowPrivilegeEscalation: false,
-    capabilities: { drop: ['ALL'] },
-    privileged: false,
-    readOnlyRootFilesystem: true,
-    runAsGroup: PROXY_GID,
-    runAsNonRoot: true,
-    runAsUser: PROXY_UID,
-  };
+  c.securityContext = proxyUserSecurityContext();
   c.volumeMounts = proxyVolumeMounts();
   return c;
 }

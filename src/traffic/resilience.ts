@@ -4,7 +4,7 @@ import { invalid } from '../errors';
 import { checkInteger, checkPercent, compact } from '../validation';
 import { istioDuration, millisOf } from './duration';
 import { ServicePort } from '../service/service-port';
-import type { IMeshService } from '../service/workload';
+import { checkMeshService, IMeshService } from '../service/workload';
 
 /**
  * Conditions on which the client proxy retries a request: Envoy's `x-envoy-retry-on` and `x-envoy-retry-grpc-on`
@@ -207,9 +207,7 @@ export function renderResilience(scope: Construct, r: RouteResilience, self: IMe
   if (r.mirror) {
     const m = r.mirror;
     const target = m.service;
-    if (!target || typeof target.host !== 'string' || !target.namespace?.mesh) {
-      invalid(scope, 'mirror.service', target ? String(target) : target, 'must be a meshed service (MeshedService or another IMeshService)');
-    }
+    checkMeshService(scope, 'mirror.service', target);
     if (target === self || target.host === self.host) invalid(scope, 'mirror.service', target.host, 'must be another service: a service cannot mirror to itself');
     if (target.namespace.mesh.trustDomain !== self.namespace.mesh.trustDomain) {
       invalid(scope, 'mirror.service', target.host,
