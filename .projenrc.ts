@@ -28,7 +28,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   typescriptVersion: '~5.9.0',
   peerDeps: ['cdk8s-plus-27@^2.9.5'],
   // Runtime dependencies that are not jsii modules are bundled into the package.
-  bundledDeps: ['yaml@^2.6.0', '@grafana/grafana-foundation-sdk@0.0.21'],
+  bundledDeps: ['yaml@^2.6.0', '@grafana/grafana-foundation-sdk@0.0.21', 're2js@2.10.0'],
   // `cdk8s-mesh analyze <files or dirs>`: the offline mesh analyzer.
   bin: { 'cdk8s-mesh': 'lib/src/analysis/cli.js' },
   devDeps: [
