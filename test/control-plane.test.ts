@@ -548,3 +548,55 @@ describe('IstioControlPlane: bad input', () => {
     expect(cp.istiodName).toBe('istiod-1-30');
   });
 });
+
+describe('IstioControlPlane: fidelity to Istio 1.30.3 (issue 14)', () => {
+  const rulesOf = (objects: any[], name = 'istiod-clusterrole-istio-system') => one(objects, 'ClusterRole', name).rules as any[];
+  const grants = (rules: any[], group: string, resource: string, verb: string) =>
+    rules.some(r => r.apiGroups.includes(group) && (r.resources.includes(resource) || r.resources.includes('*')) && (r.verbs.includes(verb) || r.verbs.includes('*')));
+
+  test('istiod writes status of every standard Gateway API kind it watches, listenersets included', () => {
+    const rules = rulesOf(synthValid(install().chart));
+    for (const kind of ['backendtlspolicies', 'gatewayclasses', 'gateways', 'grpcroutes', 'httproutes', 'listenersets',
+      'referencegrants', 'tcproutes', 'tlsroutes', 'udproutes']) {
+      expect(grants(rules, 'gateway.networking.k8s.io', `${kind}/status`, 'update')).toBe(true);
+      expect(grants(rules, 'gateway.networking.k8s.io', `${kind}/status`, 'patch')).toBe(true);
+    }
+    // switched off by default: no rights on the experimental and inference groups
+    expect(rules.flatMap(r => r.apiGroups)).not.toContain('gateway.networking.x-k8s.io');
+    expect(rules.flatMap(r => r.apiGroups)).not.toContain('inference.networking.k8s.io');
+  });
+
+  test('env switches that start informers get the RBAC they need', () => {
+    const alpha = rulesOf(synthValid(install({}, { env: { PILOT_ENABLE_ALPHA_GATEWAY_API: 'true' } }).chart));
+    expect(grants(alpha, 'gateway.networking.x-k8s.io', 'xbackendtrafficpolicies', 'watch')).toBe(true);
+    expect(grants(alpha, 'gateway.networking.x-k8s.io', 'xbackendtrafficpolicies/status', 'patch')).toBe(true);
+    const inference = rulesOf(synthValid(install({}, { env: { ENABLE_GATEWAY_API_INFERENCE_EXTENSION: '1' } }).chart));
+    expect(grants(inference, 'inference.networking.k8s.io', 'inferencepools', 'list')).toBe(true);
+    expect(grants(inference, 'inference.networking.k8s.io', 'inferencepools/status', 'update')).toBe(true);
+    for (const flag of ['ENABLE_MCS_SERVICE_DISCOVERY', 'ENABLE_MCS_AUTO_EXPORT', 'ENABLE_MCS_HOST', 'ENABLE_MCS_CLUSTER_LOCAL']) {
+      const objects = synthValid(install({}, { env: { [flag]: 'true' } }).chart);
+      expect(grants(rulesOf(objects), 'multicluster.x-k8s.io', 'serviceexports', 'create')).toBe(true);
+      expect(grants(rulesOf(objects), 'multicluster.x-k8s.io', 'serviceimports', 'watch')).toBe(true);
+    }
+    // a custom MCS group moves the rules to that group
+    const custom = rulesOf(synthValid(install({}, { env: { ENABLE_MCS_SERVICE_DISCOVERY: 'true', MCS_API_GROUP: 'mcs.example.com' } }).chart));
+    expect(grants(custom, 'mcs.example.com', 'serviceexports', 'create')).toBe(true);
+    expect(custom.flatMap(r => r.apiGroups)).not.toContain('multicluster.x-k8s.io');
+    // explicitly off: nothing granted
+    const off = rulesOf(synthValid(install({}, { env: { PILOT_ENABLE_ALPHA_GATEWAY_API: 'false' } }).chart));
+    expect(off.flatMap(r => r.apiGroups)).not.toContain('gateway.networking.x-k8s.io');
+  });
+
+  test('env switches this install cannot serve are refused by name', () => {
+    expect(() => install({}, { env: { ENABLE_CLUSTER_TRUST_BUNDLE_API: 'true' } }))
+      .toThrow(/istio: env 'ENABLE_CLUSTER_TRUST_BUNDLE_API' is invalid: .*istio-ca-root-cert/);
+    expect(() => install({}, { env: { EXTERNAL_CA: 'ISTIOD_RA_KUBERNETES_API' } }))
+      .toThrow(/istio: env 'EXTERNAL_CA' is invalid: .*MeshCertificates.istioCsr/);
+    expect(() => install({}, { env: { PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER: 'false' } }))
+      .toThrow(/istio: env 'PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER' is invalid: .*gatewayDeploymentController/);
+    expect(() => install({}, { env: { ENABLE_MCS_HOST: 'true', MCS_API_GROUP: 'Not A Group' } }))
+      .toThrow(/istio: env\['MCS_API_GROUP'\] 'Not A Group' is invalid/);
+    expect(() => install({}, { env: { PILOT_ENABLE_ALPHA_GATEWAY_API: 'yes' } }))
+      .toThrow(/istio: env\['PILOT_ENABLE_ALPHA_GATEWAY_API'\] 'yes' is invalid: must be a boolean/);
+  });
+});

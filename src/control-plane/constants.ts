@@ -87,3 +87,28 @@ export const ISTIO_CSR_DEFAULT_ADDRESS = 'cert-manager-istio-csr.cert-manager.sv
 
 /** Namespaces the injector never touches (and the optional `auto.` webhook excludes). */
 export const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage'];
+
+/**
+ * istiod env switches that start informers (and so need RBAC), or that this install cannot serve. Names and defaults
+ * from Istio 1.30.3 pilot/pkg/features (experimental.go, pilot.go) and pilot/pkg/bootstrap/istio_ca.go.
+ */
+export const IstiodEnvSwitches = {
+  /** Experimental Gateway API kinds (gateway.networking.x-k8s.io). Default false. */
+  ALPHA_GATEWAY_API: 'PILOT_ENABLE_ALPHA_GATEWAY_API',
+  /** Gateway API inference extension (inference.networking.k8s.io InferencePools). Default false. */
+  INFERENCE_EXTENSION: 'ENABLE_GATEWAY_API_INFERENCE_EXTENSION',
+  /** Kubernetes MCS switches (ServiceExport/ServiceImport informers). Default false. */
+  MCS: ['ENABLE_MCS_AUTO_EXPORT', 'ENABLE_MCS_CLUSTER_LOCAL', 'ENABLE_MCS_HOST', 'ENABLE_MCS_SERVICE_DISCOVERY'],
+  /** The MCS API group. Default multicluster.x-k8s.io. */
+  MCS_API_GROUP: 'MCS_API_GROUP',
+  /** ClusterTrustBundle root distribution instead of ConfigMap istio-ca-root-cert. Default false. */
+  CLUSTER_TRUST_BUNDLE: 'ENABLE_CLUSTER_TRUST_BUNDLE_API',
+  /** An external CA through Kubernetes CSRs (certificates.k8s.io). Default '' (istiod's own CA). */
+  EXTERNAL_CA: 'EXTERNAL_CA',
+  /** The Gateway API deployment controller; the `gatewayDeploymentController` prop owns it. Default true. */
+  DEPLOYMENT_CONTROLLER: 'PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER',
+} as const;
+
+/** The values Go's strconv.ParseBool accepts (how istiod reads boolean env), by meaning. */
+export const GO_TRUE = ['1', 't', 'T', 'TRUE', 'true', 'True'];
+export const GO_FALSE = ['0', 'f', 'F', 'FALSE', 'false', 'False'];

@@ -9,8 +9,8 @@ import {
   ISTIOD_DEFAULT_CPU_REQUEST, ISTIOD_DEFAULT_CPU_TARGET, ISTIOD_DEFAULT_MAX_REPLICAS, ISTIOD_DEFAULT_MEMORY_REQUEST,
   ISTIOD_DEFAULT_MIN_REPLICAS, ISTIOD_ISTIO_LABEL, ISTIOD_KEEPALIVE_MAX_SERVER_CONNECTION_AGE, ISTIOD_READY_PATH,
   ISTIOD_TLS_MOUNT, ISTIOD_TLS_SECRET, KUBECONFIG_MOUNT, KUBECONFIG_SECRET, MESH_CONFIGMAP, MESH_CONFIGMAP_KEY,
-  MESH_NETWORKS_KEY, OPERATOR_COMPONENT, OPERATOR_COMPONENT_LABEL, READER_SERVICE_ACCOUNT, REV_VALIDATOR_WEBHOOK,
-  VALIDATION_WEBHOOK_PATH, WEBHOOK_SERVICE_PORT,
+  MESH_NETWORKS_KEY, OPERATOR_COMPONENT, GO_FALSE, GO_TRUE, IstiodEnvSwitches, OPERATOR_COMPONENT_LABEL,
+  READER_SERVICE_ACCOUNT, REV_VALIDATOR_WEBHOOK, VALIDATION_WEBHOOK_PATH, WEBHOOK_SERVICE_PORT,
 } from './constants';
 import { loadCrdBundle } from './crds';
 import { gatewayControllerRules, istiodClusterRules, istiodNamespaceRules, readerClusterRules, RbacFeatures, Rule } from './rbac';
@@ -21,7 +21,7 @@ import {
   MANAGED_BY_LABEL,
 } from '../mesh/constants';
 import { IMesh, InjectionMode, ResourceSettings } from '../mesh/mesh';
-import { checkInteger, checkLabels, checkQuantity, sortKeys } from '../validation';
+import { checkDnsSubdomain, checkInteger, checkLabels, checkQuantity, sortKeys } from '../validation';
 
 /** The encoding of Envoy's access log (meshConfig.accessLogEncoding). */
 export enum AccessLogEncoding {
@@ -331,10 +331,13 @@ export class IstioControlPlane extends Construct {
         `must be '${certs.caAddress}' with this certificate setup, so that proxies request certificates from the external CA: set caAddress on the Mesh`);
     }
 
+    const switches = this.envSwitches(props.env ?? {});
     const features: RbacFeatures = {
       multicluster: props.multicluster ?? false,
       gatewayDeploymentController: props.gatewayDeploymentController ?? true,
       selfSignedCa: certs.istiodSelfSigns,
+      ...switches,
+      mcs: (props.multicluster ?? false) || (switches.mcs ?? false),
     };
 
     // ---- labels
@@ -698,6 +701,36 @@ export class IstioControlPlane extends Construct {
     if (typeof name !== 'string' || !/^[a-zA-Z0-9][-a-zA-Z0-9_.]*$/.test(name) || name.length > 253) {
       invalid(this, field, name, "must be a provider name: letters, digits, '-', '_' and '.'");
     }
+  }
+
+  /**
+   * The user's istiod env switches that start informers: each brings the RBAC it needs (Istio 1.30.3's clusterrole
+   * rules for it). Switches this install cannot serve are refused by name.
+   */
+  private envSwitches(env: { [name: string]: string }): Pick<RbacFeatures, 'alphaGatewayApi' | 'inferenceExtension' | 'mcs' | 'mcsApiGroup'> {
+    const bool = (name: string): boolean => {
+      const v = env[name];
+      if (v === undefined) return false;
+      if (GO_TRUE.includes(v)) return true;
+      if (GO_FALSE.includes(v)) return false;
+      return invalid(this, `env['${name}']`, v, `must be a boolean as istiod reads it: one of ${[...GO_TRUE, ...GO_FALSE].join(', ')}`);
+    };
+    const S = IstiodEnvSwitches;
+    if (env[S.DEPLOYMENT_CONTROLLER] !== undefined) {
+      invalid(this, 'env', S.DEPLOYMENT_CONTROLLER, 'is owned by the gatewayDeploymentController prop, which also decides the gateway controller RBAC: set that instead');
+    }
+    if (bool(S.CLUSTER_TRUST_BUNDLE)) {
+      invalid(this, 'env', S.CLUSTER_TRUST_BUNDLE,
+        `is not supported: proxies of this library read the mesh root from ConfigMap ${CA_ROOT_CONFIGMAP}, not from a ClusterTrustBundle; leave it unset`);
+    }
+    if (env[S.EXTERNAL_CA] !== undefined && env[S.EXTERNAL_CA] !== '') {
+      invalid(this, 'env', S.EXTERNAL_CA,
+        'is not supported (it needs Kubernetes CSR signers and their RBAC): for an external CA use MeshCertificates.istioCsr() or MeshCertificates.fromIssuer()');
+    }
+    const mcs = S.MCS.some(bool);
+    const group = env[S.MCS_API_GROUP];
+    if (group !== undefined) checkDnsSubdomain(this, `env['${S.MCS_API_GROUP}']`, group);
+    return { alphaGatewayApi: bool(S.ALPHA_GATEWAY_API), inferenceExtension: bool(S.INFERENCE_EXTENSION), mcs, mcsApiGroup: group };
   }
 
   /** istiod's environment, in Istio's order: its own variables, then the certificate setup's, then the user's. */

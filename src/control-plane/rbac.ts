@@ -1,6 +1,8 @@
 /**
- * The control plane's RBAC rules, after istio-facts.md section a ("RBAC, per object"), trimmed to the features this
- * install enables. Every trim is noted where it happens.
+ * The control plane's RBAC rules, after Istio 1.30.3's istio-discovery chart (templates/clusterrole.yaml, role.yaml,
+ * reader-clusterrole.yaml at tag 1.30.3; istio-facts.md section a), trimmed to the features this install enables.
+ * Every trim is noted where it happens; a feature switched on (a prop, or an istiod env switch such as
+ * PILOT_ENABLE_ALPHA_GATEWAY_API) brings back exactly the rules the chart has for it.
  * @internal
  */
 import { IstioGroups } from '../mesh/constants';
@@ -20,7 +22,22 @@ export interface RbacFeatures {
   readonly gatewayDeploymentController: boolean;
   /** istiod may write its own self-signed CA into Secret istio-ca-secret (no plug-in CA). */
   readonly selfSignedCa: boolean;
+  /**
+   * Kubernetes MCS ServiceExport/ServiceImport informers (multicluster, or ENABLE_MCS_SERVICE_DISCOVERY /
+   * ENABLE_MCS_AUTO_EXPORT / ENABLE_MCS_HOST / ENABLE_MCS_CLUSTER_LOCAL).
+   * @default - same as multicluster
+   */
+  readonly mcs?: boolean;
+  /** The MCS API group (istiod env MCS_API_GROUP). @default 'multicluster.x-k8s.io' */
+  readonly mcsApiGroup?: string;
+  /** Experimental Gateway API kinds (PILOT_ENABLE_ALPHA_GATEWAY_API). @default false */
+  readonly alphaGatewayApi?: boolean;
+  /** The Gateway API inference extension (ENABLE_GATEWAY_API_INFERENCE_EXTENSION). @default false */
+  readonly inferenceExtension?: boolean;
 }
+
+/** The chart's default MCS API group (MCS_API_GROUP, Istio 1.30.3 pilot/pkg/features/experimental.go). @internal */
+export const DEFAULT_MCS_API_GROUP = 'multicluster.x-k8s.io';
 
 const READ = ['get', 'list', 'watch'];
 const CRUD = ['get', 'watch', 'list', 'update', 'patch', 'create', 'delete'];
@@ -29,11 +46,20 @@ const CRUD = ['get', 'watch', 'list', 'update', 'patch', 'create', 'delete'];
 // so only the four groups whose CRDs we install are listed.
 const ISTIO_GROUPS = [IstioGroups.EXTENSIONS, IstioGroups.NETWORKING, IstioGroups.SECURITY, IstioGroups.TELEMETRY];
 
-// Standard-channel Gateway API kinds whose status istiod writes. Trimmed vs upstream: the experimental group
-// gateway.networking.x-k8s.io (xbackends, xbackendtrafficpolicies, listenersets) is only read with
-// PILOT_ENABLE_ALPHA_GATEWAY_API, which this library does not turn on.
+// Gateway API kinds (group gateway.networking.k8s.io) whose status istiod 1.30.3 writes, listenersets included (a
+// standard v1 kind in 1.30.3). The experimental group gateway.networking.x-k8s.io (xbackendtrafficpolicies) is only
+// read with PILOT_ENABLE_ALPHA_GATEWAY_API, so its rules come only with that switch.
 const GATEWAY_API_STATUS = ['backendtlspolicies', 'gatewayclasses', 'gateways', 'grpcroutes', 'httproutes',
-  'referencegrants', 'tcproutes', 'tlsroutes', 'udproutes'].map(r => `${r}/status`);
+  'listenersets', 'referencegrants', 'tcproutes', 'tlsroutes', 'udproutes'].map(r => `${r}/status`);
+
+function mcsRules(f: RbacFeatures): Rule[] {
+  if (!(f.mcs ?? f.multicluster)) return [];
+  const group = f.mcsApiGroup ?? DEFAULT_MCS_API_GROUP;
+  return [
+    { apiGroups: [group], resources: ['serviceexports'], verbs: ['get', 'watch', 'list', 'create', 'delete'] },
+    { apiGroups: [group], resources: ['serviceimports'], verbs: READ },
+  ];
+}
 
 /** istiod-clusterrole-<ns>. @internal */
 export function istiodClusterRules(f: RbacFeatures): Rule[] {
@@ -63,16 +89,23 @@ export function istiodClusterRules(f: RbacFeatures): Rule[] {
     { apiGroups: ['gateway.networking.k8s.io'], resources: ['*'], verbs: READ },
     { apiGroups: ['gateway.networking.k8s.io'], resources: GATEWAY_API_STATUS, verbs: ['update', 'patch'] },
     { apiGroups: ['gateway.networking.k8s.io'], resources: ['gatewayclasses'], verbs: ['create', 'update', 'patch', 'delete'] },
-    // Trimmed vs upstream: inference.networking.k8s.io (inferencepools) is only used with the Gateway API inference
-    // extension (ENABLE_GATEWAY_API_INFERENCE_EXTENSION, off by default).
   ];
-  if (f.multicluster) {
-    // Trimmed unless multicluster: Kubernetes MCS ServiceExport/ServiceImport.
+  if (f.alphaGatewayApi) {
+    // Trimmed unless PILOT_ENABLE_ALPHA_GATEWAY_API: the experimental Gateway API group.
     rules.push(
-      { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceexports'], verbs: ['get', 'watch', 'list', 'create', 'delete'] },
-      { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceimports'], verbs: READ },
+      { apiGroups: ['gateway.networking.x-k8s.io'], resources: ['*'], verbs: READ },
+      { apiGroups: ['gateway.networking.x-k8s.io'], resources: ['xbackendtrafficpolicies/status'], verbs: ['update', 'patch'] },
     );
   }
+  if (f.inferenceExtension) {
+    // Trimmed unless ENABLE_GATEWAY_API_INFERENCE_EXTENSION: InferencePools.
+    rules.push(
+      { apiGroups: ['inference.networking.k8s.io'], resources: ['inferencepools'], verbs: READ },
+      { apiGroups: ['inference.networking.k8s.io'], resources: ['inferencepools/status'], verbs: ['update', 'patch'] },
+    );
+  }
+  // Trimmed unless multicluster or an MCS switch: Kubernetes MCS ServiceExport/ServiceImport.
+  rules.push(...mcsRules(f));
   return rules;
 }
 
@@ -102,12 +135,7 @@ export function readerClusterRules(f: RbacFeatures): Rule[] {
     { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
     { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
   ];
-  if (f.multicluster) {
-    rules.push(
-      { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceexports'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
-      { apiGroups: ['multicluster.x-k8s.io'], resources: ['serviceimports'], verbs: READ },
-    );
-  }
+  rules.push(...mcsRules(f));
   return rules;
 }
 
