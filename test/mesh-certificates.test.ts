@@ -1,6 +1,6 @@
 import { Duration, Testing } from 'cdk8s';
 import {
-  CaKeyAlgorithm, IssuerKind, IstioControlPlane, IstioControlPlaneProps, Mesh, MeshCertificates, MeshProps,
+  CaIssuerType, CaKeyAlgorithm, IssuerKind, IstioControlPlane, IstioControlPlaneProps, Mesh, MeshCertificates, MeshProps,
 } from '../src';
 import { one, ofKind, synthValid, yamlOf } from './util';
 
@@ -107,7 +107,7 @@ describe('MeshCertificates.certManager', () => {
 
 describe('MeshCertificates.fromIssuer', () => {
   test('only the intermediate, signed by the existing ClusterIssuer', () => {
-    const { chart } = install(MeshCertificates.fromIssuer({ issuerName: 'vault-issuer', kind: IssuerKind.CLUSTER_ISSUER }));
+    const { chart } = install(MeshCertificates.fromIssuer({ issuerName: 'vault-issuer', issuerType: CaIssuerType.VAULT, kind: IssuerKind.CLUSTER_ISSUER }));
     const objects = synthValid(chart);
     expect(certObjects(objects).map(o => `${o.kind}/${o.metadata.name}`)).toEqual(['Certificate/cacerts']);
     expect(one(objects, 'Certificate').spec.issuerRef).toEqual({ name: 'vault-issuer', kind: 'ClusterIssuer', group: 'cert-manager.io' });
@@ -115,9 +115,24 @@ describe('MeshCertificates.fromIssuer', () => {
   });
 
   test('a namespaced Issuer by default; external issuer groups', () => {
-    const { chart } = install(MeshCertificates.fromIssuer({ issuerName: 'org-root', group: 'awspca.cert-manager.io' }));
+    const { chart } = install(MeshCertificates.fromIssuer({ issuerName: 'org-root', issuerType: CaIssuerType.EXTERNAL_CA, group: 'awspca.cert-manager.io' }));
     const objects = synthValid(chart);
     expect(one(objects, 'Certificate').spec.issuerRef).toEqual({ name: 'org-root', kind: 'Issuer', group: 'awspca.cert-manager.io' });
+  });
+
+  test('the issuer must be stated to return its CA (ca.crt), or istiod exits on an incomplete signing CA bundle', () => {
+    // an ACME or Venafi issuer signs without returning ca.crt: istiod would exit with `incomplete signing CA bundle detected`
+    expect(() => install(MeshCertificates.fromIssuer({ issuerName: 'letsencrypt' } as any)))
+      .toThrow(/istio\/certificates: issuerType undefined is invalid: .*ca\.crt.*incomplete signing CA bundle.*CaIssuerType/);
+    expect(() => install(MeshCertificates.fromIssuer({ issuerName: 'x', issuerType: 'ACME' as any })))
+      .toThrow(/istio\/certificates: issuerType 'ACME' is invalid: must be one of CA, VAULT, EXTERNAL_CA/);
+    // cert-manager's own CA and Vault issuers live in cert-manager.io; an external CA issuer has its own group
+    expect(() => install(MeshCertificates.fromIssuer({ issuerName: 'x', issuerType: CaIssuerType.EXTERNAL_CA })))
+      .toThrow(/istio\/certificates: group 'cert-manager.io' is invalid: CaIssuerType.EXTERNAL_CA is an external issuer with its own API group/);
+    expect(() => install(MeshCertificates.fromIssuer({ issuerName: 'x', issuerType: CaIssuerType.CA, group: 'awspca.cert-manager.io' })))
+      .toThrow(/istio\/certificates: group 'awspca.cert-manager.io' is invalid: CaIssuerType.CA is a cert-manager.io issuer/);
+    const { chart } = install(MeshCertificates.fromIssuer({ issuerName: 'org-ca', issuerType: CaIssuerType.CA }));
+    expect(one(synthValid(chart), 'Certificate').spec.issuerRef).toEqual({ name: 'org-ca', kind: 'Issuer', group: 'cert-manager.io' });
   });
 });
 
@@ -161,7 +176,7 @@ describe('MeshCertificates: bad input', () => {
   test('renewBefore equal to or longer than the duration', () => {
     expect(() => install(MeshCertificates.certManager({ duration: Duration.days(30), renewBefore: Duration.days(30) })))
       .toThrow(/istio\/certificates: renewBefore '30 days' is invalid: must be shorter than the certificate's duration \(30 days\)/);
-    expect(() => install(MeshCertificates.fromIssuer({ issuerName: 'x', duration: Duration.hours(2), renewBefore: Duration.hours(3) })))
+    expect(() => install(MeshCertificates.fromIssuer({ issuerName: 'x', issuerType: CaIssuerType.CA, duration: Duration.hours(2), renewBefore: Duration.hours(3) })))
       .toThrow(/renewBefore '3 hours' is invalid: must be shorter/);
     expect(() => install(MeshCertificates.certManager({ rootDuration: Duration.days(400), rootRenewBefore: Duration.days(500) })))
       .toThrow(/rootRenewBefore '500 days' is invalid/);
@@ -174,10 +189,10 @@ describe('MeshCertificates: bad input', () => {
   });
 
   test('invalid issuer names and groups', () => {
-    expect(() => install(MeshCertificates.fromIssuer({ issuerName: 'Vault_Issuer' })))
+    expect(() => install(MeshCertificates.fromIssuer({ issuerName: 'Vault_Issuer', issuerType: CaIssuerType.VAULT })))
       .toThrow(/istio\/certificates: issuerName 'Vault_Issuer' is invalid: must be a DNS subdomain/);
-    expect(() => install(MeshCertificates.fromIssuer({ issuerName: '' }))).toThrow(/issuerName '' is invalid/);
-    expect(() => install(MeshCertificates.fromIssuer({ issuerName: 'ok', group: 'Not A Group' }))).toThrow(/group 'Not A Group' is invalid/);
+    expect(() => install(MeshCertificates.fromIssuer({ issuerName: '', issuerType: CaIssuerType.CA }))).toThrow(/issuerName '' is invalid/);
+    expect(() => install(MeshCertificates.fromIssuer({ issuerName: 'ok', issuerType: CaIssuerType.EXTERNAL_CA, group: 'Not A Group' }))).toThrow(/group 'Not A Group' is invalid/);
   });
 
   test('empty organization', () => {
@@ -191,7 +206,7 @@ test('no synthesized document contains a private key', () => {
   new IstioControlPlane(chart, 'istio', { mesh, certificates: MeshCertificates.certManager() });
   const other = Testing.chart();
   const mesh2 = new Mesh(other, 'mesh', { revision: '1-30' });
-  new IstioControlPlane(other, 'istio', { mesh: mesh2, certificates: MeshCertificates.fromIssuer({ issuerName: 'vault' }) });
+  new IstioControlPlane(other, 'istio', { mesh: mesh2, certificates: MeshCertificates.fromIssuer({ issuerName: 'vault', issuerType: CaIssuerType.VAULT }) });
   const docs = [...Testing.synth(chart), ...Testing.synth(other)];
   expect(ofKind(docs, 'Secret')).toEqual([]);
   for (const d of docs) expect(JSON.stringify(d)).not.toMatch(/PRIVATE KEY/);

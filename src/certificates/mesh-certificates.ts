@@ -50,6 +50,24 @@ export enum IssuerKind {
   CLUSTER_ISSUER = 'CLUSTER_ISSUER',
 }
 
+/**
+ * The type of an existing issuer that signs the mesh's intermediate CA. istiod (Istio 1.30.3,
+ * security/pkg/pki/ca: the plug-in CA bundle check) needs the signer's CA in `ca.crt` of Secret `cacerts` and exits
+ * with `incomplete signing CA bundle detected` without it, so only issuers that return their CA are offered: ACME,
+ * Venafi and similar issuers, which leave `ca.crt` empty, cannot sign a mesh CA.
+ */
+export enum CaIssuerType {
+  /** cert-manager's CA issuer (`spec.ca`): `ca.crt` is the issuer's CA certificate. */
+  CA = 'CA',
+  /** cert-manager's Vault issuer (`spec.vault`) on a PKI secrets engine: `ca.crt` is Vault's issuing CA. */
+  VAULT = 'VAULT',
+  /**
+   * An external issuer in its own API group (AWS Private CA, Google CAS...) that you have checked fills `ca.crt`
+   * with its CA chain.
+   */
+  EXTERNAL_CA = 'EXTERNAL_CA',
+}
+
 /** Options of the intermediate CA that istiod signs workload certificates with. */
 export interface IntermediateCaOptions {
   /**
@@ -108,6 +126,10 @@ export interface CertManagerCaOptions extends IntermediateCaOptions {
 export interface ExistingIssuerOptions extends IntermediateCaOptions {
   /** The name of the existing cert-manager issuer that signs the intermediate CA (e.g. a Vault or corporate root issuer). */
   readonly issuerName: string;
+  /**
+   * The type of the issuer: one that returns its CA in `ca.crt`, which istiod requires (see `CaIssuerType`).
+   */
+  readonly issuerType: CaIssuerType;
   /**
    * Whether `issuerName` is an Issuer (in the mesh's root namespace) or a ClusterIssuer.
    * @default IssuerKind.ISSUER
@@ -339,6 +361,23 @@ class CertManagerCa extends MeshCertificates {
   }
 }
 
+/** Checks that the existing issuer returns its CA (ca.crt), which istiod's plug-in CA requires. */
+function checkCaIssuer(scope: Construct, type: CaIssuerType | undefined, group: string) {
+  const types = Object.values(CaIssuerType);
+  if (type === undefined) {
+    invalid(scope, 'issuerType', type,
+      'must state the issuer type, one that returns its CA in ca.crt (without it istiod exits with "incomplete signing CA bundle detected"): '
+      + 'CaIssuerType.CA, CaIssuerType.VAULT or CaIssuerType.EXTERNAL_CA (ACME and Venafi issuers cannot sign a mesh CA)');
+  }
+  if (!types.includes(type)) invalid(scope, 'issuerType', type, `must be one of ${types.join(', ')}`);
+  if (type === CaIssuerType.EXTERNAL_CA && group === CERT_MANAGER_GROUP) {
+    invalid(scope, 'group', group, "CaIssuerType.EXTERNAL_CA is an external issuer with its own API group: give it (e.g. 'awspca.cert-manager.io')");
+  }
+  if (type !== CaIssuerType.EXTERNAL_CA && group !== CERT_MANAGER_GROUP) {
+    invalid(scope, 'group', group, `CaIssuerType.${type} is a ${CERT_MANAGER_GROUP} issuer: leave group unset, or use CaIssuerType.EXTERNAL_CA`);
+  }
+}
+
 class ExistingIssuerCa extends MeshCertificates {
   constructor(private readonly options: ExistingIssuerOptions) {
     super();
@@ -352,6 +391,7 @@ class ExistingIssuerCa extends MeshCertificates {
     checkDnsSubdomain(c, 'group', group);
     const kind = o.kind ?? IssuerKind.ISSUER;
     if (!Object.values(IssuerKind).includes(kind)) invalid(c, 'kind', kind, `must be one of ${Object.values(IssuerKind).join(', ')}`);
+    checkCaIssuer(c, o.issuerType, group);
     intermediate(c, mesh, o, { name: o.issuerName, kind: kind === IssuerKind.ISSUER ? 'Issuer' : 'ClusterIssuer', group });
     return { istiodEnv: {}, cacertsRequired: true, istiodIsCa: true, istiodSelfSigns: false };
   }

@@ -5,7 +5,7 @@
 import { ApiObject, App, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  CaKeyAlgorithm, DefaultProviderKind, IMeshNamespace, IMeshService, InjectionMode, IssuerKind, IstioControlPlane,
+  CaIssuerType, CaKeyAlgorithm, DefaultProviderKind, IMeshNamespace, IMeshService, InjectionMode, IssuerKind, IstioControlPlane,
   LoadBalancer, Mesh, MeshCertificates, MeshedService, MeshNamespace, OutboundTrafficPolicy, PortProtocol, Probe,
   ProxyLogLevel, ProxyOptions, RetryOn, ServicePort, StringMatch, TrafficPolicy, UpstreamTls, MeshProps,
   HttpRouteRule, RouteResilience, CertManagerCaOptions, IntermediateCaOptions, ZeroTrustNamespace,
@@ -60,7 +60,12 @@ export function certificates(spec: CertificatesSpec): MeshCertificates | undefin
     }
     case 'fromIssuer':
       return MeshCertificates.fromIssuer({
-        ...intermediate, issuerName: spec.issuerName!, kind: spec.issuerKind as IssuerKind | undefined, group: spec.group,
+        ...intermediate,
+        issuerName: spec.issuerName!,
+        kind: spec.issuerKind as IssuerKind | undefined,
+        group: spec.group,
+        // cert-manager's own group: its CA issuer; any other group: an external CA issuer
+        issuerType: (spec.group ?? 'cert-manager.io') === 'cert-manager.io' ? CaIssuerType.CA : CaIssuerType.EXTERNAL_CA,
       });
     case 'istioCsr':
       return MeshCertificates.istioCsr({ caAddress: spec.caAddress });
