@@ -55,22 +55,28 @@ const CASES: Case[] = [
     message: 'http rule #1 not used',
   },
   {
-    name: 'IST0130 rule whose only match is shadowed',
-    bad: [...reviews(), istio('VirtualService', 'reviews', { hosts: ['reviews'], http: [{ match: [{ uri: { prefix: '/api' } }], ...route('reviews') }, { match: [{ uri: { prefix: '/api/v2' } }], ...route('reviews') }] })],
+    name: 'IST0130 rule all of whose matches repeat earlier ones',
+    bad: [...reviews(), istio('VirtualService', 'reviews', { hosts: ['reviews'], http: [{ match: [{ uri: { prefix: '/api' } }], ...route('reviews') }, { match: [{ name: 'again', uri: { prefix: '/api' } }], ...route('reviews') }] })],
     clean: [...reviews(), istio('VirtualService', 'reviews', { hosts: ['reviews'], http: [{ match: [{ uri: { prefix: '/api/v2' } }], ...route('reviews') }, { match: [{ uri: { prefix: '/api' } }], ...route('reviews') }] })],
-    message: 'is shadowed by rule #0 match #0',
+    message: 'http rule #1 not used (all matches used by prior rules)',
+  },
+  {
+    name: 'IST0131 URI prefix shadowed by an earlier, shorter prefix',
+    bad: [...reviews(), istio('VirtualService', 'reviews', { hosts: ['reviews'], http: [{ match: [{ uri: { prefix: '/api' } }], ...route('reviews') }, { match: [{ uri: { prefix: '/api/v2' } }], ...route('reviews') }] })],
+    clean: [...reviews(), istio('VirtualService', 'reviews', { hosts: ['reviews'], http: [{ match: [{ uri: { prefix: '/api' }, headers: { x: { exact: 'a' } } }], ...route('reviews') }, { match: [{ uri: { prefix: '/api/v2' } }], ...route('reviews') }] })],
+    message: 'match #0 of prefix /api/v2 is not used (overlapping match #0 of prefix /api in rule #0)',
   },
   {
     name: 'IST0131 duplicated match in a later rule',
     bad: [...reviews(), istio('VirtualService', 'reviews', { hosts: ['reviews'], tcp: [{ match: [{ port: 2443 }], ...route('reviews') }, { match: [{ port: 2443 }, { port: 3443 }], ...route('reviews') }] })],
     clean: [...reviews(), istio('VirtualService', 'reviews', { hosts: ['reviews'], tcp: [{ match: [{ port: 2443 }], ...route('reviews') }, { match: [{ port: 3443 }], ...route('reviews') }] })],
-    message: 'tcp rule #1 match #0 is not used: it duplicates a match in rule #0',
+    message: 'tcp rule #1 match #0 is not used (duplicate match in rule #0)',
   },
   {
     name: 'IST0132 VirtualService host not served by its Gateway',
     bad: [...reviews(), ...ingress(), istio('VirtualService', 'reviews', { hosts: ['api.example.com'], gateways: ['shop'], http: [route('reviews')] })],
     clean: [...reviews(), ...ingress(['*.example.com']), istio('VirtualService', 'reviews', { hosts: ['api.example.com'], gateways: ['shop/shop'], http: [route('reviews')] })],
-    message: 'host "api.example.com" with gateway shop/shop',
+    message: 'host(s) "api.example.com" with gateway shop/shop, which serves none of them',
   },
   {
     name: 'IST0140 gateway route without subset while a mesh route uses subsets',
@@ -281,10 +287,11 @@ const CASES: Case[] = [
   },
   // ---------------------------------------------------------------- Service ports
   {
-    name: 'IST0116 one target port with two protocols',
-    bad: [deployment('api', { app: 'api' }), service('api-http', [{ name: 'http', port: 8080 }], { app: 'api' }), service('api-tcp', [{ name: 'tcp', port: 8080 }], { app: 'api' })],
-    clean: [deployment('api', { app: 'api' }), service('api-http', [{ name: 'http', port: 8080 }], { app: 'api' }), service('api-web', [{ name: 'http-web', port: 8080 }], { app: 'api' })],
-    message: 'different protocols: HTTP, TCP',
+    name: 'IST0116 one service port with two protocols (TCP and UDP) on an in-mesh workload',
+    bad: [namespace(NS, { 'istio-injection': 'enabled' }), deployment('dns', { app: 'dns' }), service('dns-tcp', [{ name: 'tcp-dns', port: 53 }], { app: 'dns' }), service('dns-udp', [{ name: 'udp-dns', port: 53, protocol: 'UDP' }], { app: 'dns' })],
+    // Istio 1.30.3 compares the port's protocol field, not the protocol read from the name.
+    clean: [namespace(NS, { 'istio-injection': 'enabled' }), deployment('api', { app: 'api' }), service('api-http', [{ name: 'http', port: 8080 }], { app: 'api' }), service('api-tcp', [{ name: 'tcp', port: 8080 }], { app: 'api' })],
+    message: 'using port 53 but different protocols: TCP, UDP',
   },
   {
     name: 'IST0118 port name without protocol prefix',
@@ -294,8 +301,8 @@ const CASES: Case[] = [
   },
   {
     name: 'IST0137 one target port from two service ports',
-    bad: [deployment('api', { app: 'api' }), service('a', [{ name: 'http', port: 80, targetPort: 8080 }], { app: 'api' }), service('b', [{ name: 'http', port: 8080, targetPort: 8080 }], { app: 'api' })],
-    clean: [deployment('api', { app: 'api' }), service('a', [{ name: 'http', port: 80, targetPort: 8080 }], { app: 'api' }), service('b', [{ name: 'http', port: 80, targetPort: 8080 }], { app: 'api' })],
+    bad: [namespace(NS, { 'istio-injection': 'enabled' }), deployment('api', { app: 'api' }), service('a', [{ name: 'http', port: 80, targetPort: 8080 }], { app: 'api' }), service('b', [{ name: 'http', port: 8080, targetPort: 8080 }], { app: 'api' })],
+    clean: [namespace(NS, { 'istio-injection': 'enabled' }), deployment('api', { app: 'api' }), service('a', [{ name: 'http', port: 80, targetPort: 8080 }], { app: 'api' }), service('b', [{ name: 'http', port: 80, targetPort: 8080 }], { app: 'api' })],
     message: 'different ports: 80, 8080',
   },
   {

@@ -28,6 +28,49 @@ export interface Entry {
   readonly source?: FindingSource;
 }
 
+/**
+ * Where an object is visible: `'*'` (every namespace) or the set of namespaces. Istio objects read `spec.exportTo`,
+ * Services the `networking.istio.io/exportTo` annotation (comma-separated); `.` is the object's own namespace and
+ * `~` no namespace at all (Istio 1.30.3, istio-api annotations.yaml and networking/v1 exportTo).
+ */
+export type Visibility = '*' | ReadonlySet<string>;
+
+/** The Service annotation that limits where a Service is visible (Istio 1.30.3). */
+export const EXPORT_TO_ANNOTATION = 'networking.istio.io/exportTo';
+
+/** The visibility an object declares, from its exportTo field (or annotation for a Service). */
+export function visibilityOf(obj: any, ns: string): Visibility {
+  let list: string[];
+  if (obj?.kind === 'Service') {
+    const anno = obj?.metadata?.annotations?.[EXPORT_TO_ANNOTATION];
+    list = typeof anno === 'string' ? anno.split(',').map(x => x.trim()).filter(Boolean) : [];
+  } else {
+    list = arr(obj?.spec?.exportTo).filter((x: any) => typeof x === 'string');
+  }
+  if (list.length === 0 || list.includes('*')) return '*';
+  return new Set(list.filter(x => x !== '~').map(x => (x === '.' ? ns : x)));
+}
+
+/**
+ * The namespaces from which a referring object (VirtualService, DestinationRule) looks its hosts up, the way
+ * `istioctl analyze` 1.30.3 does (util.GetDestinationHost): its own exportTo namespaces, or its own namespace when
+ * it has no exportTo; `'*'` when it is exported everywhere explicitly (only hosts visible everywhere are found).
+ */
+export function lookupNamespaces(obj: any, ns: string): Visibility {
+  const list = arr(obj?.spec?.exportTo).filter((x: any) => typeof x === 'string');
+  if (list.length === 0) return new Set([ns]);
+  if (list.includes('*')) return '*';
+  return new Set(list.map((x: string) => (x === '.' ? ns : x)));
+}
+
+/** Whether an object with visibility `v` is seen from one of the namespaces `from`. */
+export function visibleFrom(v: Visibility, from: Visibility | undefined): boolean {
+  if (v === '*' || from === undefined) return true;
+  if (from === '*') return false;
+  for (const n of from) if (v.has(n)) return true;
+  return false;
+}
+
 /** A pod or a pod template of a workload. */
 export interface Workload {
   readonly entry: Entry;
@@ -121,6 +164,8 @@ export class Model {
   /** Services selecting each workload (computed once). */
   private readonly servicesOfWorkload = new Map<Workload, Entry[]>();
   private readonly workloadsOfService = new Map<Entry, Workload[]>();
+  /** exportTo of objects, parsed on first use. */
+  private readonly visibility = new Map<Entry, Visibility>();
 
   constructor(docs: readonly InputDocument[], public readonly options: ModelOptions) {
     for (const doc of docs) {
@@ -262,21 +307,39 @@ export class Model {
     return host;
   }
 
-  /** The Service a resolved host names, if it is in the input. */
-  public serviceFor(fqdn: string): Entry | undefined {
-    return this.servicesByHost.get(fqdn);
+  /**
+   * The Service a resolved host names, if it is in the input (and visible from `from`, when given: see
+   * lookupNamespaces).
+   */
+  public serviceFor(fqdn: string, from?: Visibility): Entry | undefined {
+    const svc = this.servicesByHost.get(fqdn);
+    return svc && this.visible(svc, from) ? svc : undefined;
   }
 
-  /** ServiceEntries declaring a resolved (non-wildcard) host, directly or through a wildcard host. */
-  public serviceEntriesFor(host: string): Entry[] {
-    const exact = this.seByHost.get(host) ?? [];
-    const wild = this.seWildcards.filter(w => hostMatches(w.host, host)).map(w => w.entry);
+  /**
+   * ServiceEntries declaring a resolved (non-wildcard) host, directly or through a wildcard host; only those visible
+   * from `from` when it is given.
+   */
+  public serviceEntriesFor(host: string, from?: Visibility): Entry[] {
+    const exact = (this.seByHost.get(host) ?? []).filter(e => this.visible(e, from));
+    const wild = this.seWildcards.filter(w => hostMatches(w.host, host) && this.visible(w.entry, from)).map(w => w.entry);
     return wild.length ? [...exact, ...wild] : exact;
   }
 
-  /** Whether a resolved host is known: a Service, a ServiceEntry host or a declared existing Service. */
-  public hostExists(fqdn: string): boolean {
-    if (this.servicesByHost.has(fqdn) || this.serviceEntriesFor(fqdn).length > 0) return true;
+  /** Whether an object's exportTo makes it visible from the namespaces `from` (always, when `from` is undefined). */
+  public visible(entry: Entry, from: Visibility | undefined): boolean {
+    if (from === undefined) return true;
+    let v = this.visibility.get(entry);
+    if (v === undefined) this.visibility.set(entry, v = visibilityOf(entry.obj, entry.ns ?? ''));
+    return visibleFrom(v, from);
+  }
+
+  /**
+   * Whether a resolved host is known: a Service, a ServiceEntry host or a declared existing Service; only hosts
+   * visible from `from` count when it is given.
+   */
+  public hostExists(fqdn: string, from?: Visibility): boolean {
+    if (this.serviceFor(fqdn, from) || this.serviceEntriesFor(fqdn, from).length > 0) return true;
     const suffix = `.svc.${this.options.clusterDomain}`;
     if (fqdn.endsWith(suffix)) {
       const [name, ns] = fqdn.slice(0, -suffix.length).split('.');
@@ -285,11 +348,11 @@ export class Model {
     return false;
   }
 
-  /** Whether any Service or ServiceEntry host lies within a wildcard host. */
-  public wildcardHostExists(host: string): boolean {
-    for (const h of this.servicesByHost.keys()) if (hostMatches(host, h)) return true;
-    for (const h of this.seByHost.keys()) if (hostsIntersect(host, h)) return true;
-    return this.seWildcards.some(w => hostsIntersect(host, w.host));
+  /** Whether any Service or ServiceEntry host (visible from `from`, when given) lies within a wildcard host. */
+  public wildcardHostExists(host: string, from?: Visibility): boolean {
+    for (const [h, svc] of this.servicesByHost) if (hostMatches(host, h) && this.visible(svc, from)) return true;
+    for (const [h, ses] of this.seByHost) if (hostsIntersect(host, h) && ses.some(e => this.visible(e, from))) return true;
+    return this.seWildcards.some(w => hostsIntersect(host, w.host) && this.visible(w.entry, from));
   }
 
   /** Adds a finding; level and name come from the catalogue. */
