@@ -600,3 +600,81 @@ describe('IstioControlPlane: fidelity to Istio 1.30.3 (issue 14)', () => {
       .toThrow(/istio: env\['PILOT_ENABLE_ALPHA_GATEWAY_API'\] 'yes' is invalid: must be a boolean/);
   });
 });
+
+describe('IstioControlPlane: injector values are complete (Istio 1.30.3 istio-discovery chart)', () => {
+  // Every leaf key of the chart's injector `values` (its pick of global, sidecarInjectorWebhook, revision, pilot.cni,
+  // pilot.env and gateways.securityContext/seccompProfile) at tag 1.30.3: 81 keys.
+  const CHART_KEYS = [
+    'global.istioNamespace', 'global.certSigners', 'global.defaultPodDisruptionBudget.enabled',
+    'global.defaultResources.requests.cpu', 'global.hub', 'global.tag', 'global.variant', 'global.imagePullPolicy',
+    'global.imagePullSecrets', 'global.istiod.enableAnalysis', 'global.logAsJson', 'global.nativeNftables',
+    'global.logging.level', 'global.networkPolicy.enabled', 'global.omitSidecarInjectorConfigMap', 'global.resourceScope',
+    'global.operatorManageWebhooks', 'global.priorityClassName', 'global.proxy.image', 'global.proxy.autoInject',
+    'global.proxy.clusterDomain', 'global.proxy.componentLogLevel', 'global.proxy.excludeInboundPorts',
+    'global.proxy.includeInboundPorts', 'global.proxy.includeIPRanges', 'global.proxy.excludeIPRanges',
+    'global.proxy.includeOutboundPorts', 'global.proxy.excludeOutboundPorts', 'global.proxy.logLevel',
+    'global.proxy.outlierLogPath', 'global.proxy.privileged', 'global.proxy.seccompProfile',
+    'global.proxy.readinessFailureThreshold', 'global.proxy.readinessInitialDelaySeconds',
+    'global.proxy.readinessPeriodSeconds', 'global.proxy.startupProbe.enabled', 'global.proxy.startupProbe.failureThreshold',
+    'global.proxy.resources.requests.cpu', 'global.proxy.resources.requests.memory', 'global.proxy.resources.limits.cpu',
+    'global.proxy.resources.limits.memory', 'global.proxy.statusPort', 'global.proxy.tracer', 'global.proxy_init.image',
+    'global.proxy_init.forceApplyIptables', 'global.remotePilotAddress', 'global.caAddress', 'global.externalIstiod',
+    'global.configCluster', 'global.configValidation', 'global.meshID', 'global.meshNetworks', 'global.mountMtlsCerts',
+    'global.multiCluster.clusterName', 'global.network', 'global.pilotCertProvider', 'global.sds.token.aud',
+    'global.sts.servicePort', 'global.caName', 'global.waypoint.resources.requests.cpu',
+    'global.waypoint.resources.requests.memory', 'global.waypoint.resources.limits.cpu',
+    'global.waypoint.resources.limits.memory', 'global.waypoint.affinity', 'global.waypoint.topologySpreadConstraints',
+    'global.waypoint.nodeSelector', 'global.waypoint.tolerations', 'sidecarInjectorWebhook.neverInjectSelector',
+    'sidecarInjectorWebhook.alwaysInjectSelector', 'sidecarInjectorWebhook.injectedAnnotations',
+    'sidecarInjectorWebhook.enableNamespacesByDefault', 'sidecarInjectorWebhook.reinvocationPolicy',
+    'sidecarInjectorWebhook.rewriteAppHTTPProbe', 'sidecarInjectorWebhook.templates',
+    'sidecarInjectorWebhook.defaultTemplates', 'revision', 'pilot.cni.enabled', 'pilot.cni.provider', 'pilot.env',
+    'gateways.securityContext', 'gateways.seccompProfile',
+  ];
+  const at = (o: any, path: string) => path.split('.').reduce((v, k) => (v === undefined || v === null ? undefined : v[k]), o);
+
+  test('every key the chart gives the injection templates is there (none would render <nil>)', () => {
+    expect(CHART_KEYS).toHaveLength(81);
+    const { chart } = install({ injectionMode: InjectionMode.WEBHOOK }, { injectionTemplates: { sidecar: 'spec: {}\n' } });
+    const values = JSON.parse(one(synthValid(chart), 'ConfigMap', 'istio-sidecar-injector').data.values);
+    const missing = CHART_KEYS.filter(k => at(values, k) === undefined || at(values, k) === null);
+    expect(missing).toEqual([]);
+  });
+
+  test('chart defaults, with the mesh settings where the mesh has them', () => {
+    const { chart } = install({ cni: true, revision: '1-30', hub: 'gcr.io/istio-release', proxyResources: { cpuLimit: '1' } });
+    const values = JSON.parse(one(synthValid(chart), 'ConfigMap', 'istio-sidecar-injector-1-30').data.values);
+    expect(values.global.proxy).toMatchObject({
+      readinessInitialDelaySeconds: 0,
+      readinessPeriodSeconds: 15,
+      readinessFailureThreshold: 4,
+      startupProbe: { enabled: true, failureThreshold: 600 },
+      logLevel: 'warning',
+      componentLogLevel: 'misc:error',
+      includeIPRanges: '*',
+      excludeIPRanges: '',
+      includeInboundPorts: '*',
+      tracer: 'none',
+      privileged: false,
+      statusPort: 15020,
+      autoInject: 'disabled',
+      image: 'proxyv2',
+      resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '1Gi' } },
+    });
+    expect(values.global).toMatchObject({
+      hub: 'gcr.io/istio-release',
+      tag: '1.30.3',
+      logging: { level: 'default:info' },
+      sds: { token: { aud: 'istio-ca' } },
+      sts: { servicePort: 0 },
+      caName: '',
+      meshID: '',
+      mountMtlsCerts: false,
+      imagePullSecrets: [],
+      pilotCertProvider: 'istiod',
+    });
+    expect(values.revision).toBe('1-30');
+    expect(values.pilot.cni).toEqual({ enabled: true, provider: 'default' });
+    expect(values.gateways).toEqual({ securityContext: {}, seccompProfile: {} });
+  });
+});

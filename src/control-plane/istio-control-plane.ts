@@ -13,6 +13,7 @@ import {
   READER_SERVICE_ACCOUNT, REV_VALIDATOR_WEBHOOK, VALIDATION_WEBHOOK_PATH, WEBHOOK_SERVICE_PORT,
 } from './constants';
 import { loadCrdBundle } from './crds';
+import { chartInjectorValues } from './injector-values';
 import { gatewayControllerRules, istiodClusterRules, istiodNamespaceRules, readerClusterRules, RbacFeatures, Rule } from './rbac';
 import { MeshCertificates, MeshCertificatesConfig } from '../certificates/mesh-certificates';
 import { invalid } from '../errors';
@@ -770,29 +771,34 @@ export class IstioControlPlane extends Construct {
     return [...head, ...sorted(middle), ...sorted(user), ...tail];
   }
 
-  /** The `values` key of the injector ConfigMap: the settings istiod's injection templates read. */
+  /**
+   * The `values` key of the injector ConfigMap: the settings istiod's injection templates read. Every key of Istio
+   * 1.30.3's chart is rendered (chart defaults, see injector-values.ts), with the mesh's settings where it has them.
+   */
   private injectorValues(): { [key: string]: any } {
     const mesh = this.mesh;
     const pr = mesh.proxyResources;
     const webhook = mesh.injectionMode === InjectionMode.WEBHOOK;
-    const values = {
+    const pick = (m: { [key: string]: string | undefined }) => {
+      const out: { [key: string]: string } = {};
+      for (const [k, v] of Object.entries(m)) if (v !== undefined) out[k] = v;
+      return out;
+    };
+    const fromMesh = {
       global: {
         caAddress: mesh.caAddress === mesh.discoveryAddress ? '' : mesh.caAddress,
         hub: mesh.hub,
         tag: mesh.version,
         istioNamespace: mesh.rootNamespace,
-        jwtPolicy: 'third-party-jwt',
         multiCluster: { clusterName: DEFAULT_CLUSTER_ID },
-        network: '',
-        pilotCertProvider: 'istiod',
         proxy: {
           autoInject: webhook ? 'enabled' : 'disabled',
           clusterDomain: mesh.clusterDomain,
           image: IMAGE_PROXY,
           statusPort: IstioPorts.STATUS,
           resources: {
-            requests: { cpu: pr.cpuRequest, memory: pr.memoryRequest },
-            limits: { cpu: pr.cpuLimit, memory: pr.memoryLimit },
+            requests: pick({ cpu: pr.cpuRequest, memory: pr.memoryRequest }),
+            limits: pick({ cpu: pr.cpuLimit, memory: pr.memoryLimit }),
           },
         },
         proxy_init: { image: IMAGE_PROXY },
@@ -802,12 +808,10 @@ export class IstioControlPlane extends Construct {
         env: webhook ? { ENABLE_NATIVE_SIDECARS: String(mesh.nativeSidecars) } : {},
       },
       revision: mesh.revision ?? '',
-      sidecarInjectorWebhook: {
-        enableNamespacesByDefault: false,
-        rewriteAppHTTPProbe: true,
-        reinvocationPolicy: 'Never',
-      },
     };
+    // resources are replaced as a whole: the mesh's are the proxies' resources, not a patch of the chart's
+    const values = deepMerge(chartInjectorValues(), fromMesh);
+    values.global.proxy.resources = fromMesh.global.proxy.resources;
     return deepMerge(values, this.props.injectorValues);
   }
 
