@@ -4,7 +4,8 @@
  * @internal
  */
 import { Construct } from 'constructs';
-import { invalid } from './errors';
+import { RE2JS } from 're2js';
+import { escapeText, invalid } from './errors';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -104,4 +105,184 @@ export function compact<T extends object>(obj: T): T {
     out[k] = v;
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Strings that reach Envoy or an HTTP header: one set of rules.
+
+/**
+ * Envoy rejects a regex whose RE2 program is larger than the runtime key `re2.max_program_size.error_level`. Envoy's
+ * own default is 100; Istio's proxy bootstrap raises it to 32768 (istio/istio pkg/bootstrap/config.go,
+ * `extractRuntimeFlags`). We hold regexes to Istio's value, measured with a conservative estimate of RE2's program
+ * size (see `re2ProgramSize`).
+ */
+export const RE2_MAX_PROGRAM_SIZE = 32768;
+/** RE2 rejects counted repetition above 1000 (`a{1001}`), also when nested repetitions multiply past it. */
+export const RE2_MAX_REPEAT = 1000;
+/** The longest regex accepted (characters); far beyond any route match, it bounds the work of the check. */
+export const MAX_REGEX_LENGTH = 16384;
+
+// re2js op codes (re2js Inst): RUNE = 8, RUNE1 = 9, RUNE_ANY = 10, RUNE_ANY_NOT_NL = 11
+const OP_RUNE = 8;
+const OP_RUNE1 = 9;
+const OP_RUNE_ANY = 10;
+const OP_RUNE_ANY_NOT_NL = 11;
+
+/** The UTF-8 length of code point `r`. */
+function utf8Length(r: number): number {
+  return r < 0x80 ? 1 : r < 0x800 ? 2 : r < 0x10000 ? 3 : 4;
+}
+const UTF8_MAX = [0x7f, 0x7ff, 0xffff, 0x10ffff];
+
+/**
+ * How many RE2 instructions matching the code points lo..hi as UTF-8 bytes cost at most: the range is split where
+ * the UTF-8 length changes and where its continuation bytes stop covering whole blocks (as every UTF-8 range
+ * compiler does), and each resulting byte sequence costs one instruction per byte (no sharing of common suffixes,
+ * which RE2 does, so this is an upper bound).
+ */
+function utf8RangeCost(lo: number, hi: number): number {
+  if (lo > hi) return 0;
+  const n = utf8Length(lo);
+  if (hi > UTF8_MAX[n - 1]) return utf8RangeCost(lo, UTF8_MAX[n - 1]) + utf8RangeCost(UTF8_MAX[n - 1] + 1, hi);
+  if (lo >= 0xd800 && hi <= 0xdfff) return 0; // surrogates are not UTF-8
+  for (let i = 1; i < n; i++) {
+    const block = 64 ** i; // the code points one lead-byte prefix of i continuation bytes covers
+    const loBase = lo - (lo % block);
+    const hiBase = hi - (hi % block);
+    if (loBase !== hiBase) {
+      if (lo % block !== 0) return utf8RangeCost(lo, loBase + block - 1) + utf8RangeCost(loBase + block, hi);
+      if (hi % block !== block - 1) return utf8RangeCost(lo, hiBase - 1) + utf8RangeCost(hiBase, hi);
+    }
+  }
+  return n;
+}
+
+/**
+ * A conservative estimate of the program size C++ RE2 (Envoy's engine) gives a pattern compiled by re2js. re2js
+ * compiles to RE2's instruction set but matches UTF-16 code units where C++ RE2 matches UTF-8 bytes, so a character
+ * class outside ASCII, one instruction in re2js, costs C++ RE2 one instruction per UTF-8 byte of each byte sequence
+ * it splits into (`\pL` alone is about 1,200 instructions in C++ RE2). The estimate charges ASCII-only classes 1,
+ * other classes their UTF-8 sequence bytes (`utf8RangeCost`), every other instruction 1, plus 8 for RE2's fixed
+ * overhead. Measured against C++ RE2 (libre2 20220601) it is never below RE2's own `ProgramSize()` on the corpus in
+ * test/security-input.test.ts, and at most about 3 times above it.
+ * @internal
+ */
+export function re2ProgramSize(compiled: any): number {
+  const insts: any[] | undefined = compiled?.re2Input?.prog?.inst;
+  if (!Array.isArray(insts)) return Number.POSITIVE_INFINITY; // an re2js we do not know: refuse rather than guess
+  let size = 8;
+  for (const inst of insts) {
+    let ranges: number[] = [];
+    switch (inst.op) {
+      case OP_RUNE: ranges = Array.from(inst.runes ?? []); break;
+      case OP_RUNE1: ranges = [inst.runes?.[0] ?? 0, inst.runes?.[0] ?? 0]; break;
+      case OP_RUNE_ANY: ranges = [0, 0x10ffff]; break;
+      case OP_RUNE_ANY_NOT_NL: ranges = [0, 9, 11, 0x10ffff]; break;
+      default: size += 1; continue;
+    }
+    if (ranges.length === 1) ranges = [ranges[0], ranges[0]]; // a single rune
+    if (ranges.every(r => r <= 0x7f)) {
+      size += 1;
+      continue;
+    }
+    for (let i = 0; i + 1 < ranges.length; i += 2) {
+      const [lo, hi] = [ranges[i], ranges[i + 1]];
+      size += (lo <= 0x7f ? 1 : 0) + utf8RangeCost(Math.max(lo, 0x80), hi);
+    }
+  }
+  return size;
+}
+
+/**
+ * Checks that `pattern` is a regular expression Envoy compiles: Google RE2 syntax (checked with re2js, a port of
+ * RE2; so `(?i)abc` is accepted and `\Z`, `\u00e9`, lookaround and backreferences are not), repeat counts at most
+ * 1000, and a program no larger than Istio's `re2.max_program_size.error_level` (32768).
+ * @internal
+ */
+export function checkRegex(scope: Construct | string, field: string, pattern: string): void {
+  if (typeof pattern !== 'string' || pattern.length === 0) invalid(scope, field, pattern, 'must be a non-empty RE2 regular expression');
+  if (pattern.length > MAX_REGEX_LENGTH) invalid(scope, field, pattern, `must be at most ${MAX_REGEX_LENGTH} characters`);
+  let compiled: any;
+  try {
+    compiled = RE2JS.compile(pattern);
+  } catch (e: any) {
+    const reason = String(e?.message ?? e).replace(/^error parsing regexp: /, '');
+    const hint = /repeat count/.test(reason)
+      ? `: repeat counts are at most ${RE2_MAX_REPEAT}, also when nested repetitions multiply`
+      : /Perl syntax|named capture/.test(reason)
+        ? ': RE2 has no lookahead, lookbehind, atomic groups or possessive quantifiers'
+        : /escape sequence/.test(reason)
+          ? ': RE2 escapes are \\x{hex} (not \\u), \\z (not \\Z), \\d \\w \\s \\b, \\pL, and \\ before punctuation'
+          : '';
+    invalid(scope, field, pattern, `must be an RE2 regular expression as Envoy compiles it (${reason})${hint}`);
+  }
+  const size = re2ProgramSize(compiled);
+  if (size > RE2_MAX_PROGRAM_SIZE) {
+    invalid(scope, field, pattern, `compiles to an RE2 program of about ${size} instructions; Istio's proxies refuse more than ${RE2_MAX_PROGRAM_SIZE} (re2.max_program_size.error_level): narrow the character classes or repetitions`);
+  }
+}
+
+/** RFC 9110 field-value without tabs: visible characters, spaces inside; no CR, LF, NUL, tab or other controls. */
+const HEADER_VALUE = /^[\x21-\x7e\x80-\uffff]([\x20-\x7e\x80-\uffff]*[\x21-\x7e\x80-\uffff])?$/;
+/** Header values longer than this are refused (the Gateway API's own limit on header match values). */
+export const MAX_HEADER_VALUE_LENGTH = 4096;
+
+/**
+ * Checks a value written into an HTTP header (a header to add or set, a header match, a CORS origin...): no CR, LF,
+ * NUL, tab or other control characters (they would split or smuggle headers), no leading or trailing whitespace, no
+ * bidirectional or invisible characters, at most 4096 characters.
+ * @internal
+ */
+export function checkHeaderValue(scope: Construct | string, field: string, value: string, options: { allowEmpty?: boolean } = {}): void {
+  if (typeof value !== 'string') invalid(scope, field, value, 'must be a string');
+  if (value === '' && options.allowEmpty) return;
+  if (value.length > MAX_HEADER_VALUE_LENGTH) invalid(scope, field, value, `must be at most ${MAX_HEADER_VALUE_LENGTH} characters`);
+  if (!HEADER_VALUE.test(value) || hasInvisible(value)) {
+    invalid(scope, field, value, 'must be an HTTP header value: visible characters and inner spaces, no control characters (CR, LF, NUL, tab...), no bidirectional or invisible characters, no leading or trailing whitespace');
+  }
+}
+
+/** RFC 3986 path characters (the Gateway API's HTTPPathMatch rule): unreserved, sub-delims, ':', '@', '/', %XX. */
+const PATH_CHARS = /^\/(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})*$/;
+
+/**
+ * Checks a URL path Envoy matches or writes (a route's exact or prefix path, a rewrite, a redirect path): starts
+ * with '/', only RFC 3986 path characters (no control characters, spaces, '?', '#' or '\'), no '.' or '..' segments
+ * (Envoy normalizes them away before matching, so such a route never matches, and a rewrite to one escapes its
+ * prefix), also when percent-encoded (`%2e`, `%2f`, `%5c`), at most 1024 characters.
+ * @internal
+ */
+export function checkPath(scope: Construct | string, field: string, path: string): void {
+  if (typeof path !== 'string' || path.length === 0) invalid(scope, field, path, "must be a non-empty path starting with '/'");
+  if (path.length > 1024) invalid(scope, field, path, 'must be at most 1024 characters');
+  if (!PATH_CHARS.test(path)) {
+    invalid(scope, field, path, "must be a URL path: '/' then letters, digits, -._~!$&'()*+,;=:@/ or %XX escapes; no spaces, control characters, '?', '#' or '\\'");
+  }
+  if (/%(2[eEfF]|5[cC])/.test(path)) invalid(scope, field, path, "must not percent-encode '.', '/' or '\\' (%2e, %2f, %5c): write the path as it is, without dot segments");
+  if (path.split('/').some(s => s === '.' || s === '..')) {
+    invalid(scope, field, path, "must not contain '.' or '..' segments ('/a/../b'): the proxy normalizes them away before matching");
+  }
+}
+
+/** Whether `s` has a control, bidirectional or invisible character (those escapeText escapes). @internal */
+export function hasInvisible(s: string): boolean {
+  return escapeText(s) !== s;
+}
+
+/**
+ * The longest duration Envoy and the protobuf Duration accept, rounded down: google.protobuf.Duration allows up to
+ * 315,576,000,000 seconds (10,000 years), and Envoy converts route and cluster timeouts to milliseconds in a signed
+ * 64-bit integer, refusing a Duration whose milliseconds overflow. We allow at most 10 years (315,360,000 s): far beyond any sensible timeout, inside every one of those limits.
+ */
+export const MAX_DURATION_SECONDS = 315_360_000;
+
+/**
+ * Checks a timeout-like duration given in milliseconds: a finite whole number of milliseconds, at least `minMs`
+ * (1 ms by default: a zero timeout means "none" to Envoy), at most 10 years.
+ * @internal
+ */
+export function checkDurationMillis(scope: Construct | string, field: string, ms: number, minMs = 1): void {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || !Number.isInteger(ms) || ms < minMs || ms > MAX_DURATION_SECONDS * 1000) {
+    invalid(scope, field, ms, `must be a whole number of milliseconds from ${minMs} ms to 10 years (${MAX_DURATION_SECONDS} s)`);
+  }
 }

@@ -1,0 +1,173 @@
+/**
+ * Hostile input: error messages that cannot be forged or hidden, and one set of rules for every string that reaches
+ * Envoy or an HTTP header (issue 16, "Secure by default, for real").
+ */
+import { Chart, Testing } from 'cdk8s';
+import { RE2JS } from 're2js';
+import { inScope, invalid, MeshValidationError, show } from '../src/errors';
+import {
+  checkDurationMillis, checkHeaderValue, checkPath, checkRegex, RE2_MAX_PROGRAM_SIZE, re2ProgramSize,
+} from '../src/validation';
+
+function errorOf(fn: () => unknown): MeshValidationError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(MeshValidationError);
+    return e as MeshValidationError;
+  }
+  throw new Error('expected a MeshValidationError');
+}
+
+describe('error messages', () => {
+  const chart = () => new Chart(Testing.app(), 'shop');
+
+  test('name the construct path, the field, the value and what is allowed', () => {
+    const e = errorOf(() => invalid(chart(), 'replicas', 0, 'must be at least 1'));
+    expect(e.message).toBe('shop: replicas 0 is invalid: must be at least 1');
+    expect([e.constructPath, e.field, e.value, e.allowed]).toEqual(['shop', 'replicas', '0', 'must be at least 1']);
+  });
+
+  test('CR/LF in a value cannot forge a second line', () => {
+    const e = errorOf(() => invalid(chart(), 'host', 'a.example.com\r\nshop: host is valid', 'must be a DNS name'));
+    expect(e.message).not.toMatch(/[\r\n]/);
+    expect(e.message).toBe("shop: host 'a.example.com\\r\\nshop: host is valid' is invalid: must be a DNS name");
+  });
+
+  test('bidirectional, zero-width and other invisible characters are shown as escapes', () => {
+    const hostile = ['admin\u202Egnp.exe', 'a\u200Bb', 'x\u2066y\u2069', '\uFEFFbom', 'tab\there', 'esc\x1b[31m', 'del\x7f', 'nul\0', 'tag\u{E0041}', 'c1\x85', 'ls\u2028'];
+    for (const v of hostile) {
+      const e = errorOf(() => invalid(chart(), 'name', v, 'must be a name'));
+      expect(e.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]|\udb40/);
+    }
+    expect(errorOf(() => invalid(chart(), 'name', 'admin\u202Egnp.exe', 'x')).message).toContain("'admin\\u{202E}gnp.exe'");
+    expect(errorOf(() => invalid(chart(), 'name', 'esc\x1b[31m', 'x')).message).toContain("'esc\\x1b[31m'");
+    // printable non-ASCII text is kept as it is
+    expect(errorOf(() => invalid(chart(), 'name', 'café', 'x')).message).toContain("'café'");
+  });
+
+  test('the field and the allowed text are escaped too (they may quote user keys)', () => {
+    const e = errorOf(() => invalid(chart(), "labels['a\nb']", 1, 'not \u202Ethis'));
+    expect(e.message).toBe("shop: labels['a\\nb'] 1 is invalid: not \\u{202E}this");
+  });
+
+  test('NaN and Infinity are shown as such, also inside objects', () => {
+    expect(show(NaN)).toBe('NaN');
+    expect(show(Infinity)).toBe('Infinity');
+    expect(show(-Infinity)).toBe('-Infinity');
+    expect(show({ weight: NaN, max: Infinity })).toBe('{"weight":NaN,"max":Infinity}');
+    expect(show([1, NaN])).toBe('[1,NaN]');
+    expect(errorOf(() => invalid(chart(), 'weight', NaN, 'must be a number')).message).toBe('shop: weight NaN is invalid: must be a number');
+  });
+
+  test('a very long value is cut', () => {
+    const e = errorOf(() => invalid(chart(), 'host', 'a'.repeat(100_000), 'x'));
+    expect(e.message.length).toBeLessThan(300);
+  });
+
+  test('inScope puts the construct path in front of an error from a value or helper that had none', () => {
+    const c = chart();
+    const e = errorOf(() => inScope(c, () => invalid('ExternalService', 'host', 'x', 'must be a DNS name')));
+    expect(e.message).toBe("shop: ExternalService: host 'x' is invalid: must be a DNS name");
+    // an error that already names the construct (or a child) is left as it is
+    const same = errorOf(() => inScope(c, () => invalid(c, 'host', 'x', 'y')));
+    expect(same.message).toBe("shop: host 'x' is invalid: y");
+    expect(() => inScope(c, () => { throw new TypeError('boom'); })).toThrow(TypeError);
+  });
+});
+
+describe('checkRegex: the real RE2, with Envoy\'s limits', () => {
+  const ok = (p: string) => expect(() => checkRegex('test', 'regex', p)).not.toThrow();
+  const bad = (p: string, why: RegExp) => expect(() => checkRegex('test', 'regex', p)).toThrow(why);
+
+  test('accepts RE2 syntax, including what JavaScript lacks', () => {
+    for (const p of ['(?i)abc', '^/api/v[0-9]+/.*$', '[[:alpha:]]+', '\\pL+', '(?P<id>[0-9]+)', '(?<id>[0-9]+)', '\\x{10FFFF}', '\\Qa.b\\E', '\\z', 'a{1000}', '.*iPhone.*']) ok(p);
+  });
+
+  test('rejects what RE2 rejects, with a hint', () => {
+    bad('\\Z', /regex '\\Z' is invalid: must be an RE2 regular expression as Envoy compiles it \(invalid escape sequence.*\\z \(not \\Z\)/);
+    bad('\\u00e9', /invalid escape sequence.*\\x\{hex\} \(not \\u\)/);
+    bad('(a)\\1', /invalid escape sequence/);
+    bad('(?=a)b', /no lookahead, lookbehind/);
+    bad('(?<=a)b', /must be an RE2 regular expression/);
+    bad('a**', /invalid nested repetition/);
+    bad('(', /missing closing \)/);
+    bad('', /must be a non-empty RE2 regular expression/);
+  });
+
+  test('repeat counts above 1000 are rejected, also when nested repetitions multiply', () => {
+    bad('a{1001}', /regex 'a\{1001\}' is invalid: .*repeat counts are at most 1000/);
+    bad('((a{100}){100}){100}', /repeat counts are at most 1000/);
+    bad('(a{999}){30}', /repeat counts are at most 1000/);
+  });
+
+  test('programs larger than Istio\'s re2.max_program_size.error_level (32768) are rejected', () => {
+    expect(RE2_MAX_PROGRAM_SIZE).toBe(32768);
+    bad('\\pL{40}', /compiles to an RE2 program of about \d+ instructions; Istio's proxies refuse more than 32768/);
+    bad('.{1000}.{1000}', /refuse more than 32768/);
+    ok('.{1000}');
+    ok('\\pL{10}');
+  });
+
+  // C++ RE2's ProgramSize() for each pattern, measured with libre2 20220601 (RE2 pattern, RE2::Quiet, the options
+  // Envoy compiles with). The estimate must never be below it, or a regex Envoy refuses could pass.
+  const CPP_PROGRAM_SIZE: Array<[string, number]> = [
+    ['a', 5], ['abc', 7], ['(?i)abc', 7], ['^/api/v[0-9]+/.*$', 15], ['.*', 12], ['a{1000}', 1004], ['[a-z]{50}', 54],
+    ['/[^/]+/reviews/[0-9]+', 25], ['.{1000}', 8004], ['(?i)[a-z]{1000}', 6004], ['\\pL', 1197], ['\\pL{10}', 11934],
+    ['\\pL{27}', 32215], ['\\PL', 1201], ['\\pN', 237], ['\\p{Greek}+', 67], ['[é]', 6], ['é{100}', 204], ['(?i)k', 8],
+    ['(abc|def|ghi){500}', 5504], ['[^/]{1000}', 8004], ['(?s).{500}', 3504], ['\\w+@\\w+\\.com', 17],
+    ['^(GET|POST|PUT)$', 13], ['[\\x{0}-\\x{10FFFF}]{1000}', 7004], ['.*iPhone.*', 26],
+    ['(?i)^bearer [A-Za-z0-9._~+/-]+=*$', 17], ['[\\p{Han}\\p{Hiragana}]{20}', 1864], ['\\d{3}-\\d{4}', 12], ['\\S+\\s+\\S+', 32],
+  ];
+  test.each(CPP_PROGRAM_SIZE)('the program size estimate of %s is not below C++ RE2\'s (%d)', (p, cpp) => {
+    const estimate = re2ProgramSize(RE2JS.compile(p));
+    expect(estimate).toBeGreaterThanOrEqual(cpp);
+    expect(estimate).toBeLessThanOrEqual(cpp * 3 + 40);
+  });
+});
+
+describe('checkHeaderValue', () => {
+  const bad = (v: any) => expect(() => checkHeaderValue('test', 'value', v)).toThrow(/value .* is invalid: must be an HTTP header value|must be a string|at most 4096/);
+  test('accepts visible text with inner spaces', () => {
+    for (const v of ['Bearer abc', 'text/html; charset=utf-8', '*']) expect(() => checkHeaderValue('test', 'value', v)).not.toThrow();
+  });
+  test('rejects CR, LF, NUL, tab, other controls, bidi, leading/trailing space, overlong values', () => {
+    for (const v of ['a\tb', 'a\r\nx-admin: true', 'a\nb', 'a\0b', 'a\x1bb', ' a', 'a ', 'a\u202Eb', 'a\u200Bb', '', 'a'.repeat(4097), 42]) bad(v);
+    expect(() => checkHeaderValue('test', 'value', 'a\r\nb')).toThrow("test: value 'a\\r\\nb' is invalid");
+  });
+});
+
+describe('checkPath', () => {
+  test('accepts RFC 3986 paths', () => {
+    for (const p of ['/', '/api/v1', '/a-b_c.d~e', '/%7Euser', '/a//b', '/.well-known/jwks.json', '/a..b']) expect(() => checkPath('test', 'path', p)).not.toThrow();
+  });
+  test('rejects dot segments, encoded dots and slashes, control characters, query, fragment, backslash', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['/a/../admin', /must not contain '.' or '..' segments/],
+      ['/a/..', /segments/],
+      ['/./a', /segments/],
+      ['/a/%2e%2e/admin', /must not percent-encode/],
+      ['/a%2Fb', /must not percent-encode/],
+      ['/a\r\nb', /must be a URL path/],
+      ['/a b', /must be a URL path/],
+      ['/a?x=1', /must be a URL path/],
+      ['/a#x', /must be a URL path/],
+      ['/a\\b', /must be a URL path/],
+      ['a/b', /must be a URL path/],
+      ['', /non-empty path/],
+    ];
+    for (const [p, why] of cases) expect(() => checkPath('test', 'path', p)).toThrow(why);
+  });
+});
+
+describe('checkDurationMillis (Envoy and protobuf Duration limits)', () => {
+  test('accepts 1 ms to 10 years', () => {
+    for (const ms of [1, 15_000, 315_360_000_000]) expect(() => checkDurationMillis('test', 'timeout', ms)).not.toThrow();
+  });
+  test('rejects zero, negative, fractional, NaN, Infinity and more than 10 years', () => {
+    for (const ms of [0, -1, 1.5, NaN, Infinity, 315_360_000_001, 1e300]) {
+      expect(() => checkDurationMillis('test', 'timeout', ms)).toThrow(/timeout .* is invalid: must be a whole number of milliseconds from 1 ms to 10 years/);
+    }
+    expect(() => checkDurationMillis('test', 'timeout', NaN)).toThrow('test: timeout NaN is invalid');
+  });
+});
