@@ -30,6 +30,28 @@ describe('cdk8s-mesh analyze (in process)', () => {
     ]);
   });
 
+  test('like istioctl analyze on files, the default ingress gateway (istio=ingressgateway) exists unless disabled', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-mesh-defaults-'));
+    const file = path.join(dir, 'gw.yaml');
+    fs.writeFileSync(file, [
+      'apiVersion: networking.istio.io/v1',
+      'kind: Gateway',
+      'metadata: { name: web, namespace: shop }',
+      'spec:',
+      '  selector: { istio: ingressgateway }',
+      '  servers: [{ port: { number: 80, name: http, protocol: HTTP }, hosts: ["shop.example.com"] }]',
+      '',
+    ].join('\n'));
+    expect(run('analyze', file)).toEqual({ code: 0, out: 'No validation issues found when analyzing 1 object(s).\n', err: '' });
+    const without = run('analyze', file, '--no-default-resources');
+    expect(without.code).toBe(1);
+    expect(without.out).toContain('Error [IST0101] (Gateway shop/web) Referenced selector not found: "istio=ingressgateway"');
+    // the default Service is judged by IST0162 like any other: port 8080 is not on it
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('number: 80,', 'number: 8080,'));
+    expect(run('analyze', file).out).toContain('Warning [IST0162] (Gateway shop/web)');
+    fs.rmSync(dir, { recursive: true });
+  });
+
   test('malformed documents are reported with file and index; the rest is analyzed', () => {
     const dir = path.join(FIXTURES, 'broken');
     const r = run('analyze', dir);

@@ -1,5 +1,6 @@
 import { Acknowledge, analyze, Finding, FindingLevel } from '../src';
 import { deployment, ingress, istio, namespace, NS, reviews, route, service } from './fixtures/analysis/builders';
+import { tlsSecret } from './fixtures/analysis/certificate';
 
 interface Case {
   /** `<code> <what>`: the test name starts with the code (docs/analysis.md refers to it). */
@@ -10,6 +11,8 @@ interface Case {
   readonly message?: string;
 }
 
+/** A fixed analysis time: the test certificate is valid then. */
+const NOW = new Date('2030-01-01T00:00:00Z');
 const code = (c: Case) => c.name.split(' ')[0];
 const codesOf = (findings: Finding[]) => findings.map(f => f.code);
 
@@ -165,24 +168,52 @@ const CASES: Case[] = [
     name: 'IST0138 one certificate on several Gateways',
     bad: [...ingress(), istio('Gateway', 'a', { selector: { istio: 'ingress' }, servers: [{ port: { number: 8443, name: 'https', protocol: 'HTTPS' }, hosts: ['a.example.com'], tls: { mode: 'SIMPLE', credentialName: 'wild' } }] }),
       istio('Gateway', 'b', { selector: { istio: 'ingress' }, servers: [{ port: { number: 8443, name: 'https', protocol: 'HTTPS' }, hosts: ['b.example.com'], tls: { mode: 'SIMPLE', credentialName: 'wild' } }] }),
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'wild', namespace: 'istio-ingress' }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'x', 'tls.key': 'y' } }],
+      tlsSecret('wild', 'istio-ingress')],
     clean: [...ingress(), istio('Gateway', 'a', { selector: { istio: 'ingress' }, servers: [{ port: { number: 8443, name: 'https', protocol: 'HTTPS' }, hosts: ['a.example.com', 'b.example.com'], tls: { mode: 'SIMPLE', credentialName: 'wild' } }] }),
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'wild', namespace: 'istio-ingress' }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'x', 'tls.key': 'y' } }],
-    message: 'Duplicate certificate "wild"',
+      tlsSecret('wild', 'istio-ingress')],
+    message: 'Duplicate certificate "wild" in gateways shop/a and shop/b',
+  },
+  {
+    name: 'IST0138 one certificate on a Gateway and one with a wider selector',
+    // Istio 1.30.3 compares a Gateway with those whose selector contains all of its labels.
+    bad: [...ingress(), istio('Gateway', 'a', { selector: { istio: 'ingress' }, servers: [{ port: { number: 8443, name: 'https', protocol: 'HTTPS' }, hosts: ['a.example.com'], tls: { mode: 'SIMPLE', credentialName: 'wild' } }] }),
+      istio('Gateway', 'b', { selector: { istio: 'ingress', app: 'edge' }, servers: [{ port: { number: 8443, name: 'https', protocol: 'HTTPS' }, hosts: ['b.example.com'], tls: { mode: 'SIMPLE', credentialName: 'wild' } }] }),
+      tlsSecret('wild', 'istio-ingress')],
+    clean: [...ingress(), istio('Gateway', 'a', { selector: { istio: 'ingress' }, servers: [{ port: { number: 8443, name: 'https', protocol: 'HTTPS' }, hosts: ['a.example.com'], tls: { mode: 'SIMPLE', credentialName: 'wild' } }] }),
+      istio('Gateway', 'b', { selector: { istio: 'other' }, servers: [{ port: { number: 8443, name: 'https', protocol: 'HTTPS' }, hosts: ['b.example.com'], tls: { mode: 'SIMPLE', credentialName: 'wild' } }] }),
+      tlsSecret('wild', 'istio-ingress')],
+    message: 'in gateways shop/a and shop/b',
   },
   {
     name: 'IST0145 Gateways with the same selector, port and host',
-    bad: [...ingress(), istio('Gateway', 'other', { selector: { istio: 'ingress' }, servers: [{ port: { number: 8080, name: 'http', protocol: 'HTTP' }, hosts: ['*.example.com'] }] })],
-    clean: [...ingress(), istio('Gateway', 'other', { selector: { istio: 'ingress' }, servers: [{ port: { number: 8080, name: 'http', protocol: 'HTTP' }, hosts: ['api.example.org'] }] })],
-    message: 'Conflict with gateway shop/',
+    bad: [...ingress(), istio('Gateway', 'other', { selector: { istio: 'ingress' }, servers: [{ port: { number: 8080, name: 'http', protocol: 'HTTP' }, hosts: ['shop.example.com'] }] })],
+    // Istio 1.30.3 compares the hosts as written: a wildcard does not conflict with the names it covers.
+    clean: [...ingress(), istio('Gateway', 'other', { selector: { istio: 'ingress' }, servers: [{ port: { number: 8080, name: 'http', protocol: 'HTTP' }, hosts: ['*.example.com'] }] })],
+    message: 'Conflict with gateways shop/other (workload selector istio=ingress, port 8080, hosts shop.example.com)',
+  },
+  {
+    name: 'IST0145 Gateways with different selectors that select the same workload',
+    bad: [...ingress(), istio('Gateway', 'other', { selector: { istio: 'ingress', app: 'ingress' }, servers: [{ port: { number: 8080, name: 'http', protocol: 'HTTP' }, hosts: ['shop.example.com'] }] }),
+      { ...deployment('ingress', { istio: 'ingress', app: 'ingress' }, 'istio-ingress') }],
+    clean: [...ingress(), istio('Gateway', 'other', { selector: { istio: 'ingress', app: 'ingress' }, servers: [{ port: { number: 8080, name: 'http', protocol: 'HTTP' }, hosts: ['shop.example.com'], bind: '10.0.0.1' }] }),
+      { ...deployment('ingress', { istio: 'ingress', app: 'ingress' }, 'istio-ingress') }],
+    message: 'Conflict with gateways shop/shop',
   },
   {
     name: 'IST0161 credential Secret without a key pair',
     bad: [...ingress(['shop.example.com'], [{ port: { number: 8443, name: 'https', protocol: 'HTTPS' }, hosts: ['shop.example.com'], tls: { mode: 'SIMPLE', credentialName: 'shop-cert' } }]),
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'shop-cert', namespace: 'istio-ingress' }, data: { 'ca.crt': 'x' } }],
     clean: [...ingress(['shop.example.com'], [{ port: { number: 8443, name: 'https', protocol: 'HTTPS' }, hosts: ['shop.example.com'], tls: { mode: 'SIMPLE', credentialName: 'shop-cert' } }]),
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'shop-cert', namespace: 'istio-ingress' }, data: { 'tls.crt': 'x', 'tls.key': 'y' } }],
+      tlsSecret('shop-cert', 'istio-ingress')],
     message: 'has neither tls.crt/tls.key nor cert/key',
+  },
+  {
+    name: 'IST0161 credential Secret whose certificate is not a certificate',
+    bad: [...ingress(['shop.example.com'], [{ port: { number: 8443, name: 'https', protocol: 'HTTPS' }, hosts: ['shop.example.com'], tls: { mode: 'SIMPLE', credentialName: 'shop-cert' } }]),
+      tlsSecret('shop-cert', 'istio-ingress', 'not a certificate')],
+    clean: [...ingress(['shop.example.com'], [{ port: { number: 8443, name: 'https', protocol: 'HTTPS' }, hosts: ['shop.example.com'], tls: { mode: 'SIMPLE', credentialName: 'shop-cert' } }]),
+      tlsSecret('shop-cert', 'istio-ingress')],
+    message: 'has a tls.crt that is not a PEM certificate',
   },
   {
     name: 'IST0162 Gateway port not on the gateway Service',
@@ -374,10 +405,27 @@ const CASES: Case[] = [
     message: 'REMOVE on ROUTE_CONFIGURATION',
   },
   {
-    name: 'IST0155 relative patch with proxyVersion and no priority',
-    bad: [envoyFilter({ applyTo: 'HTTP_FILTER', match: { proxy: { proxyVersion: '^1\\.30.*' } }, patch: { operation: 'INSERT_FIRST', value: {} } })],
-    clean: [envoyFilter({ applyTo: 'HTTP_FILTER', match: { proxy: { proxyVersion: '^1\\.30.*' } }, patch: { operation: 'INSERT_FIRST', value: {} } }, -1)],
-    message: 'matches a proxyVersion',
+    name: 'IST0151 REMOVE of a filter without priority (INSERT_FIRST is absolute)',
+    bad: [envoyFilter({ applyTo: 'HTTP_FILTER', match: { listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } } }, patch: { operation: 'REMOVE' } })],
+    clean: [envoyFilter({ applyTo: 'HTTP_FILTER', patch: { operation: 'INSERT_FIRST', value: { name: 'x' } } })],
+    message: 'relative operation REMOVE without priority',
+  },
+  {
+    name: 'IST0155 relative patch of a filter that a proxyVersion patch also patches',
+    bad: [istio('EnvoyFilter', 'ef', {
+      configPatches: [
+        { applyTo: 'HTTP_FILTER', match: { proxy: { proxyVersion: '^1\\.30.*' } }, patch: { operation: 'MERGE', value: { name: 'envoy.filters.http.lua' } } },
+        { applyTo: 'HTTP_FILTER', patch: { operation: 'INSERT_BEFORE', value: { name: 'envoy.filters.http.lua' } } },
+      ],
+    })],
+    clean: [istio('EnvoyFilter', 'ef', {
+      priority: 10,
+      configPatches: [
+        { applyTo: 'HTTP_FILTER', match: { proxy: { proxyVersion: '^1\\.30.*' } }, patch: { operation: 'MERGE', value: { name: 'envoy.filters.http.lua' } } },
+        { applyTo: 'HTTP_FILTER', patch: { operation: 'INSERT_BEFORE', value: { name: 'envoy.filters.http.lua' } } },
+      ],
+    })],
+    message: 'which an earlier patch matching a proxyVersion also patches',
   },
 ];
 
@@ -412,10 +460,10 @@ function envoyFilter(patch: any, priority?: number): any {
 
 describe('analyze: every implemented code, misconfigured and clean', () => {
   test.each(CASES.map(c => [c.name, c] as const))('%s', (_name, c) => {
-    const bad = analyze(c.bad).filter(f => f.code === code(c));
+    const bad = analyze(c.bad, { now: NOW }).filter(f => f.code === code(c));
     expect(bad.length).toBeGreaterThan(0);
     if (c.message) expect(bad.map(f => f.message).join('\n')).toContain(c.message);
-    expect(analyze(c.clean).filter(f => f.code === code(c))).toEqual([]);
+    expect(analyze(c.clean, { now: NOW }).filter(f => f.code === code(c))).toEqual([]);
   });
 });
 

@@ -42,6 +42,12 @@ export interface AnalysisOptions {
    * @default - none
    */
   readonly acknowledgements?: Acknowledge[];
+  /**
+   * The time gateway certificates are judged at (IST0161 reports expired and not yet valid certificates): give a
+   * fixed time for reproducible results.
+   * @default - the current time
+   */
+  readonly now?: Date;
 }
 
 /** The analyzer families, in the order they run. */
@@ -59,6 +65,7 @@ export function analyzeDocuments(docs: readonly InputDocument[], options: Analys
     rootNamespace: options.rootNamespace ?? DEFAULT_MODEL_OPTIONS.rootNamespace,
     clusterDomain: options.clusterDomain ?? DEFAULT_MODEL_OPTIONS.clusterDomain,
     existing: options.existingObjects ?? [],
+    now: options.now,
   });
   for (const analyzer of ANALYZERS) analyzer(m);
 

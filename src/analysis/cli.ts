@@ -5,6 +5,7 @@
  * @internal
  */
 import { analyzeDocuments } from './analyze';
+import { defaultResources, isDefaultResource } from './defaults';
 import { Finding, FindingLevel, formatFinding } from './finding';
 import { listFiles, loadFiles } from './load';
 
@@ -18,6 +19,8 @@ Options:
   -n, --namespace <name>        namespace of objects that have none (default "default")
       --root-namespace <name>   Istio's root namespace (default "istio-system")
       --suppress <code>         drop a code everywhere (repeatable)
+      --no-default-resources    do not add the default ingress gateway (a Pod and Service labelled
+                                istio=ingressgateway in the root namespace) that istioctl analyze adds to files
   -h, --help                    show this help
 `;
 
@@ -54,6 +57,7 @@ function run(args: readonly string[], io: CliIo): number {
   let namespace: string | undefined;
   let rootNamespace: string | undefined;
   const suppressed = new Set<string>();
+  let defaults = true;
   for (let i = 1; i < args.length; i++) {
     const a = args[i];
     const value = () => {
@@ -65,7 +69,7 @@ function run(args: readonly string[], io: CliIo): number {
       if (a === '-h' || a === '--help') {
         io.stdout(USAGE);
         return 0;
-      } else if (a === '-o' || a === '--output') {output = value();} else if (a.startsWith('--output=')) {output = a.slice('--output='.length);} else if (a === '-n' || a === '--namespace') {namespace = value();} else if (a === '--root-namespace') {rootNamespace = value();} else if (a === '--suppress') {suppressed.add(value());} else if (a.startsWith('-') && a !== '-') {return usage(`unknown option ${a}`);} else {paths.push(a);}
+      } else if (a === '-o' || a === '--output') {output = value();} else if (a.startsWith('--output=')) {output = a.slice('--output='.length);} else if (a === '-n' || a === '--namespace') {namespace = value();} else if (a === '--root-namespace') {rootNamespace = value();} else if (a === '--suppress') {suppressed.add(value());} else if (a === '--no-default-resources') {defaults = false;} else if (a.startsWith('-') && a !== '-') {return usage(`unknown option ${a}`);} else {paths.push(a);}
     } catch (e) {
       if (e instanceof UsageError) return usage(e.message);
       throw e;
@@ -84,8 +88,13 @@ function run(args: readonly string[], io: CliIo): number {
   for (const p of problems) {
     io.stderr(`Error: ${p.file}${p.documentIndex !== undefined ? `, document ${p.documentIndex}` : ''}: ${p.message}; skipped\n`);
   }
-  const findings = analyzeDocuments(documents, { defaultNamespace: namespace, rootNamespace })
-    .filter(f => !suppressed.has(f.code));
+  // Like istioctl analyze on files, add the default ingress gateway unless the input has its own.
+  const istioNs = rootNamespace ?? 'istio-system';
+  const own = documents.some(d =>
+    isDefaultResource({ kind: d.object.kind, namespace: d.object.metadata?.namespace, name: d.object.metadata?.name }, istioNs));
+  const added = defaults && !own ? defaultResources(istioNs) : [];
+  const findings = analyzeDocuments([...documents, ...added], { defaultNamespace: namespace, rootNamespace })
+    .filter(f => !suppressed.has(f.code) && !(added.length && isDefaultResource(f.object, istioNs)));
   if (output === 'json') {
     io.stdout(JSON.stringify(findings, undefined, 2) + '\n');
   } else if (findings.length === 0) {

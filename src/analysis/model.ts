@@ -88,6 +88,8 @@ export interface ModelOptions {
   readonly rootNamespace: string;
   readonly clusterDomain: string;
   readonly existing: readonly ObjectRef[];
+  /** The time certificates are judged at (IST0161); the current time when undefined. */
+  readonly now?: Date;
 }
 
 export const DEFAULT_MODEL_OPTIONS: ModelOptions = {

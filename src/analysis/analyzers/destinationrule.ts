@@ -1,10 +1,42 @@
 /**
  * DestinationRule checks: IST0128, IST0129, IST0173, IST0174, MESH001. @internal
  */
-import { arr, Entry, Model, stringMap, Workload } from '../model';
+import { arr, Entry, lookupNamespaces, Model, stringMap, Workload } from '../model';
 import { effectiveMtlsMode } from './auth';
 
 const VERIFYING_MODES = new Set(['SIMPLE', 'MUTUAL']);
+
+/**
+ * Labels Istio adds to every endpoint from its node (Istio 1.30.3, pilot serviceregistry/util/label AugmentLabels):
+ * a subset may select on them although no pod carries them.
+ */
+const NODE_LABELS = ['topology.kubernetes.io/region', 'topology.kubernetes.io/zone', 'topology.istio.io/subzone'];
+const HOSTNAME_LABEL = 'kubernetes.io/hostname';
+/** Labels Istio derives from the cluster and network, which a manifest cannot tell. */
+const UNKNOWABLE_LABELS = new Set(['topology.istio.io/cluster', 'topology.istio.io/network']);
+
+/**
+ * Whether a workload can carry a subset's labels: its own labels, plus the topology labels of its node. A bare Pod
+ * whose `nodeName` is a Node of the input gets that Node's labels and name; any other workload may run on any Node
+ * of the input (or anywhere, when the input has no Node).
+ */
+function canMatch(m: Model, w: Workload, labels: Record<string, string>): boolean {
+  const nodes = m.ofKind('Node');
+  const nodeName = w.podSpec.nodeName;
+  const node = typeof nodeName === 'string' ? nodes.find(n => n.name === nodeName) : undefined;
+  const candidates = node ? [node] : nodes;
+  const onNode = (n: Entry | undefined) => {
+    const nl = n ? stringMap(n.obj.metadata?.labels) : {};
+    return Object.entries(labels).every(([k, v]) => {
+      if (w.labels[k] === v) return true;
+      if (UNKNOWABLE_LABELS.has(k)) return true;
+      if (!n) return NODE_LABELS.includes(k) || k === HOSTNAME_LABEL;
+      if (k === HOSTNAME_LABEL) return n.name === v;
+      return NODE_LABELS.includes(k) && nl[k] === v;
+    });
+  };
+  return candidates.length === 0 ? onNode(undefined) : candidates.some(onNode);
+}
 
 /** Whether a ClientTLSSettings leaves the server certificate unverified. */
 function unverified(tls: any): boolean {
@@ -32,17 +64,20 @@ export function analyzeDestinationRules(m: Model): void {
     }
 
     if (!host || !fqdn) continue;
-    if (host.includes('*') ? !m.wildcardHostExists(host) : !m.hostExists(fqdn)) {
-      m.report('IST0174', dr, `DestinationRule for host "${host}" does not match any Service or ServiceEntry, so it has no effect. Fix the host, or add the Service/ServiceEntry.`);
+    // exportTo: only hosts visible where this DestinationRule applies count (Istio 1.30.3 util.GetDestinationHost).
+    const from = lookupNamespaces(dr.obj, dr.ns!);
+    if (host.includes('*') ? !m.wildcardHostExists(host, from) : !m.hostExists(fqdn, from)) {
+      const hidden = (host.includes('*') ? m.wildcardHostExists(host) : m.hostExists(fqdn)) ? ' (it exists, but is not exported to this namespace)' : '';
+      m.report('IST0174', dr, `DestinationRule for host "${host}" does not match any Service or ServiceEntry${hidden}, so it has no effect. Fix the host, or add the Service/ServiceEntry.`);
       continue;
     }
-    const svc = m.serviceFor(fqdn);
+    const svc = m.serviceFor(fqdn, from);
     if (!svc) continue;
     const selected = m.workloadsOf(svc);
     if (selected.length > 0) {
       for (const s of arr(spec.subsets)) {
         const labels = stringMap(s?.labels);
-        if (!selected.some(w => Object.entries(labels).every(([k, v]) => w.labels[k] === v))) {
+        if (!selected.some(w => canMatch(m, w, labels))) {
           m.report('IST0173', dr, `The subset ${s?.name} defined in the DestinationRule does not select any pods of Service ${svc.ns}/${svc.name}, which leads to 503 UH (NoHealthyUpstream). Fix the subset labels or deploy the pods.`);
         }
       }

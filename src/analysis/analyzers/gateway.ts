@@ -1,26 +1,64 @@
 /**
  * Istio Gateway checks: IST0101 (selector, credentialName), IST0138, IST0145, IST0161, IST0162. @internal
  */
-import { arr, canonical, Entry, hostsIntersect, Model, stringMap, text } from '../model';
+import { X509Certificate } from 'crypto';
+import { arr, canonical, Entry, Model, stringMap, text, Workload } from '../model';
 
-const TLS_KEY_PAIRS = [['tls.crt', 'tls.key'], ['cert', 'key']];
+/** Certificate and key entries of a gateway credential Secret, in the order Istio 1.30.3 tries them (ExtractCertInfo). */
+const TLS_KEY_PAIRS = [['cert', 'key'], ['tls.crt', 'tls.key']];
 
-function hostOnly(h: string): string {
-  const i = h.indexOf('/');
-  return i < 0 ? h : h.slice(i + 1);
+/** The problem with a credential Secret Istio 1.30.3 would reject (SecretAnalyzer), or undefined when it is valid. */
+export function credentialProblem(secret: any, now: Date): string | undefined {
+  const read = (k: string): string | undefined => {
+    const d = secret?.data?.[k];
+    if (typeof d === 'string') return Buffer.from(d, 'base64').toString('utf8');
+    const sd = secret?.stringData?.[k];
+    return typeof sd === 'string' ? sd : undefined;
+  };
+  const pair = TLS_KEY_PAIRS.find(([c, k]) => read(c) && read(k));
+  if (!pair) {
+    const empty = TLS_KEY_PAIRS.find(([c, k]) => read(c) !== undefined && read(k) !== undefined);
+    return empty ? `has keys ${empty[0]} and ${empty[1]}, but they are empty` : 'has neither tls.crt/tls.key nor cert/key';
+  }
+  // Istio parses the first PEM block of the certificate and checks that every certificate in it is valid now.
+  const pem = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(read(pair[0])!);
+  if (!pem) return `has a ${pair[0]} that is not a PEM certificate`;
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pem[0]);
+  } catch (e: any) {
+    return `has a ${pair[0]} that cannot be parsed (${e?.message ?? e})`;
+  }
+  const from = Date.parse(cert.validFrom);
+  const to = Date.parse(cert.validTo);
+  if (now.getTime() > to) return `holds a certificate that expired on ${new Date(to).toISOString()}`;
+  if (now.getTime() < from) return `holds a certificate that is not valid before ${new Date(from).toISOString()}`;
+  return undefined;
 }
+
+/** Whether every label of `a` is in `b` with the same value (Istio 1.30.3 gateway.selectorSubset). */
+function selectorSubset(a: Record<string, string>, b: Record<string, string>): boolean {
+  return Object.entries(a).every(([k, v]) => b[k] === v);
+}
+
+interface TlsServer { readonly gw: Entry; readonly selector: Record<string, string>; readonly key: string }
 
 export function analyzeGateways(m: Model): void {
   const gateways = m.ofKind('Gateway').filter(g => text(g.obj.apiVersion ?? '').startsWith('networking.istio.io/'));
   // Secrets provided by cert-manager Certificates count as existing.
   const certSecrets = new Set(m.ofKind('Certificate').map(c => `${c.ns}/${c.obj.spec?.secretName}`));
-  const byCredential = new Map<string, Entry[]>();
-  const bySelectorPort = new Map<string, Array<{ gw: Entry; hosts: string[] }>>();
+  const now = m.options.now ?? new Date();
+  /** TLS servers by certificate: `cred:<credentialName>` or `file:<serverCertificate>\0<privateKey>`. */
+  const byCertificate = new Map<string, TlsServer[]>();
+  /** Servers by port, with the workloads their Gateway selects. */
+  const byPort = new Map<number, Array<{ gw: Entry; selector: Record<string, string>; hosts: string[]; bind: string }>>();
+  const selected = new Map<Entry, Set<Workload>>();
 
   for (const gw of gateways) {
     const spec = gw.obj.spec ?? {};
     const selector = stringMap(spec.selector);
     const pods = m.select(undefined, selector);
+    selected.set(gw, new Set(pods));
     const selectorText = Object.entries(selector).map(([k, v]) => `${k}=${v}`).sort().join(',');
     if (pods.length === 0 && Object.keys(selector).length > 0) {
       m.report('IST0101', gw, `Referenced selector not found: "${selectorText}". No gateway workload carries these labels; fix the selector or deploy the gateway.`);
@@ -29,25 +67,33 @@ export function analyzeGateways(m: Model): void {
     const secretNs = pods.length ? pods[0].ns : gw.ns!;
     const servicePorts = gatewayServicePorts(m, pods);
     for (const server of arr(spec.servers)) {
-      const cred = server?.tls?.credentialName;
+      const tls = server?.tls;
+      const cred = tls?.credentialName;
       if (typeof cred === 'string' && cred && !cred.includes('://')) {
         const secret = m.get('Secret', secretNs, cred);
         if (!secret && !m.exists('Secret', secretNs, cred) && !certSecrets.has(`${secretNs}/${cred}`)) {
           m.report('IST0101', gw, `Referenced credentialName not found: "${cred}" in namespace ${secretNs}. Create the TLS Secret there (e.g. with a cert-manager Certificate).`);
-        } else if (secret && !hasKeyPair(secret)) {
-          m.report('IST0161', gw, `Invalid gateway credential: Secret ${secretNs}/${cred} has neither tls.crt/tls.key nor cert/key. Store the certificate and key under those keys.`);
+        } else if (secret) {
+          const problem = credentialProblem(secret.obj, now);
+          if (problem) {
+            m.report('IST0161', gw, `Invalid gateway credential: Secret ${secretNs}/${cred} ${problem}. Store a valid PEM certificate and its key under tls.crt/tls.key (or cert/key).`);
+          }
         }
-        const k = `${selectorText}\0${cred}`;
-        const l = byCredential.get(k) ?? [];
-        if (!l.includes(gw)) l.push(gw);
-        byCredential.set(k, l);
+      }
+      // IST0138 compares credentialName, or (both without one) serverCertificate and privateKey files.
+      const certKey = typeof cred === 'string' && cred ? `cred:${cred}`
+        : typeof tls?.serverCertificate === 'string' && tls.serverCertificate && typeof tls?.privateKey === 'string' && tls.privateKey
+          ? `file:${tls.serverCertificate}\0${tls.privateKey}` : undefined;
+      if (certKey) {
+        const l = byCertificate.get(certKey) ?? [];
+        l.push({ gw, selector, key: certKey });
+        byCertificate.set(certKey, l);
       }
       const port = server?.port?.number;
       if (typeof port === 'number') {
-        const k = `${canonical(selector)}\0${port}`;
-        const l = bySelectorPort.get(k) ?? [];
-        l.push({ gw, hosts: arr(server.hosts).filter((h: any) => typeof h === 'string').map(hostOnly) });
-        bySelectorPort.set(k, l);
+        const l = byPort.get(port) ?? [];
+        l.push({ gw, selector, hosts: arr(server.hosts).filter((h: any) => typeof h === 'string'), bind: text(server.bind ?? '') });
+        byPort.set(port, l);
         if (servicePorts && !servicePorts.has(port)) {
           m.report('IST0162', gw, `The gateway is listening on a target port (port ${port}) that is not defined in the Service of its workload. Add the port to the gateway Service (as port or targetPort) or change the server port.`);
         }
@@ -55,53 +101,50 @@ export function analyzeGateways(m: Model): void {
     }
   }
 
-  for (const [k, list] of byCredential) {
-    if (list.length < 2) continue;
-    const cred = k.split('\0')[1];
-    for (const gw of list) {
-      const others = list.filter(o => o !== gw).map(o => `${o.ns}/${o.name}`).join(', ');
-      m.report('IST0138', gw, `Duplicate certificate "${cred}" in gateways ${others} and this one may cause 404s when clients reuse HTTP/2 connections. Put the hosts on one Gateway or use one certificate per Gateway.`);
-    }
-  }
-
-  for (const [k, entries] of bySelectorPort) {
-    const distinct = new Set(entries.map(e => e.gw));
-    if (distinct.size < 2) continue;
-    const port = k.split('\0')[1];
-    // Exact hosts through a map; wildcard hosts (rare) against the group: no pairwise pass over plain hosts.
-    const exact = new Map<string, Entry[]>();
-    const wild: Array<{ host: string; gw: Entry }> = [];
-    for (const e of entries) {
-      for (const h of e.hosts) {
-        if (h.includes('*')) {wild.push({ host: h, gw: e.gw });} else {
-          const l = exact.get(h) ?? [];
-          if (!l.includes(e.gw)) l.push(e.gw);
-          exact.set(h, l);
-        }
-      }
-    }
-    const conflicts = new Map<Entry, Map<Entry, string>>();
-    const add = (x: Entry, y: Entry, host: string) => {
-      if (x === y) return;
-      const mx = conflicts.get(x) ?? new Map<Entry, string>();
-      if (!mx.has(y)) mx.set(y, host);
-      conflicts.set(x, mx);
-    };
-    for (const [h, gws] of exact) for (const x of gws) for (const y of gws) add(x, y, h);
-    for (const w of wild) {
-      for (const e of entries) for (const h of e.hosts) if (hostsIntersect(w.host, h)) { add(w.gw, e.gw, w.host); add(e.gw, w.gw, w.host); }
-    }
-    for (const gw of distinct) {
-      for (const [other, host] of conflicts.get(gw) ?? []) {
-        m.report('IST0145', gw, `Conflict with gateway ${other.ns}/${other.name} (same workload selector, port ${port}, overlapping host "${host}"). Merge the servers into one Gateway or use distinct hosts.`);
+  // IST0138 (Istio 1.30.3 gateway.CertificateAnalyzer): a Gateway shares a certificate with another Gateway whose
+  // selector includes every label of its own (an empty selector covers all Gateways).
+  for (const [certKey, servers] of byCertificate) {
+    const label = certKey.startsWith('cred:') ? `"${certKey.slice(5)}"` : `files ${certKey.slice(5).split('\0').join(' and ')}`;
+    for (const a of servers) {
+      const others = [...new Set(servers.filter(b => b.gw !== a.gw && selectorSubset(a.selector, b.selector)).map(b => b.gw))];
+      for (const o of others) {
+        m.report('IST0138', a.gw, `Duplicate certificate ${label} in gateways ${a.gw.ns}/${a.gw.name} and ${o.ns}/${o.name} (same gateway workload) may cause 404s when clients reuse HTTP/2 connections. Put the hosts on one Gateway or use one certificate per Gateway.`);
       }
     }
   }
-}
 
-function hasKeyPair(secret: Entry): boolean {
-  const keys = new Set([...Object.keys(secret.obj.data ?? {}), ...Object.keys(secret.obj.stringData ?? {})]);
-  return TLS_KEY_PAIRS.some(([c, k]) => keys.has(c) && keys.has(k));
+  // IST0145 (Istio 1.30.3 gateway.ConflictingGatewayAnalyzer): servers on the same port of Gateways selecting the same
+  // workload (equal selectors, or one contained in the other that select a common workload) that repeat a host (as
+  // written) with the same bind address. Reported once per server.
+  const sharesWorkload = (a: { gw: Entry; selector: Record<string, string> }, b: { gw: Entry; selector: Record<string, string> }) => {
+    if (canonical(a.selector) === canonical(b.selector)) return true;
+    if (!selectorSubset(a.selector, b.selector) && !selectorSubset(b.selector, a.selector)) return false;
+    const sa = selected.get(a.gw)!;
+    for (const w of selected.get(b.gw)!) if (sa.has(w)) return true;
+    return false;
+  };
+  for (const [port, servers] of [...byPort.entries()].sort(([x], [y]) => x - y)) {
+    if (new Set(servers.map(s => s.gw)).size < 2) continue;
+    // host+bind -> servers, so only servers that share a host are compared
+    const byHost = new Map<string, typeof servers>();
+    for (const s of servers) {
+      for (const h of s.hosts) {
+        const l = byHost.get(`${h}\0${s.bind}`) ?? [];
+        l.push(s);
+        byHost.set(`${h}\0${s.bind}`, l);
+      }
+    }
+    for (const s of servers) {
+      const conflicting = new Set<Entry>();
+      for (const h of s.hosts) {
+        for (const o of byHost.get(`${h}\0${s.bind}`) ?? []) if (o.gw !== s.gw && sharesWorkload(s, o)) conflicting.add(o.gw);
+      }
+      if (conflicting.size === 0) continue;
+      const names = [...conflicting].map(g => `${g.ns}/${g.name}`).sort().join(', ');
+      const sel = Object.entries(s.selector).map(([k, v]) => `${k}=${v}`).sort().join(',');
+      m.report('IST0145', s.gw, `Conflict with gateways ${names} (workload selector ${sel}, port ${port}, hosts ${s.hosts.join(', ')}). Merge the servers into one Gateway or use distinct hosts.`);
+    }
+  }
 }
 
 /** Port and targetPort numbers of the Services in front of the gateway pods; undefined when there is none. */
