@@ -332,10 +332,15 @@ describe('ZeroTrustNamespace', () => {
       expect(ofKind(objects, 'NetworkPolicy').some(n => n.spec.egress)).toBe(false);
     });
 
-    test('an external CA (istio-csr) gets its own egress rule', () => {
+    test('an external CA (istio-csr) gets its own egress rule, to the port its pods listen on', () => {
+      // istio-csr's Service maps 443 to its pods' 6443; a NetworkPolicy matches the pod's port (issue 13, item 3)
       const { chart } = setup({ caAddress: 'cert-manager-istio-csr.cert-manager.svc:443' });
       expect(one(synthValid(chart), 'NetworkPolicy', 'allow-istiod').spec.egress[1]).toEqual({
-        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'cert-manager' } } }], ports: [{ protocol: 'TCP', port: 443 }],
+        to: [{
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'cert-manager' } },
+          podSelector: { matchLabels: { app: 'cert-manager-istio-csr' } },
+        }],
+        ports: [{ protocol: 'TCP', port: 6443 }],
       });
     });
   });
@@ -469,8 +474,9 @@ describe('ZeroTrustNamespace', () => {
       const { chart, ns } = setup();
       const a = svc(chart, 'a', { namespace: ns });
       a.connectsToExternal(ExternalService.https('api.example.com', 8443));
-      a.connectsToExternal(ExternalService.tls('api.example.com', 8443));
-      expect(() => Testing.synth(chart)).toThrow(/external api.example.com port 8443 is invalid: is declared twice with different settings/);
+      // refused when declared, naming both declarations
+      expect(() => a.connectsToExternal(ExternalService.tls('api.example.com', 8443)))
+        .toThrow(/test\/ns: external api.example.com port 8443 is invalid: is declared twice with different settings \(HTTPS->8443 by test\/a and TLS->8443 by test\/a\)/);
     });
 
     test('two ZeroTrustNamespaces with the same name in one app', () => {

@@ -84,6 +84,14 @@ export const SELF_SIGNED_CA_SECRET = 'istio-ca-secret';
 export const CA_IDENTITY_SERVICE_ACCOUNT = 'citadel';
 /** istio-csr's CA endpoint in the default cert-manager install (cert-manager-istio-csr chart). */
 export const ISTIO_CSR_DEFAULT_ADDRESS = 'cert-manager-istio-csr.cert-manager.svc:443';
+/**
+ * The pods behind istio-csr's default Service (cert-manager's `cert-manager-istio-csr` chart v0.14: Service port 443
+ * -> container port `app.server.serving.port` 6443; pods labelled `app: cert-manager-istio-csr`). A NetworkPolicy
+ * matches the pod's port, not the Service's, so egress to the CA must allow 6443.
+ */
+export const ISTIO_CSR_DEFAULT_POD_PORT = 6443;
+/** The label of istio-csr's pods in the default install (same chart). */
+export const ISTIO_CSR_DEFAULT_POD_LABELS: { readonly [key: string]: string } = { app: 'cert-manager-istio-csr' };
 
 /** Namespaces the injector never touches (and the optional `auto.` webhook excludes). */
 export const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage'];

@@ -2,7 +2,8 @@ import { Construct, IConstruct } from 'constructs';
 import { invalid } from '../errors';
 import { injectWorkload } from '../sidecar/inject';
 import { ProxyOptions } from '../sidecar/proxy-options';
-import { checkDnsLabel, checkQuantity } from '../validation';
+import { ISTIO_CSR_DEFAULT_ADDRESS, ISTIO_CSR_DEFAULT_POD_LABELS, ISTIO_CSR_DEFAULT_POD_PORT } from '../control-plane/constants';
+import { checkDnsLabel, checkLabels, checkPort, checkQuantity } from '../validation';
 import {
   CLUSTER_DOMAIN, DEFAULT_ISTIO_HUB, DEFAULT_ISTIO_VERSION, DEFAULT_KUBERNETES_VERSION, DEFAULT_ROOT_NAMESPACE,
   DEFAULT_TRUST_DOMAIN, IMAGE_PILOT, IMAGE_PROXY, MIN_KUBERNETES_MINOR, NATIVE_SIDECAR_MIN_KUBERNETES_MINOR,
@@ -68,6 +69,8 @@ export interface IMesh {
   readonly discoveryAddress: string;
   /** The address proxies send certificate requests to (`CA_ADDR`): istiod's discovery address unless an external CA is used. */
   readonly caAddress: string;
+  /** The external CA's pods (namespace, ports, labels), or undefined when istiod signs workload certificates. */
+  readonly caEndpoint?: CaEndpoint;
   /** The value of the `istio.io/rev` label/annotation: the revision, or `default`. */
   readonly revisionLabel: string;
   /** The proxy image, `<hub>/proxyv2:<version>`. */
@@ -147,6 +150,29 @@ export interface MeshProps {
    * @default - istiod (the discovery address)
    */
   readonly caAddress?: string;
+  /**
+   * The port the CA's pods listen on, when it differs from the port of `caAddress` (a Service port): zero-trust
+   * namespaces allow egress to it (a NetworkPolicy matches the pod's port, not the Service's).
+   * @default - 6443 for istio-csr's default address (its chart maps Service port 443 to 6443), else the port of caAddress
+   */
+  readonly caPodPort?: number;
+  /**
+   * Labels of the CA's pods, to narrow the zero-trust namespaces' egress rule to them.
+   * @default - `app: cert-manager-istio-csr` for istio-csr's default address, else every pod of the CA's namespace
+   */
+  readonly caPodLabels?: { [key: string]: string };
+}
+
+/** Where proxies send their certificate requests when it is not istiod: the pods behind `caAddress`. */
+export interface CaEndpoint {
+  /** The CA Service's namespace (from `<service>.<namespace>.svc[...]:<port>`), undefined when the host names none. */
+  readonly namespace?: string;
+  /** The Service port (from caAddress). */
+  readonly servicePort: number;
+  /** The port the CA's pods listen on. */
+  readonly podPort: number;
+  /** The CA pods' labels (empty: any pod of the namespace). */
+  readonly podLabels: { [key: string]: string };
 }
 
 /** Attributes of a mesh defined elsewhere (another chart or repository). */
@@ -200,6 +226,11 @@ function resolve(path: string, props: MeshProps) {
   if (props.caAddress !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*:\d{1,5}$/.test(props.caAddress)) {
     invalid(path, 'caAddress', props.caAddress, "must be 'host:port', e.g. 'cert-manager-istio-csr.cert-manager.svc:443'");
   }
+  if (props.caPodPort !== undefined) checkPort(path, 'caPodPort', props.caPodPort);
+  if (props.caPodLabels !== undefined) checkLabels(path, 'caPodLabels', props.caPodLabels);
+  if ((props.caPodPort !== undefined || props.caPodLabels !== undefined) && props.caAddress === undefined) {
+    invalid(path, props.caPodPort !== undefined ? 'caPodPort' : 'caPodLabels', props.caPodPort ?? props.caPodLabels, 'applies to an external CA: set caAddress too');
+  }
   const outboundTrafficPolicy = props.outboundTrafficPolicy ?? OutboundTrafficPolicy.ALLOW_ANY;
   if (!Object.values(OutboundTrafficPolicy).includes(outboundTrafficPolicy)) {
     invalid(path, 'outboundTrafficPolicy', outboundTrafficPolicy, `must be one of ${Object.values(OutboundTrafficPolicy).join(', ')}`);
@@ -217,6 +248,8 @@ function resolve(path: string, props: MeshProps) {
     outboundTrafficPolicy,
     proxyResources: r,
     caAddressOverride: props.caAddress,
+    caPodPort: props.caPodPort,
+    caPodLabels: props.caPodLabels,
   };
 }
 
@@ -243,6 +276,21 @@ abstract class MeshBase extends Construct implements IMesh {
   }
   /** @internal */
   protected _caAddress?: string;
+  protected _caPod: { port?: number; labels?: { [key: string]: string } } = {};
+  /** The external CA's pods, or undefined when istiod signs certificates (caAddress is the discovery address). */
+  public get caEndpoint(): CaEndpoint | undefined {
+    if (this._caAddress === undefined || this._caAddress === this.discoveryAddress) return undefined;
+    const [host, port] = this._caAddress.split(':');
+    const parts = host.split('.');
+    const servicePort = parseInt(port, 10);
+    const istioCsr = this._caAddress === ISTIO_CSR_DEFAULT_ADDRESS;
+    return {
+      namespace: parts.length >= 3 && parts[2] === 'svc' ? parts[1] : undefined,
+      servicePort,
+      podPort: this._caPod.port ?? (istioCsr ? ISTIO_CSR_DEFAULT_POD_PORT : servicePort),
+      podLabels: { ...(this._caPod.labels ?? (istioCsr ? ISTIO_CSR_DEFAULT_POD_LABELS : {})) },
+    };
+  }
   public get caAddress(): string {
     return this._caAddress ?? this.discoveryAddress;
   }
@@ -313,6 +361,7 @@ export class Mesh extends MeshBase {
     this.outboundTrafficPolicy = r.outboundTrafficPolicy;
     this.proxyResources = r.proxyResources;
     this._caAddress = r.caAddressOverride;
+    this._caPod = { port: r.caPodPort, labels: r.caPodLabels };
   }
 }
 

@@ -1,15 +1,21 @@
 import { ApiObject, Lazy } from 'cdk8s';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { invalid } from '../errors';
-import { ANYWHERE_CIDRS, CLUSTER_DNS, NAMESPACE_NAME_LABEL, PSA_LABEL_PREFIX } from './constants';
+import { CLUSTER_DNS, PSA_LABEL_PREFIX } from './constants';
+import {
+  externalObjectName, NamespaceView, renderAllowControlPlane, renderAllowDns, renderAllowScrape, renderAllowTelemetry,
+  renderAuthorization, renderDefaultDeny, renderDefaultSidecar, renderExternalDestinationRule, renderJwtRequirement,
+  renderPermissivePeerAuthentication, renderRequestAuthentication, renderServiceEntry, renderSidecar,
+  renderWorkloadNetworkPolicy, ServiceGrants, sortByJson,
+} from './policy-renderers';
 import { ExternalService } from './external-service';
 import { checkPaths, JwtRequirementOptions, JwtRule } from './jwt';
-import { IstioLabels, IstioPorts, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
+import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { IMesh } from '../mesh/mesh';
 import { IMeshNamespace } from '../mesh/namespace';
-import { MeshedService } from '../service/meshed-service';
 import { ServicePort } from '../service/service-port';
-import { checkMeshService, currentGraphGeneration, IMeshService, isMeshService, IMeshWorkload, MeshConnection } from '../service/workload';
+import { checkMeshService, IMeshService, IMeshWorkload } from '../service/workload';
+import { MeshFact, MeshModel } from '../model/mesh-model';
 import { checkDnsLabel, checkLabels, compact } from '../validation';
 
 /** How the namespace's authorization policies take effect. */
@@ -110,74 +116,8 @@ export interface AnyMeshedOptions {
   readonly ports?: ServicePort[];
 }
 
-interface JwtRequirement {
-  readonly rule: JwtRule;
-  readonly paths: string[];
-  readonly subjects: string[];
-  readonly claims: Array<[string, string]>;
-}
-
-interface ServiceGrants {
-  readonly service: IMeshService;
-  permissive: ServicePort[];
-  anyMeshed: ServicePort[];
-  accepted: JwtRule[];
-  required: JwtRequirement[];
-}
-
-/** What one synthesis pass knows about the namespace: read from the whole app at validation time. */
-interface Model {
-  readonly services: IMeshService[];
-  /** Workloads of this namespace that call something (services and others, e.g. gateways), by name. */
-  readonly callers: Map<string, { workload: IMeshWorkload; out: MeshConnection[] }>;
-  readonly externals: Map<IMeshService, ExternalService[]>;
-}
-
-/** Keeps namespace names unique per app. */
-const REGISTRY = new WeakMap<IConstruct, Map<string, ZeroTrustNamespace>>();
 const CLAIM = /^[A-Za-z0-9_.:\/-]+$/;
 const DRY_RUN_ANNOTATION = 'istio.io/dry-run';
-
-/**
- * The access graph of a whole app, indexed once per synthesis and shared by every ZeroTrustNamespace in it: services
- * by namespace, and edges by their source's namespace. Rebuilt when the graph changes (markGraphChanged), so a
- * namespace never walks the construct tree on its own (that was O(namespaces x app size)).
- */
-interface AppIndex {
-  readonly generation: number;
-  readonly services: Map<string, IMeshService[]>;
-  readonly outboundBySourceNamespace: Map<string, MeshConnection[]>;
-}
-const APP_INDEX = new WeakMap<IConstruct, AppIndex>();
-
-function appIndex(root: IConstruct): AppIndex {
-  const cached = APP_INDEX.get(root);
-  if (cached && cached.generation === currentGraphGeneration()) return cached;
-  const services = new Map<string, IMeshService[]>();
-  const outbound = new Map<string, MeshConnection[]>();
-  for (const c of root.node.findAll()) {
-    if (!MeshedService.isMeshedService(c) && !isMeshService(c)) continue;
-    const list = services.get(c.namespace.name);
-    if (list) list.push(c);
-    else services.set(c.namespace.name, [c]);
-    for (const e of c.inboundRules) {
-      const edges = outbound.get(e.source.namespace.name);
-      if (edges) edges.push(e);
-      else outbound.set(e.source.namespace.name, [e]);
-    }
-  }
-  const index = { generation: currentGraphGeneration(), services, outboundBySourceNamespace: outbound };
-  APP_INDEX.set(root, index);
-  return index;
-}
-
-
-function sortByJson<T>(items: T[]): T[] {
-  return items.map(i => [JSON.stringify(i), i] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(x => x[1]);
-}
-
-const targetPorts = (ports: ServicePort[]) => [...new Set(ports.map(p => p.targetPort))].sort((a, b) => a - b);
-const npPorts = (ports: number[], protocol = 'TCP') => ports.map(port => ({ protocol, port }));
 
 /**
  * A namespace where nothing talks unless the access graph says so: the graph is declared once on the services
@@ -228,9 +168,8 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
 
   private readonly grants = new Map<IMeshService, ServiceGrants>();
   private readonly namespaceJwt: JwtRule[] = [];
-  private readonly specs = new Map<string, any>();
   private readonly objects = new Map<string, ApiObject>();
-  private readonly scraper?: MetricsScraper;
+  private readonly model: MeshModel;
 
   constructor(scope: Construct, id: string, props: ZeroTrustNamespaceProps) {
     super(scope, id);
@@ -241,11 +180,8 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     if (name === mesh.rootNamespace || name === CLUSTER_DNS.namespace) {
       invalid(this, 'name', name, `must not be the control plane's namespace or ${CLUSTER_DNS.namespace}: zero-trust policy would cut off the control plane`);
     }
-    const names = REGISTRY.get(this.node.root) ?? new Map<string, ZeroTrustNamespace>();
-    REGISTRY.set(this.node.root, names);
-    const other = names.get(name);
-    if (other) invalid(this, 'name', name, `must be unique in the app: ${other.node.path} already defines namespace '${name}'`);
-    names.set(name, this);
+    this.model = MeshModel.of(this);
+    this.model.claim(this, 'namespace', name, 'name', name, other => `must be unique in the app: ${other} already defines namespace '${name}'`);
     this.name = name;
     this.mesh = mesh;
     this.mode = props.mode ?? PolicyMode.ENFORCE;
@@ -264,7 +200,6 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     if (props.metricsScraper) {
       checkDnsLabel(this, 'metricsScraper.namespace', props.metricsScraper.namespace);
       checkLabels(this, 'metricsScraper.podLabels', props.metricsScraper.podLabels);
-      this.scraper = props.metricsScraper;
     }
 
     const injection: { [key: string]: string } = mesh.revision
@@ -290,16 +225,23 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
       },
     } as any);
 
-    this.peerAuthentication = this.object('PeerAuthentication', 'security.istio.io/v1', 'default', { mtls: { mode: 'STRICT' } });
-    if (this.mode !== PolicyMode.AUDIT) this.object('AuthorizationPolicy', 'security.istio.io/v1', 'allow-nothing', {});
+    this.peerAuthentication = this.object('PeerAuthentication', 'security.istio.io/v1', 'default', () => ({ mtls: { mode: 'STRICT' } }));
+    if (this.mode !== PolicyMode.AUDIT) this.object('AuthorizationPolicy', 'security.istio.io/v1', 'allow-nothing', () => ({}));
     if (this.enforcing) {
-      this.renderNamespaceNetworkPolicies();
-      this.object('Sidecar', 'networking.istio.io/v1', 'default', compact({
-        egress: [{ hosts: [`${mesh.rootNamespace}/*`] }],
-        outboundTrafficPolicy: this.egressControl ? { mode: 'REGISTRY_ONLY' } : undefined,
-      }));
+      this.np('default-deny', () => renderDefaultDeny(this.view));
+      if (this.egressControl) {
+        this.np('allow-dns', () => renderAllowDns());
+        this.np('allow-istiod', () => renderAllowControlPlane(this.view));
+      }
+      this.object('Sidecar', 'networking.istio.io/v1', 'default', () => renderDefaultSidecar(this.view));
     }
-    this.node.addValidation({ validate: () => { this.materialize(); return []; } });
+    if (props.metricsScraper) {
+      this.model.declareScraper({ namespace: props.metricsScraper.namespace, podLabels: { ...props.metricsScraper.podLabels }, declaredBy: this.node.path });
+    }
+    // push: every fact of the app reaches this namespace as it is declared (earlier ones first)
+    this.model.subscribe(f => this.onFact(f));
+    // a check, not a render: validation hooks create and annotate nothing
+    this.node.addValidation({ validate: () => { this.checkModes(); return []; } });
   }
 
   /**
@@ -312,6 +254,9 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     const g = this.grantsFor(service, 'permissiveMtls');
     const own = this.ownPort(service, port, 'permissiveMtls port');
     if (!g.permissive.includes(own)) g.permissive.push(own);
+    this.ensureAuthorization(service);
+    this.ensureNetworkPolicy(service);
+    this.object('PeerAuthentication', 'security.istio.io/v1', `${service.name}-permissive`, () => renderPermissivePeerAuthentication(this.view, service));
   }
 
   /**
@@ -324,6 +269,8 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     const g = this.grantsFor(service, 'allowFromAnyMeshed');
     const ports = options.ports === undefined ? service.ports : options.ports.map(p => this.ownPort(service, p, 'allowFromAnyMeshed port'));
     for (const p of ports) if (!g.anyMeshed.includes(p)) g.anyMeshed.push(p);
+    this.ensureAuthorization(service);
+    this.ensureNetworkPolicy(service);
   }
 
   /**
@@ -335,6 +282,12 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     if (!(rule instanceof JwtRule)) invalid(this, 'acceptJwt rule', rule, 'must be made with JwtRule.issuer(...)');
     const list = service ? this.grantsFor(service, 'acceptJwt').accepted : this.namespaceJwt;
     addRule(this, list, rule);
+    if (service) this.ensureRequestAuthentication(service);
+    else this.object('RequestAuthentication', 'security.istio.io/v1', 'jwt', () => ({ jwtRules: sortByJson(this.namespaceJwt.map(r => r._render())) }));
+  }
+
+  private ensureRequestAuthentication(service: IMeshService) {
+    this.object('RequestAuthentication', 'security.istio.io/v1', `${service.name}-jwt`, () => renderRequestAuthentication(this.view, service));
   }
 
   /**
@@ -361,6 +314,8 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     }
     addRule(this, g.accepted, rule);
     g.required.push({ rule, paths, subjects, claims });
+    this.ensureRequestAuthentication(service);
+    this.object('AuthorizationPolicy', 'security.istio.io/v1', `${service.name}-require-jwt`, () => renderJwtRequirement(this.view, service));
   }
 
   private get enforcing(): boolean {
@@ -389,10 +344,96 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     return own;
   }
 
-  /** Creates an object of this namespace whose spec is read at synth time from `specs`. */
-  private object(kind: string, apiVersion: string, name: string, spec: any, annotations?: { [key: string]: string }): ApiObject {
+  /** What the renderers read: this namespace's settings and grants, and the app's model. @internal */
+  public get view(): NamespaceView {
+    return {
+      name: this.name,
+      mesh: this.mesh,
+      mode: this.mode,
+      egressControl: this.egressControl,
+      model: this.model,
+      grantsOf: (s: IMeshService) => this.grants.get(s),
+    };
+  }
+
+  // ------------------------------------------------------------------ push: facts -> objects (specs rendered lazily)
+
+  private onFact(f: MeshFact) {
+    const mine = (w: IMeshWorkload) => w.namespace.name === this.name;
+    switch (f.type) {
+      case 'service':
+        if (mine(f.service)) this.ensureSidecar(f.service);
+        break;
+      case 'edge':
+        if (mine(f.edge.target)) {
+          this.ensureAuthorization(f.edge.target);
+          this.ensureNetworkPolicy(f.edge.target);
+        }
+        if (mine(f.edge.source)) {
+          if (this.egressControl) this.ensureNetworkPolicy(f.edge.source);
+          this.ensureSidecar(f.edge.source);
+        }
+        break;
+      case 'external':
+        if (mine(f.source)) {
+          this.checkExternal(f.source, f.external);
+          this.ensureServiceEntry(f.external.host, f.external.originateTls);
+          if (this.egressControl) this.ensureNetworkPolicy(f.source);
+          this.ensureSidecar(f.source);
+        }
+        break;
+      case 'collector':
+        if (f.collector.rootNamespace === this.mesh.rootNamespace && this.enforcing && this.egressControl) {
+          this.np('allow-telemetry', () => renderAllowTelemetry(this.view));
+        }
+        break;
+      case 'scraper':
+        if (this.enforcing) this.np('allow-metrics-scrape', () => renderAllowScrape(this.view));
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** One protocol per external host and port in a namespace (IST0177): checked when the destination is declared. */
+  private checkExternal(source: IMeshWorkload, x: ExternalService) {
+    for (const w of this.model.workloadsIn(this.name)) {
+      for (const y of this.model.externalsOfWorkload(w)) {
+        if (y !== x && y.host === x.host && y.port === x.port && (y.protocol !== x.protocol || y.wirePort !== x.wirePort)) {
+          invalid(this, `external ${x.host} port`, x.port,
+            `is declared twice with different settings (${y.protocol}->${y.wirePort} by ${w.node.path} and ${x.protocol}->${x.wirePort} by ${source.node.path}): one protocol per host and port (IST0177)`);
+        }
+      }
+    }
+  }
+
+  private ensureAuthorization(s: IMeshService) {
+    this.object('AuthorizationPolicy', 'security.istio.io/v1', s.name, () => renderAuthorization(this.view, s));
+  }
+
+  private ensureNetworkPolicy(w: IMeshWorkload) {
+    if (!this.enforcing) return;
+    this.np(w.name, () => renderWorkloadNetworkPolicy(this.view, w));
+  }
+
+  private ensureSidecar(w: IMeshWorkload) {
+    if (!this.enforcing) return;
+    this.object('Sidecar', 'networking.istio.io/v1', w.name, () => renderSidecar(this.view, w));
+  }
+
+  private ensureServiceEntry(host: string, originateTls: boolean) {
+    const name = externalObjectName(host);
+    this.object('ServiceEntry', 'networking.istio.io/v1', name, () => renderServiceEntry(this.view, host));
+    if (originateTls) this.object('DestinationRule', 'networking.istio.io/v1', name, () => renderExternalDestinationRule(this.view, host));
+  }
+
+  private np(name: string, produce: () => any) {
+    return this.object('NetworkPolicy', 'networking.k8s.io/v1', name, produce);
+  }
+
+  /** Creates an object of this namespace once (by kind and name); its spec is rendered at synth time from the model. */
+  private object(kind: string, apiVersion: string, name: string, produce: () => any): ApiObject {
     const key = `${kind}/${name}`;
-    this.specs.set(key, spec);
     const existing = this.objects.get(key);
     if (existing) return existing;
     const dryRun = kind === 'AuthorizationPolicy' && this.mode === PolicyMode.DRY_RUN;
@@ -403,64 +444,12 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
         name,
         namespace: this.name,
         labels: { [MANAGED_BY_LABEL]: MANAGED_BY },
-        annotations: dryRun || annotations ? { ...annotations, ...(dryRun ? { [DRY_RUN_ANNOTATION]: 'true' } : {}) } : undefined,
+        annotations: dryRun ? { [DRY_RUN_ANNOTATION]: 'true' } : undefined,
       }),
-      spec: Lazy.any({ produce: () => this.specs.get(key) }),
+      spec: Lazy.any({ produce }),
     } as any);
     this.objects.set(key, obj);
     return obj;
-  }
-
-  // ------------------------------------------------------------------ synth time
-
-  /** Reads the access graph from the app (one walk of the construct tree) and creates/updates every object. */
-  private materialize() {
-    const m = this.readModel();
-    this.checkModes(m);
-    for (const s of m.services) {
-      this.renderAuthorization(s);
-      this.renderJwt(s);
-      this.renderPeerAuthentication(s);
-    }
-    if (this.namespaceJwt.length) {
-      this.object('RequestAuthentication', 'security.istio.io/v1', 'jwt', { jwtRules: sortByJson(this.namespaceJwt.map(r => r._render())) });
-    }
-    this.renderExternals(m);
-    if (this.enforcing) {
-      this.renderWorkloadNetworkPolicies(m);
-      for (const s of m.services) this.renderSidecar(s, m);
-    }
-  }
-
-  private readModel(): Model {
-    const services: IMeshService[] = [];
-    const callers = new Map<string, { workload: IMeshWorkload; out: MeshConnection[] }>();
-    const externals = new Map<IMeshService, ExternalService[]>();
-    const index = appIndex(this.node.root);
-    for (const c of index.services.get(this.name) ?? []) {
-      services.push(c);
-      const ext = (c as any).externalDependencies;
-      if (Array.isArray(ext) && ext.length) externals.set(c, ext);
-    }
-    for (const e of index.outboundBySourceNamespace.get(this.name) ?? []) {
-      const entry = callers.get(e.source.name) ?? { workload: e.source, out: [] };
-      if (entry.workload !== e.source) {
-        invalid(this, 'workload name', e.source.name, `must be unique in namespace '${this.name}': ${entry.workload.node.path} and ${e.source.node.path} share it`);
-      }
-      entry.out.push(e);
-      callers.set(e.source.name, entry);
-    }
-    services.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (let i = 1; i < services.length; i++) {
-      if (services[i].name === services[i - 1].name) {
-        invalid(this, 'service name', services[i].name, `must be unique in namespace '${this.name}': ${services[i - 1].node.path} and ${services[i].node.path} share it`);
-      }
-    }
-    const known = new Set(services);
-    for (const [g] of this.grants) {
-      if (!known.has(g)) invalid(this, 'service', g.node.path, `is not in the app's tree: policies can only be rendered for services of namespace '${this.name}'`);
-    }
-    return { services, callers, externals };
   }
 
   /**
@@ -468,254 +457,21 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
    * `UpstreamTls.disabledAllowPlaintext()`) on a port this namespace requires mTLS on. Every call from every
    * namespace would be rejected, so it must be resolved here: make the port `permissiveMtls`, or keep mTLS.
    */
-  private checkModes(m: Model) {
-    for (const s of m.services) {
+  private checkModes(): void {
+    for (const s of this.model.servicesIn(this.name)) {
       const policy = (s as any).trafficPolicy;
       if (!policy) continue;
       const permissive = this.grants.get(s)?.permissive ?? [];
+      const inbound = this.model.inboundOf(s);
       for (const p of s.ports) {
         const portTls = (policy.portSettings ?? []).find((x: any) => x.port && x.port.port === p.port)?.tls;
         const mode = (portTls ?? policy.tls)?.mode;
-        if (mode === 'DISABLE' && !permissive.includes(p) && s.inboundRules.some(e => e.ports.includes(p))) {
+        if (mode === 'DISABLE' && !permissive.includes(p) && inbound.some(e => e.ports.includes(p))) {
           invalid(this, `${s.name} port ${p.name}/${p.port}`, 'plaintext (UpstreamTls.disabledAllowPlaintext)',
             `conflicts with STRICT mTLS in namespace '${this.name}': callers would send plain text that the server rejects; declare ns.permissiveMtls(service, port) for the migration, or keep UpstreamTls.istioMutual()`);
         }
       }
     }
-  }
-
-  private renderAuthorization(s: IMeshService) {
-    const g = this.grants.get(s);
-    const groups = new Map<string, { to: any; principals: Set<string> }>();
-    for (const e of s.inboundRules) {
-      const to = [{
-        operation: compact({
-          ports: targetPorts(e.ports).map(String),
-          methods: e.methods.length ? [...e.methods] : undefined,
-          paths: e.paths.length ? [...e.paths] : undefined,
-        }),
-      }];
-      const key = JSON.stringify(to);
-      const group = groups.get(key) ?? { to, principals: new Set<string>() };
-      group.principals.add(e.source.principal);
-      groups.set(key, group);
-    }
-    const rules: any[] = [...groups.values()].map(x => ({ from: [{ source: { principals: [...x.principals].sort() } }], to: x.to }));
-    if (g?.anyMeshed.length) rules.push({ from: [{ source: { principals: ['*'] } }], to: [{ operation: { ports: targetPorts(g.anyMeshed).map(String) } }] });
-    if (g?.permissive.length) rules.push({ to: [{ operation: { ports: targetPorts(g.permissive).map(String) } }] });
-    if (rules.length === 0) return;
-    this.object('AuthorizationPolicy', 'security.istio.io/v1', s.name, {
-      selector: { matchLabels: { ...s.podSelector } },
-      action: this.mode === PolicyMode.AUDIT ? 'AUDIT' : 'ALLOW',
-      rules: sortByJson(rules),
-    });
-  }
-
-  private renderJwt(s: IMeshService) {
-    const g = this.grants.get(s);
-    if (!g || g.accepted.length === 0) return;
-    this.object('RequestAuthentication', 'security.istio.io/v1', `${s.name}-jwt`, {
-      selector: { matchLabels: { ...s.podSelector } },
-      jwtRules: sortByJson(g.accepted.map(r => r._render())),
-    });
-    if (g.required.length === 0) return;
-    const httpPorts = targetPorts(s.ports.filter(p => p.isHttp)).map(String);
-    const rules: any[] = [];
-    for (const r of g.required) {
-      const to = [{ operation: compact({ ports: httpPorts, paths: r.paths.length ? [...r.paths] : undefined }) }];
-      const principals = r.subjects.length ? r.subjects.map(sub => `${r.rule.iss}/${sub}`) : [`${r.rule.iss}/*`];
-      rules.push({ from: [{ source: { notRequestPrincipals: principals } }], to });
-      for (const [k, v] of r.claims) rules.push({ to, when: [{ key: `request.auth.claims[${k}]`, notValues: [v] }] });
-    }
-    this.object('AuthorizationPolicy', 'security.istio.io/v1', `${s.name}-require-jwt`, {
-      selector: { matchLabels: { ...s.podSelector } },
-      action: this.mode === PolicyMode.AUDIT ? 'AUDIT' : 'DENY',
-      rules: sortByJson(rules),
-    });
-  }
-
-  private renderPeerAuthentication(s: IMeshService) {
-    const g = this.grants.get(s);
-    if (!g || g.permissive.length === 0) return;
-    const portLevelMtls: { [port: string]: any } = {};
-    for (const p of targetPorts(g.permissive)) portLevelMtls[String(p)] = { mode: 'PERMISSIVE' };
-    // port-level settings need a workload selector (Istio rejects them on a namespace-wide policy)
-    this.object('PeerAuthentication', 'security.istio.io/v1', `${s.name}-permissive`, {
-      selector: { matchLabels: { ...s.podSelector } },
-      mtls: { mode: 'STRICT' },
-      portLevelMtls,
-    });
-  }
-
-  /** One ServiceEntry per external host (ports merged), exported to this namespace only. */
-  private externalsByHost(m: Model): Map<string, ExternalService[]> {
-    const byHost = new Map<string, ExternalService[]>();
-    for (const list of m.externals.values()) {
-      for (const x of list) {
-        const same = byHost.get(x.host) ?? [];
-        const clash = same.find(y => y.port === x.port && (y.protocol !== x.protocol || y.wirePort !== x.wirePort));
-        if (clash) {
-          invalid(this, `external ${x.host} port`, x.port, `is declared twice with different settings (${clash.protocol}->${clash.wirePort} and ${x.protocol}->${x.wirePort}): one protocol per host and port (IST0177)`);
-        }
-        if (!same.some(y => y.port === x.port)) same.push(x);
-        byHost.set(x.host, same);
-      }
-    }
-    return byHost;
-  }
-
-  private renderExternals(m: Model) {
-    const byHost = this.externalsByHost(m);
-    for (const host of [...byHost.keys()].sort()) {
-      const list = byHost.get(host)!.sort((a, b) => a.port - b.port);
-      const name = `external-${host.replace(/^\*\./, 'wildcard.').replace(/\./g, '-')}`.slice(0, 63).replace(/-+$/, '');
-      const addresses = [...new Set(list.flatMap(x => x.addresses))].sort();
-      const wildcard = host.startsWith('*.');
-      this.object('ServiceEntry', 'networking.istio.io/v1', name, compact({
-        hosts: [host],
-        addresses: addresses.length ? addresses : undefined,
-        ports: list.map(x => compact({
-          number: x.port,
-          name: x.portName,
-          protocol: x.protocol,
-          targetPort: x.wirePort !== x.port ? x.wirePort : undefined,
-        })),
-        location: 'MESH_EXTERNAL',
-        // a wildcard cannot be resolved: the proxy forwards to the address the application resolved
-        resolution: wildcard ? 'NONE' : 'DNS',
-        exportTo: ['.'],
-      }));
-      const originating = list.filter(x => x.originateTls);
-      if (originating.length) {
-        this.object('DestinationRule', 'networking.istio.io/v1', name, {
-          host,
-          exportTo: ['.'],
-          trafficPolicy: {
-            portLevelSettings: originating.map(x => ({
-              port: { number: x.port },
-              tls: { mode: 'SIMPLE', sni: host, subjectAltNames: [host] },
-            })),
-          },
-        });
-      }
-    }
-  }
-
-  private renderNamespaceNetworkPolicies() {
-    const np = (name: string, spec: any) => this.object('NetworkPolicy', 'networking.k8s.io/v1', name, spec);
-    const nsSel = (ns: string) => ({ matchLabels: { [NAMESPACE_NAME_LABEL]: ns } });
-    np('default-deny', { podSelector: {}, policyTypes: this.egressControl ? ['Ingress', 'Egress'] : ['Ingress'] });
-    if (this.egressControl) {
-      np('allow-dns', {
-        podSelector: {},
-        policyTypes: ['Egress'],
-        egress: [{
-          to: [{ namespaceSelector: nsSel(CLUSTER_DNS.namespace), podSelector: { matchLabels: { ...CLUSTER_DNS.labels } } }],
-          ports: [{ protocol: 'UDP', port: CLUSTER_DNS.port }, { protocol: 'TCP', port: CLUSTER_DNS.port }],
-        }],
-      });
-      // proxies open one connection to istiod: xDS and certificates on 15012 (15017 serves the API server's webhook
-      // calls, 15014 monitoring scrapes: neither comes from proxies)
-      const egress: any[] = [{
-        to: [{
-          namespaceSelector: nsSel(this.mesh.rootNamespace),
-          podSelector: { matchLabels: { [IstioLabels.APP]: 'istiod', [IstioLabels.REV]: this.mesh.revisionLabel } },
-        }],
-        ports: npPorts([IstioPorts.XDS_TLS]),
-      }];
-      const ca = /^[^.]+\.([^.]+)\.svc(\.[^:]*)?:(\d+)$/.exec(this.mesh.caAddress);
-      if (this.mesh.caAddress !== this.mesh.discoveryAddress && ca) {
-        // an external CA (e.g. istio-csr) in its own namespace: allow its port there
-        egress.push({ to: [{ namespaceSelector: nsSel(ca[1]) }], ports: npPorts([parseInt(ca[3], 10)]) });
-      }
-      np('allow-istiod', { podSelector: {}, policyTypes: ['Egress'], egress });
-    }
-    if (this.scraper) {
-      np('allow-metrics-scrape', {
-        podSelector: {},
-        policyTypes: ['Ingress'],
-        ingress: [{
-          from: [compact({
-            namespaceSelector: nsSel(this.scraper.namespace),
-            podSelector: this.scraper.podLabels ? { matchLabels: { ...this.scraper.podLabels } } : undefined,
-          })],
-          ports: npPorts([IstioPorts.STATUS, IstioPorts.ENVOY_PROMETHEUS]),
-        }],
-      });
-    }
-  }
-
-  private renderWorkloadNetworkPolicies(m: Model) {
-    const peer = (w: IMeshWorkload) => ({
-      namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: w.namespace.name } },
-      podSelector: { matchLabels: { ...w.podSelector } },
-    });
-    const policies = new Map<string, { podSelector: any; ingress: any[]; egress: any[] }>();
-    const entry = (w: IMeshWorkload) => {
-      const e = policies.get(w.name) ?? { podSelector: { ...w.podSelector }, ingress: [], egress: [] };
-      policies.set(w.name, e);
-      return e;
-    };
-    for (const s of m.services) {
-      const e = entry(s);
-      const bySource = new Map<IMeshWorkload, Set<number>>();
-      for (const c of s.inboundRules) {
-        const set = bySource.get(c.source) ?? new Set<number>();
-        for (const p of c.ports) set.add(p.targetPort);
-        bySource.set(c.source, set);
-      }
-      for (const [src, ports] of bySource) e.ingress.push({ from: [peer(src)], ports: npPorts([...ports].sort((a, b) => a - b)) });
-      const g = this.grants.get(s);
-      if (g?.anyMeshed.length) e.ingress.push({ from: [{ namespaceSelector: {} }], ports: npPorts(targetPorts(g.anyMeshed)) });
-      if (g?.permissive.length) e.ingress.push({ ports: npPorts(targetPorts(g.permissive)) });
-    }
-    if (this.egressControl) {
-      for (const [, c] of m.callers) {
-        const e = entry(c.workload);
-        const byTarget = new Map<IMeshService, Set<number>>();
-        for (const x of c.out) {
-          const set = byTarget.get(x.target) ?? new Set<number>();
-          for (const p of x.ports) set.add(p.targetPort);
-          byTarget.set(x.target, set);
-        }
-        for (const [t, ports] of byTarget) e.egress.push({ to: [peer(t)], ports: npPorts([...ports].sort((a, b) => a - b)) });
-      }
-      for (const [s, list] of m.externals) {
-        const e = entry(s);
-        const byBlocks = new Map<string, Set<number>>();
-        for (const x of list) {
-          const key = (x.addresses.length ? x.addresses : ANYWHERE_CIDRS).join(',');
-          const set = byBlocks.get(key) ?? new Set<number>();
-          set.add(x.wirePort);
-          byBlocks.set(key, set);
-        }
-        for (const [blocks, ports] of byBlocks) {
-          e.egress.push({ to: blocks.split(',').map(cidr => ({ ipBlock: { cidr: cidr.includes('/') ? cidr : cidr + (cidr.includes(':') ? '/128' : '/32') } })), ports: npPorts([...ports].sort((a, b) => a - b)) });
-        }
-      }
-    }
-    for (const name of [...policies.keys()].sort()) {
-      const p = policies.get(name)!;
-      if (!p.ingress.length && !p.egress.length) continue;
-      const policyTypes = [...(p.ingress.length ? ['Ingress'] : []), ...(p.egress.length ? ['Egress'] : [])];
-      this.object('NetworkPolicy', 'networking.k8s.io/v1', name, compact({
-        podSelector: { matchLabels: p.podSelector },
-        policyTypes,
-        ingress: p.ingress.length ? sortByJson(p.ingress) : undefined,
-        egress: p.egress.length ? sortByJson(p.egress) : undefined,
-      }));
-    }
-  }
-
-  private renderSidecar(s: IMeshService, m: Model) {
-    const hosts = new Set<string>([`${this.mesh.rootNamespace}/*`]);
-    for (const c of m.callers.get(s.name)?.out ?? []) hosts.add(`${c.target.namespace.name}/${c.target.host}`);
-    for (const x of m.externals.get(s) ?? []) hosts.add(`${this.name}/${x.host}`);
-    this.object('Sidecar', 'networking.istio.io/v1', s.name, compact({
-      workloadSelector: { labels: { ...s.podSelector } },
-      egress: [{ hosts: [...hosts].sort() }],
-      outboundTrafficPolicy: this.egressControl ? { mode: 'REGISTRY_ONLY' } : undefined,
-    }));
   }
 }
 

@@ -9,12 +9,15 @@ import { ExternalService } from '../security/external-service';
 import { optionAnnotations, validateAnnotations } from '../sidecar/annotations';
 import { injectPodTemplate } from '../sidecar/inject';
 import { ProxyOptions } from '../sidecar/proxy-options';
-import { hasResilience, renderResilience, RouteResilience } from '../traffic/resilience';
-import { HttpRouteRule, renderMatchMap } from '../traffic/routing';
-import { renderTrafficPolicy, TrafficPolicy } from '../traffic/traffic-policy';
-import { checkDnsSubdomain, checkInteger, checkLabels, checkLabelValue, compact, isDnsLabel, sortKeys } from '../validation';
+import { checkRouteExtras, MeshRouteContext, renderMeshHttpRoutes } from '../traffic/mesh-routes';
+import { hasResilience, pickRouteResilience, renderResilience, RouteResilience } from '../traffic/resilience';
+import { hasRouteOptions, MeshRouteOptions, renderRouteOptions } from '../traffic/route-options';
+import { HttpRouteRule } from '../traffic/routing';
+import { renderSubsetTrafficPolicy, renderTrafficPolicy, TrafficPolicy, TrafficPolicySettings } from '../traffic/traffic-policy';
+import { checkDnsSubdomain, checkInteger, checkLabels, checkLabelValue, compact, isDnsLabel } from '../validation';
 import { ServicePort } from './service-port';
-import { checkMeshService, ConnectionOptions, IMeshService, IMeshWorkload, markGraphChanged, MeshConnection, ServiceVersion } from './workload';
+import { checkMeshService, ConnectionOptions, FlowKind, IMeshService, IMeshWorkload, MeshConnection, ServiceVersion } from './workload';
+import { MeshModel } from '../model/mesh-model';
 import { Probe, renderResources, renderSecurity, WorkloadSecurityOptions } from './workload-options';
 
 /** Kubernetes Service names are RFC 1035 labels: they start with a letter. */
@@ -78,7 +81,7 @@ export interface WorkloadVersionOptions {
 }
 
 /** Properties of a MeshedService. */
-export interface MeshedServiceProps extends WorkloadVersionOptions, RouteResilience {
+export interface MeshedServiceProps extends WorkloadVersionOptions, RouteResilience, MeshRouteOptions {
   /** The namespace the service runs in; the mesh is taken from it. */
   readonly namespace: IMeshNamespace;
   /**
@@ -131,20 +134,6 @@ export interface MeshedServiceProps extends WorkloadVersionOptions, RouteResilie
   readonly trafficPolicy?: TrafficPolicy;
 }
 
-/** Service names per namespace, per app: two services of one name in one namespace would overwrite each other. */
-const SERVICE_NAMES = new WeakMap<IConstruct, Map<string, MeshedService>>();
-function claimServiceName(service: MeshedService) {
-  const root = service.node.root;
-  let names = SERVICE_NAMES.get(root);
-  if (!names) SERVICE_NAMES.set(root, names = new Map());
-  const key = `${service.namespace.name}/${service.name}`;
-  const other = names.get(key);
-  if (other && other !== service) {
-    invalid(service, 'name', service.name, `must be unique in namespace '${service.namespace.name}': ${other.node.path} already uses it`);
-  }
-  names.set(key, service);
-}
-
 interface VersionState {
   readonly version: ServiceVersion;
   readonly options: WorkloadVersionOptions;
@@ -195,18 +184,22 @@ export class MeshedService extends Construct implements IMeshService {
   private readonly _ports: ServicePort[];
   private readonly props: MeshedServiceProps;
   private readonly _versions: VersionState[] = [];
-  private readonly _inbound: MeshConnection[] = [];
-  private readonly _outbound: MeshConnection[] = [];
-  private readonly _external: ExternalService[] = [];
+  private readonly model: MeshModel;
+  /** Per-version backend Services (Gateway API routes name Services, not subsets), once a route asks for them. */
+  private _versionBackends?: Map<string, ApiObject>;
   private readonly labels: { [key: string]: string };
   private _virtualService?: ApiObject;
   private _routes?: HttpRouteRule[];
+  /** Who set the routes (construct path), once they are set: the routes have one owner. */
+  private _routesOwner?: string;
+  /** Traffic policies of single versions (DestinationRule subsets), by subset name. */
+  private readonly _subsetPolicies = new Map<string, TrafficPolicySettings>();
   private readonly _controllerSubsets: ServiceVersion[] = [];
 
   constructor(scope: Construct, id: string, props: MeshedServiceProps) {
     super(scope, id);
-    markGraphChanged();
     this.props = props;
+    this.model = MeshModel.of(this);
     if (!props.namespace || typeof props.namespace.name !== 'string' || !props.namespace.mesh) {
       invalid(this, 'namespace', props.namespace, 'must be a meshed namespace (ZeroTrustNamespace or MeshNamespace.fromName)');
     }
@@ -227,7 +220,7 @@ export class MeshedService extends Construct implements IMeshService {
         (props.name === undefined ? '; set `name` when the construct id is not one' : ''));
     }
     this.name = name;
-    claimServiceName(this);
+    this.model.claim(this, 'workload', `${this.namespace.name}/${name}`, 'name', name, other => `must be unique in namespace '${this.namespace.name}': ${other} already uses it`);
     this.host = `${name}.${this.namespace.name}.svc.${this.mesh.clusterDomain}`;
     this.serviceAccountName = props.serviceAccountName ?? name;
     checkDnsSubdomain(this, 'serviceAccountName', this.serviceAccountName);
@@ -236,10 +229,11 @@ export class MeshedService extends Construct implements IMeshService {
 
     this._ports = this.checkPorts(props.ports);
     this.trafficPolicy = props.trafficPolicy;
-    this.resilience = { timeout: props.timeout, retries: props.retries, fault: props.fault, mirror: props.mirror };
+    this.resilience = pickRouteResilience(props);
     // validate now (errors point at the props), render again at synth time
     renderTrafficPolicy(this, props.trafficPolicy ?? {}, this._ports);
-    renderResilience(this, this.resilience, this);
+    renderResilience(this, this.resilience, this, true);
+    renderRouteOptions(this, props);
     if (props.readinessProbe) props.readinessProbe._render(this, 'readinessProbe', this._ports[0].targetPort, false);
     if (props.livenessProbe) props.livenessProbe._render(this, 'livenessProbe', this._ports[0].targetPort, true);
     renderSecurity(this, props.securityContext ?? {});
@@ -266,9 +260,17 @@ export class MeshedService extends Construct implements IMeshService {
       metadata: meta(name),
       spec: Lazy.any({ produce: () => this.renderDestinationRule() }),
     } as any);
-    if (hasResilience(this.resilience)) this.ensureVirtualService();
+    if (hasResilience(this.resilience) || hasRouteOptions(props)) this.ensureVirtualService();
 
     this.addVersion(props.version ?? 'v1', props);
+    // the facts: this workload, its service, and whom it mirrors to (every caller of this service also calls the mirror)
+    this.model.declareWorkload(this);
+    this.model.declareService(this);
+    if (props.mirror) {
+      const target = props.mirror.service;
+      const port = props.mirror.port ? target.ports.find(p => p.port === props.mirror!.port!.port)! : target.ports.find(p => p.isHttp)!;
+      this.model.declareMirror(this, target, port);
+    }
   }
 
   /** The Service's ports. */
@@ -293,17 +295,17 @@ export class MeshedService extends Construct implements IMeshService {
 
   /** Who may call this service (one entry per `connectsTo`/`allowFrom`, in the order they were declared). */
   public get inboundRules(): MeshConnection[] {
-    return [...this._inbound];
+    return [...this.model.inboundOf(this)];
   }
 
   /** What this service calls (one entry per `connectsTo`, or `allowFrom` naming this service as caller). */
   public get outboundDependencies(): MeshConnection[] {
-    return [...this._outbound];
+    return [...this.model.outboundOf(this)];
   }
 
   /** Destinations outside the mesh this service calls (one entry per `connectsToExternal`, in declaration order). */
   public get externalDependencies(): ExternalService[] {
-    return [...this._external];
+    return [...this.model.externalsOfWorkload(this)];
   }
 
   /**
@@ -388,7 +390,55 @@ export class MeshedService extends Construct implements IMeshService {
     const sv: ServiceVersion = { name: version, subsetName, selector, image: merged.image, replicas, deployment };
     const state: VersionState = { version: sv, options: merged };
     this._versions.push(state);
+    if (this._versionBackends) this.makeVersionBackend(sv);
     return sv;
+  }
+
+  /**
+   * The per-version backend Service of `version` (`<service>-<subset>`, selecting `{app, version}`), for routing APIs
+   * that name Services rather than subsets (the Gateway API). Asking for one makes the service create a backend
+   * Service for every version, now and when versions are added, in this service's own chart and namespace.
+   * @returns the Service name
+   */
+  public versionBackend(version: ServiceVersion): string {
+    if (!this._versions.some(v => v.version === version)) invalid(this, 'versionBackend version', version?.name, `must be a version of ${this.name}: ${this.versions.map(v => v.name).join(', ')}`);
+    if (!this._versionBackends) {
+      this._versionBackends = new Map();
+      for (const v of this._versions) this.makeVersionBackend(v.version);
+    }
+    return `${this.name}-${version.subsetName}`;
+  }
+
+  private makeVersionBackend(v: ServiceVersion) {
+    if (this._versionBackends!.has(v.subsetName)) return;
+    this._versionBackends!.set(v.subsetName, new ApiObject(this, `Service-${v.subsetName}`, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: `${this.name}-${v.subsetName}`,
+        namespace: this.namespace.name,
+        labels: { ...this.labels, [IstioLabels.VERSION]: v.name },
+      },
+      spec: {
+        selector: { ...v.selector },
+        ports: this._ports.map(q => ({ name: q.name, port: q.port, targetPort: q.targetPort, protocol: 'TCP', appProtocol: q.appProtocol })),
+      },
+    } as any));
+  }
+
+  /**
+   * Sets the client-side traffic policy of one version (its DestinationRule subset), e.g. a tighter connection pool
+   * or a different load balancer for a canary. Settings not given are inherited from the service's `trafficPolicy`
+   * (field by field, as for port settings), so the subset keeps the service's TLS and outlier detection.
+   */
+  public setVersionTrafficPolicy(version: ServiceVersion, policy: TrafficPolicySettings): void {
+    const own = version && (this.findVersion(version.name) === version || this._controllerSubsets.includes(version));
+    if (!own) invalid(this, 'setVersionTrafficPolicy version', version?.name ?? version, `must be a version of ${this.name}: ${this.versions.map(v => v.name).join(', ')}`);
+    const field = `versions['${version.name}'].trafficPolicy`;
+    if (this._subsetPolicies.has(version.subsetName)) invalid(this, field, 'set twice', 'must be set once per version');
+    if (!policy || typeof policy !== 'object') invalid(this, field, policy, 'must be traffic policy settings');
+    renderSubsetTrafficPolicy(this, field, policy, this.trafficPolicy ?? {}, this._ports); // validate now
+    this._subsetPolicies.set(version.subsetName, policy);
   }
 
   /**
@@ -398,9 +448,19 @@ export class MeshedService extends Construct implements IMeshService {
    *   { destinations: [{ version: v1, weight: 90 }, { version: v2, weight: 10 }] }]`.
    * The service's timeout, retries, fault and mirror settings are added to every rule. Creates the VirtualService
    * when there is none yet. The service must have an HTTP port.
+   *
+   * The routes have one owner: they can be set once per service (by your code or by one CanaryRelease); a second
+   * call is an error naming the first owner, rather than silently overwriting its routes.
+   * @param owner the construct that owns the routes, named in the error a second writer gets
    */
-  public replaceHttpRoutes(rules: HttpRouteRule[]): void {
+  public replaceHttpRoutes(rules: HttpRouteRule[], owner?: IConstruct): void {
+    const who = owner?.node?.path ? `'${owner.node.path}'` : 'an earlier replaceHttpRoutes call';
+    if (this._routesOwner !== undefined) {
+      invalid(this, 'httpRoutes', owner?.node?.path ?? 'replaced again',
+        `are already set by ${this._routesOwner}: the routes of a service have one owner (your replaceHttpRoutes call or one CanaryRelease), and a second writer would silently overwrite them; set all the rules in one call`);
+    }
     this.checkRoutes(rules);
+    this._routesOwner = who;
     this._routes = rules.map(r => ({
       ...r,
       matches: r.matches ? [...r.matches] : undefined,
@@ -418,8 +478,8 @@ export class MeshedService extends Construct implements IMeshService {
   public connectsTo(target: IMeshService, options: ConnectionOptions = {}): MeshConnection {
     checkMeshService(this, 'connectsTo target', target);
     const connection = target.allowFrom(this, options);
-    if (!(target instanceof MeshedService)) this._outbound.push(connection);
-    markGraphChanged();
+    // an IMeshService implemented outside this library may not declare its edges: the model must still have it
+    if (!this.model.outboundOf(this).includes(connection)) this.model.declareEdge(connection);
     return connection;
   }
 
@@ -434,8 +494,7 @@ export class MeshedService extends Construct implements IMeshService {
     if (!(external instanceof ExternalService)) {
       invalid(this, 'connectsToExternal', external, 'must be made with ExternalService.https(...), .http(...), .tls(...) or .tcp(...)');
     }
-    if (!this._external.includes(external)) this._external.push(external);
-    markGraphChanged();
+    this.model.declareExternal(this, external);
   }
 
   /**
@@ -479,10 +538,10 @@ export class MeshedService extends Construct implements IMeshService {
           'are HTTP-only, but these ports do not speak HTTP: restrict `ports` to HTTP ports');
       }
     }
-    const connection: MeshConnection = { source: caller, target: this, ports, allPorts: options.ports === undefined, methods, paths };
-    this._inbound.push(connection);
-    if (caller instanceof MeshedService) caller._outbound.push(connection);
-    markGraphChanged();
+    const kind = options.kind ?? FlowKind.CALL;
+    if (!Object.values(FlowKind).includes(kind) || kind === FlowKind.MIRROR) invalid(this, `${field}: kind`, kind, 'must be FlowKind.CALL or FlowKind.GATEWAY_ROUTE (mirrors are derived from the mirror setting)');
+    const connection: MeshConnection = { source: caller, target: this, ports, allPorts: options.ports === undefined, methods, paths, kind };
+    this.model.declareEdge(connection);
     return connection;
   }
 
@@ -547,6 +606,12 @@ export class MeshedService extends Construct implements IMeshService {
         }
       }
     });
+    checkRouteExtras(this.routeContext(), rules);
+  }
+
+  /** What the route renderers read about this service. */
+  private routeContext(): MeshRouteContext {
+    return { scope: this, self: this, resilience: this.resilience, options: { headers: this.props.headers, cors: this.props.cors } };
   }
 
   private ensureVirtualService() {
@@ -566,59 +631,17 @@ export class MeshedService extends Construct implements IMeshService {
       subsets: [
         ...this._versions.map(v => ({ name: v.version.subsetName, labels: { [IstioLabels.VERSION]: v.version.name } })),
         ...this._controllerSubsets.map(v => ({ name: v.subsetName, labels: { ...v.selector } })),
-      ],
+      ].map(subset => {
+        const policy = this._subsetPolicies.get(subset.name);
+        if (!policy) return subset;
+        const field = `versions['${subset.name}'].trafficPolicy`;
+        return { ...subset, trafficPolicy: renderSubsetTrafficPolicy(this, field, policy, this.trafficPolicy ?? {}, this._ports) };
+      }),
     });
   }
 
   private renderHttpRoutes(): any[] {
-    const resilience = renderResilience(this, this.resilience, this);
-    // With several Service ports, each route names its port (IST0112); HTTP routes only serve HTTP ports.
-    const multiPort = this._ports.length > 1;
-    const ports: Array<ServicePort | undefined> = multiPort ? this._ports.filter(p => p.isHttp) : [undefined];
-    const out: any[] = [];
-    for (const rule of this.httpRoutes) {
-      for (const port of ports) {
-        const portMatch = port ? { port: port.port } : {};
-        const match = rule.matches?.length
-          ? rule.matches.map(m => compact({
-            uri: m.uri?._render(),
-            method: m.method?._render(),
-            headers: renderMatchMap(m.headers, true),
-            queryParams: renderMatchMap(m.queryParams, false),
-            withoutHeaders: renderMatchMap(m.withoutHeaders, true),
-            sourceLabels: m.sourceLabels ? sortKeys({ ...m.sourceLabels }) : undefined,
-            sourceNamespace: m.sourceNamespace,
-            ...portMatch,
-          }))
-          : (port ? [portMatch] : undefined);
-        const dests = rule.destinations?.length ? rule.destinations : [undefined];
-        const route = dests.map(d => compact({
-          destination: compact({ host: this.host, subset: d?.version.subsetName, port: port ? { number: port.port } : undefined }),
-          weight: dests.length > 1 ? d!.weight : undefined,
-        }));
-        out.push(compact({
-          name: rule.name ? (port ? `${rule.name}-${port.name}` : rule.name) : undefined,
-          match,
-          route,
-          ...resilience,
-          ...this.renderRuleMirror(rule, port, resilience),
-        }));
-      }
-    }
-    return out;
-  }
-
-  /** A route's mirror to a version; with the service's own mirror, both go to `mirrors`. */
-  private renderRuleMirror(rule: HttpRouteRule, port: ServicePort | undefined, resilience: any): any {
-    if (!rule.mirror) return {};
-    const destination = compact({ host: this.host, subset: rule.mirror.version.subsetName, port: port ? { number: port.port } : undefined });
-    const percentage = { value: rule.mirror.weight ?? 100 };
-    if (!resilience.mirror) return { mirror: destination, mirrorPercentage: percentage };
-    return {
-      mirror: undefined,
-      mirrorPercentage: undefined,
-      mirrors: [{ destination: resilience.mirror, percentage: resilience.mirrorPercentage }, { destination, percentage }],
-    };
+    return renderMeshHttpRoutes(this.routeContext(), this.httpRoutes);
   }
 
   private renderDeploymentSpec(state: VersionState): any {

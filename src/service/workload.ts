@@ -69,6 +69,22 @@ export interface ConnectionOptions {
    * @default - any path
    */
   readonly paths?: string[];
+  /**
+   * Why the caller calls: a plain call, or a gateway route (set by MeshGateway). Reported by the flow analysis and
+   * the mesh diagram.
+   * @default FlowKind.CALL
+   */
+  readonly kind?: FlowKind;
+}
+
+/** Why a flow exists: what the app declared that needs it. */
+export enum FlowKind {
+  /** `a.connectsTo(b)` / `b.allowFrom(a)`. */
+  CALL = 'CALL',
+  /** A gateway route: the gateway's pods call the service. */
+  GATEWAY_ROUTE = 'GATEWAY_ROUTE',
+  /** Traffic mirroring: whoever calls the mirrored service also sends copies to the mirror target. */
+  MIRROR = 'MIRROR',
 }
 
 /**
@@ -95,6 +111,11 @@ export interface MeshConnection {
    * Allowed request paths, sorted; empty means any.
    */
   readonly paths: string[];
+  /**
+   * Why the flow exists (a call, a gateway route, a mirrored copy).
+   * @default FlowKind.CALL
+   */
+  readonly kind?: FlowKind;
 }
 
 /** One version of a meshed service: its own Deployment, its own DestinationRule subset. */
@@ -111,19 +132,6 @@ export interface ServiceVersion {
   readonly replicas: number;
   /** The Deployment (apps/v1), named `<service>-<subsetName>`; its pod template is injected at synth time. */
   readonly deployment: ApiObject;
-}
-
-let graphGeneration = 0;
-/**
- * Bumped whenever a service is created or an edge (or external dependency) is declared, so constructs that index the
- * whole access graph once per synthesis (ZeroTrustNamespace) know when their index is stale. @internal
- */
-export function markGraphChanged(): void {
-  graphGeneration++;
-}
-/** The current access-graph generation. @internal */
-export function currentGraphGeneration(): number {
-  return graphGeneration;
 }
 
 /**

@@ -1,0 +1,272 @@
+import { Construct, IConstruct } from 'constructs';
+import { invalid } from '../errors';
+import type { ExternalService } from '../security/external-service';
+import type { ServicePort } from '../service/service-port';
+import { FlowKind, IMeshService, IMeshWorkload, MeshConnection } from '../service/workload';
+
+/**
+ * An egress gateway's promise to carry traffic to an external host: the workloads that call the host send it to the
+ * gateway (`<serviceHost>:<port>`), never directly to the outside. @internal
+ */
+export interface EgressRoute {
+  /** The egress gateway workload. */
+  readonly gateway: IMeshWorkload;
+  /** The gateway's Service host. */
+  readonly serviceHost: string;
+  /** The external destination it serves. */
+  readonly external: ExternalService;
+  /** The port the gateway's pods listen on for this host. */
+  readonly gatewayPort: number;
+}
+
+/** A telemetry collector every proxy must reach (tracing spans, OpenTelemetry access logs). @internal */
+export interface CollectorEndpoint {
+  /** The provider name in the mesh config. */
+  readonly provider: string;
+  /** The collector's fully qualified host (`<svc>.<ns>.svc.<domain>`), or the host as given. */
+  readonly host: string;
+  /** The collector's namespace, when the host names one. */
+  readonly namespace?: string;
+  /** The port. */
+  readonly port: number;
+  /** The mesh root namespace of the control plane that declares it. */
+  readonly rootNamespace: string;
+}
+
+/** A metrics scraper that must reach the proxies' metrics ports. @internal */
+export interface ScraperEndpoint {
+  /** The scraper's namespace. */
+  readonly namespace: string;
+  /** Its pod labels (empty: every pod of the namespace). */
+  readonly podLabels: { [key: string]: string };
+  /** Who declared it (a construct path), for messages. */
+  readonly declaredBy: string;
+}
+
+/** A fact, as delivered to subscribers. @internal */
+export type MeshFact =
+  | { readonly type: 'workload'; readonly workload: IMeshWorkload }
+  | { readonly type: 'service'; readonly service: IMeshService }
+  | { readonly type: 'edge'; readonly edge: MeshConnection }
+  | { readonly type: 'external'; readonly source: IMeshWorkload; readonly external: ExternalService }
+  | { readonly type: 'egress-route'; readonly route: EgressRoute }
+  | { readonly type: 'collector'; readonly collector: CollectorEndpoint }
+  | { readonly type: 'scraper'; readonly scraper: ScraperEndpoint };
+
+/** A subscriber to the model's facts. @internal */
+export type MeshFactListener = (fact: MeshFact) => void;
+
+const MODEL_ID = 'cdk8s-mesh.model';
+
+/**
+ * The app's mesh model: every fact a construct declares, in one place, when it is declared.
+ *
+ * Facts: workloads and their identities, services (ports, versions), edges (calls, gateway routes, mirrored copies),
+ * external destinations, egress routes through egress gateways, and the infrastructure endpoints the proxies need
+ * (telemetry collectors, metrics scrapers; istiod and the CA are mesh settings on `Mesh`).
+ *
+ * Constructs that render policy and routes subscribe (`subscribe`): a new subscriber first receives every fact
+ * declared so far, then each new one as it is declared. Subscribers create their API objects when a fact needs one
+ * (push) and render the objects' specs lazily from the model, so facts declared later still reach the output.
+ * Derived facts are computed here, once: when a service mirrors to another, every caller of the first (declared
+ * before or after) gets a MIRROR edge to the second.
+ *
+ * There is one model per construct tree (a child of the root, found with `MeshModel.of(scope)`); it holds no API
+ * objects. @internal
+ */
+export class MeshModel extends Construct {
+  /** The model of the tree `scope` belongs to (created on first use). */
+  public static of(scope: IConstruct): MeshModel {
+    const root = scope.node.root;
+    const found = root.node.tryFindChild(MODEL_ID);
+    if (found) return found as MeshModel;
+    return new MeshModel(root as Construct, MODEL_ID);
+  }
+
+  private readonly facts: MeshFact[] = [];
+  private readonly listeners: MeshFactListener[] = [];
+  private readonly claims = new Map<string, string>();
+  private readonly servicesByNs = new Map<string, IMeshService[]>();
+  private readonly workloadsByNs = new Map<string, IMeshWorkload[]>();
+  private readonly inbound = new Map<IMeshService, MeshConnection[]>();
+  private readonly outbound = new Map<IMeshWorkload, MeshConnection[]>();
+  private readonly externalsOf = new Map<IMeshWorkload, ExternalService[]>();
+  private readonly egressByHost = new Map<string, EgressRoute[]>();
+  private readonly mirrorsOf = new Map<IMeshService, Array<{ target: IMeshService; port: ServicePort }>>();
+  private readonly _collectors: CollectorEndpoint[] = [];
+  private readonly _scrapers: ScraperEndpoint[] = [];
+  private metricsNeeded = false;
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+  }
+
+  // ------------------------------------------------------------------ claims
+
+  /**
+   * Claims a unique name (`kind` + `key`) for `scope`; throws a MeshValidationError naming `field` and `value` when
+   * another construct has it (`allowed(otherPath)` says what is allowed).
+   */
+  public claim(scope: IConstruct, kind: string, key: string, field: string, value: string, allowed: (other: string) => string): void {
+    const k = `${kind}\0${key}`;
+    const other = this.claims.get(k);
+    if (other !== undefined && other !== scope.node.path) invalid(scope as Construct, field, value, allowed(other));
+    this.claims.set(k, scope.node.path);
+  }
+
+  // ------------------------------------------------------------------ declarations
+
+  /** Declares a workload (a service, a gateway, a brought-in workload). Names are unique per namespace. */
+  public declareWorkload(w: IMeshWorkload): void {
+    this.claim(w, 'workload', `${w.namespace.name}/${w.name}`, 'name', w.name, other => `must be unique in namespace '${w.namespace.name}': ${other} already uses it`);
+    push(this.workloadsByNs, w.namespace.name, w);
+    this.emit({ type: 'workload', workload: w });
+  }
+
+  /** Declares a service (it must have been declared as a workload first). */
+  public declareService(s: IMeshService): void {
+    push(this.servicesByNs, s.namespace.name, s);
+    this.emit({ type: 'service', service: s });
+  }
+
+  /** Declares an edge: `edge.source` may call `edge.target`. */
+  public declareEdge(edge: MeshConnection): void {
+    push(this.inbound, edge.target, edge);
+    push(this.outbound, edge.source, edge);
+    this.emit({ type: 'edge', edge });
+    if ((edge.kind ?? FlowKind.CALL) !== FlowKind.MIRROR) {
+      for (const m of this.mirrorsOf.get(edge.target) ?? []) this.declareMirrorEdge(edge.source, m.target, m.port);
+    }
+  }
+
+  /** Declares that requests to `from` are mirrored to `to` on `port`: every caller of `from` also calls `to`. */
+  public declareMirror(from: IMeshService, to: IMeshService, port: ServicePort): void {
+    push(this.mirrorsOf, from, { target: to, port });
+    for (const e of [...(this.inbound.get(from) ?? [])]) {
+      if ((e.kind ?? FlowKind.CALL) !== FlowKind.MIRROR) this.declareMirrorEdge(e.source, to, port);
+    }
+  }
+
+  /** Declares that `source` calls a destination outside the mesh. */
+  public declareExternal(source: IMeshWorkload, external: ExternalService): void {
+    const list = this.externalsOf.get(source) ?? [];
+    if (list.includes(external)) return;
+    list.push(external);
+    this.externalsOf.set(source, list);
+    this.emit({ type: 'external', source, external });
+  }
+
+  /** Declares that an egress gateway carries the mesh's traffic to an external host. */
+  public declareEgressRoute(route: EgressRoute): void {
+    push(this.egressByHost, route.external.host, route);
+    this.emit({ type: 'egress-route', route });
+  }
+
+  /** Declares a telemetry collector every proxy of the mesh must reach. */
+  public declareCollector(c: CollectorEndpoint): void {
+    if (this._collectors.some(x => x.provider === c.provider && x.rootNamespace === c.rootNamespace)) return;
+    this._collectors.push(c);
+    this.emit({ type: 'collector', collector: c });
+  }
+
+  /** Declares a metrics scraper that must reach every proxy's metrics ports. */
+  public declareScraper(s: ScraperEndpoint): void {
+    const key = JSON.stringify([s.namespace, sortedEntries(s.podLabels)]);
+    if (this._scrapers.some(x => JSON.stringify([x.namespace, sortedEntries(x.podLabels)]) === key)) return;
+    this._scrapers.push(s);
+    this.emit({ type: 'scraper', scraper: s });
+  }
+
+  /**
+   * Declares that metrics are consumed (alerts, dashboards, analysis): a scraper must reach the proxies. When no
+   * scraper is declared explicitly by synth time, `defaultScraper` is used.
+   */
+  public declareMetricsNeeded(defaultScraper: ScraperEndpoint): void {
+    if (this.metricsNeeded) return;
+    this.metricsNeeded = true;
+    this.defaultScraper = defaultScraper;
+    this.emit({ type: 'scraper', scraper: defaultScraper });
+  }
+
+  private defaultScraper?: ScraperEndpoint;
+
+  // ------------------------------------------------------------------ subscriptions
+
+  /** Receives every fact declared so far, then each new one. */
+  public subscribe(listener: MeshFactListener): void {
+    for (const f of [...this.facts]) listener(f);
+    this.listeners.push(listener);
+  }
+
+  // ------------------------------------------------------------------ queries (read at synth time)
+
+  /** The services of a namespace, in declaration order. */
+  public servicesIn(namespace: string): readonly IMeshService[] {
+    return this.servicesByNs.get(namespace) ?? [];
+  }
+
+  /** The workloads of a namespace (services included), in declaration order. */
+  public workloadsIn(namespace: string): readonly IMeshWorkload[] {
+    return this.workloadsByNs.get(namespace) ?? [];
+  }
+
+  /** Every namespace that has a workload. */
+  public get namespaces(): string[] {
+    return [...this.workloadsByNs.keys()].sort();
+  }
+
+  /** Who may call a service (declared and derived edges), in declaration order. */
+  public inboundOf(s: IMeshService): readonly MeshConnection[] {
+    return this.inbound.get(s) ?? [];
+  }
+
+  /** What a workload calls (declared and derived edges), in declaration order. */
+  public outboundOf(w: IMeshWorkload): readonly MeshConnection[] {
+    return this.outbound.get(w) ?? [];
+  }
+
+  /** The external destinations a workload calls. */
+  public externalsOfWorkload(w: IMeshWorkload): readonly ExternalService[] {
+    return this.externalsOf.get(w) ?? [];
+  }
+
+  /** The egress gateway serving an external host on its port, if any. */
+  public egressRouteFor(external: ExternalService): EgressRoute | undefined {
+    return (this.egressByHost.get(external.host) ?? []).find(r => r.external.port === external.port);
+  }
+
+  /** The telemetry collectors of the mesh whose root namespace is given. */
+  public collectorsOf(rootNamespace: string): readonly CollectorEndpoint[] {
+    return this._collectors.filter(c => c.rootNamespace === rootNamespace);
+  }
+
+  /** The metrics scrapers: the declared ones, else the default one when metrics are needed. */
+  public get scrapers(): readonly ScraperEndpoint[] {
+    const explicit = this._scrapers;
+    if (explicit.length) return explicit;
+    return this.defaultScraper ? [this.defaultScraper] : [];
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private declareMirrorEdge(source: IMeshWorkload, target: IMeshService, port: ServicePort) {
+    const exists = (this.inbound.get(target) ?? []).some(e => e.source === source && e.kind === FlowKind.MIRROR && e.ports.includes(port));
+    if (exists) return;
+    this.declareEdge({ source, target, ports: [port], allPorts: false, methods: [], paths: [], kind: FlowKind.MIRROR });
+  }
+
+  private emit(fact: MeshFact) {
+    this.facts.push(fact);
+    for (const l of [...this.listeners]) l(fact);
+  }
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V) {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}
+
+function sortedEntries(o: { [key: string]: string }): string[][] {
+  return Object.keys(o).sort().map(k => [k, o[k]]);
+}

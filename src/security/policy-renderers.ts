@@ -1,0 +1,352 @@
+/**
+ * Pure renderers of a zero-trust namespace's policy specs: functions of the app's mesh model and the namespace's own
+ * settings (a `NamespaceView`), unit-testable without a chart. ZeroTrustNamespace creates the objects when the facts
+ * that need them are declared and calls these at synth time. @internal
+ */
+import { ANYWHERE_CIDRS, CLUSTER_DNS, NAMESPACE_NAME_LABEL } from './constants';
+import type { ExternalService } from './external-service';
+import type { JwtRule } from './jwt';
+import { IstioLabels, IstioPorts } from '../mesh/constants';
+import type { IMesh } from '../mesh/mesh';
+import type { MeshModel } from '../model/mesh-model';
+import type { ServicePort } from '../service/service-port';
+import type { IMeshService, IMeshWorkload } from '../service/workload';
+import { compact } from '../validation';
+
+/** A token requirement of a service. @internal */
+export interface JwtRequirement {
+  readonly rule: JwtRule;
+  readonly paths: string[];
+  readonly subjects: string[];
+  readonly claims: Array<[string, string]>;
+}
+
+/** What a namespace grants one of its services beyond the access graph. @internal */
+export interface ServiceGrants {
+  readonly service: IMeshService;
+  permissive: ServicePort[];
+  anyMeshed: ServicePort[];
+  accepted: JwtRule[];
+  required: JwtRequirement[];
+}
+
+/** What the renderers read. @internal */
+export interface NamespaceView {
+  readonly name: string;
+  readonly mesh: IMesh;
+  /** 'ENFORCE' | 'DRY_RUN' | 'AUDIT' */
+  readonly mode: string;
+  readonly egressControl: boolean;
+  readonly model: MeshModel;
+  grantsOf(s: IMeshService): ServiceGrants | undefined;
+}
+
+/** Sorts by JSON text: deterministic output where order carries no meaning. @internal */
+export function sortByJson<T>(items: T[]): T[] {
+  return items.map(i => [JSON.stringify(i), i] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(x => x[1]);
+}
+
+const targetPorts = (ports: ServicePort[]) => [...new Set(ports.map(p => p.targetPort))].sort((a, b) => a - b);
+const npPorts = (ports: number[], protocol = 'TCP') => ports.map(port => ({ protocol, port }));
+const nsSel = (ns: string) => ({ matchLabels: { [NAMESPACE_NAME_LABEL]: ns } });
+const byNumber = (a: number, b: number) => a - b;
+
+/** The ServiceEntry/DestinationRule name of an external host. @internal */
+export function externalObjectName(host: string): string {
+  return `external-${host.replace(/^\*\./, 'wildcard.').replace(/\./g, '-')}`.slice(0, 63).replace(/-+$/, '');
+}
+
+// ------------------------------------------------------------------ authorization
+
+/** The ALLOW (or AUDIT) policy of a service: exactly its callers' principals, with their ports and HTTP constraints. */
+export function renderAuthorization(v: NamespaceView, s: IMeshService): any {
+  const g = v.grantsOf(s);
+  const groups = new Map<string, { to: any; principals: Set<string> }>();
+  for (const e of v.model.inboundOf(s)) {
+    const to = [{
+      operation: compact({
+        ports: targetPorts(e.ports).map(String),
+        methods: e.methods.length ? [...e.methods] : undefined,
+        paths: e.paths.length ? [...e.paths] : undefined,
+      }),
+    }];
+    const key = JSON.stringify(to);
+    const group = groups.get(key) ?? { to, principals: new Set<string>() };
+    group.principals.add(e.source.principal);
+    groups.set(key, group);
+  }
+  const rules: any[] = [...groups.values()].map(x => ({ from: [{ source: { principals: [...x.principals].sort() } }], to: x.to }));
+  if (g?.anyMeshed.length) rules.push({ from: [{ source: { principals: ['*'] } }], to: [{ operation: { ports: targetPorts(g.anyMeshed).map(String) } }] });
+  if (g?.permissive.length) rules.push({ to: [{ operation: { ports: targetPorts(g.permissive).map(String) } }] });
+  return {
+    selector: { matchLabels: { ...s.podSelector } },
+    action: v.mode === 'AUDIT' ? 'AUDIT' : 'ALLOW',
+    rules: sortByJson(rules),
+  };
+}
+
+/** The RequestAuthentication of a service's accepted token issuers. */
+export function renderRequestAuthentication(v: NamespaceView, s: IMeshService): any {
+  return {
+    selector: { matchLabels: { ...s.podSelector } },
+    jwtRules: sortByJson((v.grantsOf(s)?.accepted ?? []).map(r => r._render())),
+  };
+}
+
+/** The DENY policy that demands tokens on a service's HTTP ports. */
+export function renderJwtRequirement(v: NamespaceView, s: IMeshService): any {
+  const httpPorts = targetPorts(s.ports.filter(p => p.isHttp)).map(String);
+  const rules: any[] = [];
+  for (const r of v.grantsOf(s)?.required ?? []) {
+    const to = [{ operation: compact({ ports: httpPorts, paths: r.paths.length ? [...r.paths] : undefined }) }];
+    const principals = r.subjects.length ? r.subjects.map(sub => `${r.rule.iss}/${sub}`) : [`${r.rule.iss}/*`];
+    rules.push({ from: [{ source: { notRequestPrincipals: principals } }], to });
+    for (const [k, val] of r.claims) rules.push({ to, when: [{ key: `request.auth.claims[${k}]`, notValues: [val] }] });
+  }
+  return {
+    selector: { matchLabels: { ...s.podSelector } },
+    action: v.mode === 'AUDIT' ? 'AUDIT' : 'DENY',
+    rules: sortByJson(rules),
+  };
+}
+
+/** Port-level PERMISSIVE mTLS for a service's migration ports (port-level settings need a workload selector). */
+export function renderPermissivePeerAuthentication(v: NamespaceView, s: IMeshService): any {
+  const portLevelMtls: { [port: string]: any } = {};
+  for (const p of targetPorts(v.grantsOf(s)?.permissive ?? [])) portLevelMtls[String(p)] = { mode: 'PERMISSIVE' };
+  return { selector: { matchLabels: { ...s.podSelector } }, mtls: { mode: 'STRICT' }, portLevelMtls };
+}
+
+// ------------------------------------------------------------------ external destinations
+
+/** The external destinations of the namespace's workloads with this host, one per port. */
+function externalsWithHost(v: NamespaceView, host: string): ExternalService[] {
+  const out: ExternalService[] = [];
+  for (const w of v.model.workloadsIn(v.name)) {
+    for (const x of v.model.externalsOfWorkload(w)) {
+      if (x.host !== host) continue;
+      const clash = out.find(y => y.port === x.port && (y.protocol !== x.protocol || y.wirePort !== x.wirePort));
+      if (clash) {
+        throw new Error(`${v.name}: external ${host} port ${x.port} is declared twice with different settings (${clash.protocol}->${clash.wirePort} and ${x.protocol}->${x.wirePort}): one protocol per host and port (IST0177)`);
+      }
+      if (!out.some(y => y.port === x.port)) out.push(x);
+    }
+  }
+  return out.sort((a, b) => a.port - b.port);
+}
+
+/** The ServiceEntry of an external host (ports merged), exported to this namespace only. */
+export function renderServiceEntry(v: NamespaceView, host: string): any {
+  const list = externalsWithHost(v, host);
+  const addresses = [...new Set(list.flatMap(x => x.addresses))].sort();
+  const wildcard = host.startsWith('*.');
+  return compact({
+    hosts: [host],
+    addresses: addresses.length ? addresses : undefined,
+    ports: list.map(x => compact({
+      number: x.port,
+      name: x.portName,
+      protocol: x.protocol,
+      targetPort: x.wirePort !== x.port ? x.wirePort : undefined,
+    })),
+    location: 'MESH_EXTERNAL',
+    // a wildcard cannot be resolved: the proxy forwards to the address the application resolved
+    resolution: wildcard ? 'NONE' : 'DNS',
+    exportTo: ['.'],
+  });
+}
+
+/** The DestinationRule that originates TLS to an external host. */
+export function renderExternalDestinationRule(v: NamespaceView, host: string): any {
+  return {
+    host,
+    exportTo: ['.'],
+    trafficPolicy: {
+      portLevelSettings: externalsWithHost(v, host).filter(x => x.originateTls).map(x => ({
+        port: { number: x.port },
+        tls: { mode: 'SIMPLE', sni: host, subjectAltNames: [host] },
+      })),
+    },
+  };
+}
+
+// ------------------------------------------------------------------ network policies
+
+/** Default deny: ingress always, egress when egress is controlled. */
+export function renderDefaultDeny(v: NamespaceView): any {
+  return { podSelector: {}, policyTypes: v.egressControl ? ['Ingress', 'Egress'] : ['Ingress'] };
+}
+
+/** DNS for every pod. */
+export function renderAllowDns(): any {
+  return {
+    podSelector: {},
+    policyTypes: ['Egress'],
+    egress: [{
+      to: [{ namespaceSelector: nsSel(CLUSTER_DNS.namespace), podSelector: { matchLabels: { ...CLUSTER_DNS.labels } } }],
+      ports: [{ protocol: 'UDP', port: CLUSTER_DNS.port }, { protocol: 'TCP', port: CLUSTER_DNS.port }],
+    }],
+  };
+}
+
+/**
+ * The control plane, for every proxy: istiod (xDS and certificates on 15012; 15017 serves the API server's webhook
+ * calls and 15014 monitoring scrapes, neither comes from proxies) and an external CA's pods at the port they listen
+ * on (istio-csr: 6443 behind Service port 443).
+ */
+export function renderAllowControlPlane(v: NamespaceView): any {
+  const egress: any[] = [{
+    to: [{
+      namespaceSelector: nsSel(v.mesh.rootNamespace),
+      podSelector: { matchLabels: { [IstioLabels.APP]: 'istiod', [IstioLabels.REV]: v.mesh.revisionLabel } },
+    }],
+    ports: npPorts([IstioPorts.XDS_TLS]),
+  }];
+  const ca = v.mesh.caEndpoint;
+  if (ca) {
+    egress.push({
+      to: [compact({
+        namespaceSelector: ca.namespace ? nsSel(ca.namespace) : {},
+        podSelector: Object.keys(ca.podLabels).length ? { matchLabels: { ...ca.podLabels } } : undefined,
+      })],
+      ports: npPorts([ca.podPort]),
+    });
+  }
+  return { podSelector: {}, policyTypes: ['Egress'], egress };
+}
+
+/** Telemetry collectors (tracing, OpenTelemetry access logs), for every proxy. */
+export function renderAllowTelemetry(v: NamespaceView): any {
+  const byNs = new Map<string, Set<number>>();
+  for (const c of v.model.collectorsOf(v.mesh.rootNamespace)) {
+    const key = c.namespace ?? '';
+    const set = byNs.get(key) ?? new Set<number>();
+    set.add(c.port);
+    byNs.set(key, set);
+  }
+  const egress = [...byNs.keys()].sort().map(ns => ({
+    to: [{ namespaceSelector: ns ? nsSel(ns) : {} }],
+    ports: npPorts([...byNs.get(ns)!].sort(byNumber)),
+  }));
+  return { podSelector: {}, policyTypes: ['Egress'], egress };
+}
+
+/**
+ * The metrics scrapers, on the proxies' metrics ports (15020 merged app+proxy metrics, as the `prometheus.io/port`
+ * annotation says; 15090 Envoy's own). These ports bypass the proxy's inbound capture: only NetworkPolicy applies.
+ */
+export function renderAllowScrape(v: NamespaceView): any {
+  return {
+    podSelector: {},
+    policyTypes: ['Ingress'],
+    ingress: sortByJson(v.model.scrapers.map(s => ({
+      from: [compact({
+        namespaceSelector: nsSel(s.namespace),
+        podSelector: Object.keys(s.podLabels).length ? { matchLabels: { ...s.podLabels } } : undefined,
+      })],
+      ports: npPorts([IstioPorts.STATUS, IstioPorts.ENVOY_PROMETHEUS]),
+    }))),
+  };
+}
+
+const peer = (w: IMeshWorkload) => ({ namespaceSelector: nsSel(w.namespace.name), podSelector: { matchLabels: { ...w.podSelector } } });
+
+/**
+ * A workload's NetworkPolicy: ingress from its callers' pods (and the namespace's grants), egress to its
+ * dependencies' pods, to the egress gateway for external hosts it serves, else to the external addresses.
+ */
+export function renderWorkloadNetworkPolicy(v: NamespaceView, w: IMeshWorkload): any {
+  const ingress: any[] = [];
+  const egress: any[] = [];
+  const service = v.model.servicesIn(v.name).find(s => s === w);
+  if (service) {
+    const bySource = new Map<IMeshWorkload, Set<number>>();
+    for (const c of v.model.inboundOf(service)) {
+      const set = bySource.get(c.source) ?? new Set<number>();
+      for (const p of c.ports) set.add(p.targetPort);
+      bySource.set(c.source, set);
+    }
+    for (const [src, ports] of bySource) ingress.push({ from: [peer(src)], ports: npPorts([...ports].sort(byNumber)) });
+    const g = v.grantsOf(service);
+    if (g?.anyMeshed.length) ingress.push({ from: [{ namespaceSelector: {} }], ports: npPorts(targetPorts(g.anyMeshed)) });
+    if (g?.permissive.length) ingress.push({ ports: npPorts(targetPorts(g.permissive)) });
+  }
+  if (v.egressControl) {
+    const byTarget = new Map<IMeshWorkload, Set<number>>();
+    for (const x of v.model.outboundOf(w)) {
+      const set = byTarget.get(x.target) ?? new Set<number>();
+      for (const p of x.ports) set.add(p.targetPort);
+      byTarget.set(x.target, set);
+    }
+    const byBlocks = new Map<string, Set<number>>();
+    for (const x of v.model.externalsOfWorkload(w)) {
+      const route = v.model.egressRouteFor(x);
+      if (route) {
+        // the fixed exit: the workload reaches the egress gateway's pods, never the outside
+        const set = byTarget.get(route.gateway) ?? new Set<number>();
+        set.add(route.gatewayPort);
+        byTarget.set(route.gateway, set);
+        continue;
+      }
+      const key = (x.addresses.length ? x.addresses : ANYWHERE_CIDRS).join(',');
+      const set = byBlocks.get(key) ?? new Set<number>();
+      set.add(x.wirePort);
+      byBlocks.set(key, set);
+    }
+    for (const [t, ports] of byTarget) egress.push({ to: [peer(t)], ports: npPorts([...ports].sort(byNumber)) });
+    for (const [blocks, ports] of byBlocks) {
+      egress.push({
+        to: blocks.split(',').map(cidr => ({ ipBlock: { cidr: cidr.includes('/') ? cidr : cidr + (cidr.includes(':') ? '/128' : '/32') } })),
+        ports: npPorts([...ports].sort(byNumber)),
+      });
+    }
+  }
+  const policyTypes = [...(ingress.length ? ['Ingress'] : []), ...(egress.length ? ['Egress'] : [])];
+  return compact({
+    podSelector: { matchLabels: { ...w.podSelector } },
+    policyTypes: policyTypes.length ? policyTypes : ['Ingress'],
+    ingress: ingress.length ? sortByJson(ingress) : undefined,
+    egress: egress.length ? sortByJson(egress) : undefined,
+  });
+}
+
+// ------------------------------------------------------------------ Sidecar scoping
+
+/** The hosts every proxy of the namespace needs: the control plane namespace and the telemetry collectors. */
+function baseHosts(v: NamespaceView): Set<string> {
+  const hosts = new Set<string>([`${v.mesh.rootNamespace}/*`]);
+  for (const c of v.model.collectorsOf(v.mesh.rootNamespace)) hosts.add(`${c.namespace ?? '*'}/${c.host}`);
+  return hosts;
+}
+
+/** The namespace's default Sidecar (workloads without their own). */
+export function renderDefaultSidecar(v: NamespaceView): any {
+  return compact({
+    egress: [{ hosts: [...baseHosts(v)].sort() }],
+    outboundTrafficPolicy: v.egressControl ? { mode: 'REGISTRY_ONLY' } : undefined,
+  });
+}
+
+/**
+ * A workload's Sidecar: its proxy learns only what it calls (services, mirror targets, external hosts, the egress
+ * gateway that carries them) plus the control plane and the telemetry collectors.
+ */
+export function renderSidecar(v: NamespaceView, w: IMeshWorkload): any {
+  const hosts = baseHosts(v);
+  for (const c of v.model.outboundOf(w)) hosts.add(`${c.target.namespace.name}/${c.target.host}`);
+  for (const x of v.model.externalsOfWorkload(w)) {
+    const route = v.model.egressRouteFor(x);
+    if (route) {
+      // the egress gateway's ServiceEntry and VirtualService for the host, and the gateway itself
+      hosts.add(`${route.gateway.namespace.name}/${x.host}`);
+      hosts.add(`${route.gateway.namespace.name}/${route.serviceHost}`);
+    } else {
+      hosts.add(`${v.name}/${x.host}`);
+    }
+  }
+  return compact({
+    workloadSelector: { labels: { ...w.podSelector } },
+    egress: [{ hosts: [...hosts].sort() }],
+    outboundTrafficPolicy: v.egressControl ? { mode: 'REGISTRY_ONLY' } : undefined,
+  });
+}
