@@ -103,6 +103,13 @@ project.addTask('import', {
 });
 project.preCompileTask.spawn(crds);
 project.testTask.prependSpawn(crds);
+// Istio's annotation and label catalogue (istio/api at the pinned version) for the analyzer: assets/, like the CRDs.
+const catalogue = project.addTask('istio-catalogue', {
+  description: 'Generate assets/istio-catalogue.json (Istio\'s annotation and label catalogue, read by the mesh analyzer)',
+  exec: 'ts-node --project tsconfig.dev.json projenrc/istio-catalogue.ts',
+});
+project.preCompileTask.spawn(catalogue);
+project.testTask.prependSpawn(catalogue);
 // Tests transpile only (fast); this type-checks src, test, examples and scripts in one pass.
 project.testTask.spawn(project.addTask('typecheck', {
   description: 'Type-check everything (src, tests, examples, bench, projenrc) without emitting',
