@@ -4,7 +4,8 @@ import {
   AccessLogEncoding, DefaultProviderKind, InjectionMode, IstioControlPlane, IstioControlPlaneProps, Mesh, MeshProps,
   OutboundTrafficPolicy,
 } from '../src';
-import { one, ofKind, synthValid, withoutCrdBodies, yamlOf } from './util';
+import { expectValid, one, ofKind, synthValid, withoutCrdBodies, yamlOf } from './util';
+import { gatewayInjectionTemplate, kubeGatewayTemplate } from '../src/control-plane/injection-templates';
 
 function install(meshProps: MeshProps = {}, props: Partial<IstioControlPlaneProps> = {}) {
   const chart = Testing.chart();
@@ -273,7 +274,7 @@ describe('IstioControlPlane: default install', () => {
     expect(values.revision).toBe('');
     const config = YAML.parse(cm.data.config);
     expect(config).toMatchObject({ policy: 'disabled', defaultTemplates: ['sidecar'], alwaysInjectSelector: [], neverInjectSelector: [] });
-    expect(Object.keys(config.templates)).toEqual(['sidecar']);
+    expect(Object.keys(config.templates).sort()).toEqual(['gateway', 'kube-gateway', 'sidecar']);
   });
 
   test('RBAC: bindings point at the right service accounts; least privilege trims', () => {
@@ -470,7 +471,8 @@ describe('IstioControlPlane: options', () => {
     const objects = synthValid(chart);
     const config = YAML.parse(one(objects, 'ConfigMap', 'istio-sidecar-injector').data.config);
     expect(config.policy).toBe('enabled');
-    expect(config.templates).toEqual({ sidecar: 'spec: {}\n' });
+    expect(config.templates.sidecar).toBe('spec: {}\n');
+    expect(Object.keys(config.templates).sort()).toEqual(['gateway', 'kube-gateway', 'sidecar']);
     expect(one(objects, 'Deployment').spec.template.spec.containers[0].env).toContainEqual({ name: 'ENABLE_NATIVE_SIDECARS', value: 'true' });
   });
 
@@ -676,5 +678,66 @@ describe('IstioControlPlane: injector values are complete (Istio 1.30.3 istio-di
     expect(values.revision).toBe('1-30');
     expect(values.pilot.cni).toEqual({ enabled: true, provider: 'default' });
     expect(values.gateways).toEqual({ securityContext: {}, seccompProfile: {} });
+  });
+});
+
+describe('IstioControlPlane: gateway and kube-gateway templates (Istio 1.30.3 istio-discovery chart)', () => {
+  const templatesOf = (objects: any[], name = 'istio-sidecar-injector') =>
+    YAML.parse(one(objects, 'ConfigMap', name).data.config).templates as { [name: string]: string };
+  // The Go template with every action replaced by a literal and every control line dropped: the YAML skeleton.
+  const skeleton = (t: string) => t.split('\n').filter(l => !/^\s*\{\{-/.test(l)).join('\n').replace(/\{\{.*\}\}/g, '"x"');
+
+  test('the injector ConfigMap installs gateway and kube-gateway beside sidecar (istiod deploys ISTIO_AUTOMATED gateways)', () => {
+    const templates = templatesOf(synthValid(install().chart));
+    expect(Object.keys(templates).sort()).toEqual(['gateway', 'kube-gateway', 'sidecar']);
+    const docs = YAML.parseAllDocuments(skeleton(templates['kube-gateway'])).map(d => d.toJS());
+    expect(docs.map(d => `${d.apiVersion}/${d.kind}`)).toEqual([
+      'v1/ServiceAccount', 'apps/v1/Deployment', 'v1/Service', 'autoscaling/v2/HorizontalPodAutoscaler', 'policy/v1/PodDisruptionBudget',
+    ]);
+    const gateway = YAML.parse(skeleton(templates.gateway));
+    expect(gateway.spec.containers.map((c: any) => c.name)).toEqual(['istio-proxy']);
+  });
+
+  test('kube-gateway: the objects istiod renders from it are schema-valid and carry the mesh settings', () => {
+    const { mesh } = install({ revision: '1-30', trustDomain: 'prod.example.com' });
+    const objects = kubeGatewayTemplate(mesh, 'sample');
+    expectValid(objects);
+    const d = objects.find((o: any) => o.kind === 'Deployment');
+    const proxy = d.spec.template.spec.containers[0];
+    const env = Object.fromEntries(proxy.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+    expect(env).toMatchObject({ CA_ADDR: 'istiod-1-30.istio-system.svc:15012', TRUST_DOMAIN: 'prod.example.com', ISTIO_META_CLUSTER_ID: 'Kubernetes' });
+    expect(d.spec.template.metadata.annotations['istio.io/rev']).toBe('1-30');
+    expect(d.spec.template.metadata.labels['sidecar.istio.io/inject']).toBe('false');
+    expect(proxy.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(d.spec.template.spec.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+    for (const o of objects) expect(o.metadata.ownerReferences[0]).toMatchObject({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway' });
+    // the Go text: render-time slots are Go actions, mesh settings are literals
+    const text: string = kubeGatewayTemplate(mesh);
+    expect(text).toContain('name: {{ .DeploymentName | quote }}');
+    expect(text).toContain('{{- range .Ports }}');
+    expect(text).toContain('value: istiod-1-30.istio-system.svc:15012');
+    expect(text).not.toMatch(/GO(VALUE|BLOCK)\d/);
+  });
+
+  test('gateway: the injected gateway pod is schema-valid', () => {
+    const { mesh } = install();
+    const [patch] = gatewayInjectionTemplate(mesh, 'sample');
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'istio-ingressgateway-0', labels: patch.metadata.labels, annotations: patch.metadata.annotations },
+      spec: { ...patch.spec, containers: patch.spec.containers },
+    };
+    expectValid([pod]);
+    expect(patch.spec.containers[0].image).toBe('docker.io/istio/proxyv2:1.30.3');
+    expect(gatewayInjectionTemplate(mesh)).not.toMatch(/GO(VALUE|BLOCK)\d/);
+  });
+
+  test('injectionTemplates replace a template by name, the others stay', () => {
+    const templates = templatesOf(synthValid(install({ injectionMode: InjectionMode.WEBHOOK },
+      { injectionTemplates: { 'sidecar': 'spec: {}\n', 'kube-gateway': 'custom\n' } }).chart));
+    expect(templates['kube-gateway']).toBe('custom\n');
+    expect(templates.sidecar).toBe('spec: {}\n');
+    expect(templates.gateway).toContain('istio-proxy');
   });
 });

@@ -13,6 +13,7 @@ import {
   READER_SERVICE_ACCOUNT, REV_VALIDATOR_WEBHOOK, VALIDATION_WEBHOOK_PATH, WEBHOOK_SERVICE_PORT,
 } from './constants';
 import { loadCrdBundle } from './crds';
+import { gatewayInjectionTemplate, kubeGatewayTemplate, TEMPLATE_GATEWAY, TEMPLATE_KUBE_GATEWAY } from './injection-templates';
 import { chartInjectorValues } from './injector-values';
 import { gatewayControllerRules, istiodClusterRules, istiodNamespaceRules, readerClusterRules, RbacFeatures, Rule } from './rbac';
 import { MeshCertificates, MeshCertificatesConfig } from '../certificates/mesh-certificates';
@@ -818,10 +819,17 @@ export class IstioControlPlane extends Construct {
   /** The `config` key of the injector ConfigMap. */
   private injectorConfig(): { [key: string]: any } {
     const webhook = this.mesh.injectionMode === InjectionMode.WEBHOOK;
-    const templates = this.props.injectionTemplates ?? {
-      // a Go template comment: renders nothing. Pods are injected at synth time (already carry sidecar.istio.io/status,
-      // which istiod's injector skips); give `injectionTemplates` to let istiod inject.
-      sidecar: '{{- /* cdk8s-mesh injects proxies at synth time; no webhook templates are installed */ -}}\n',
+    const templates = {
+      // Istio 1.30.3 installs `gateway` and `kube-gateway` beside `sidecar`: gateway pods ask for the first, and
+      // istiod's Gateway API deployment controller renders the second (GatewayDeployment.ISTIO_AUTOMATED). This
+      // library renders both from the mesh's settings; `injectionTemplates` may replace them by name.
+      [TEMPLATE_GATEWAY]: gatewayInjectionTemplate(this.mesh),
+      [TEMPLATE_KUBE_GATEWAY]: kubeGatewayTemplate(this.mesh),
+      ...(this.props.injectionTemplates ?? {
+        // a Go template comment: renders nothing. Pods are injected at synth time (already carry
+        // sidecar.istio.io/status, which istiod's injector skips); give `injectionTemplates` to let istiod inject.
+        sidecar: '{{- /* cdk8s-mesh injects proxies at synth time; no webhook templates are installed */ -}}\n',
+      }),
     };
     return {
       // with synth-time injection the webhook never injects on its own (pods opt in explicitly, if at all)
