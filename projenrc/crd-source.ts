@@ -27,6 +27,7 @@ export const GATEWAY_API_VERSION = 'v1.6.1';
 export const ARGO_CD_VERSION = 'v3.5.1';
 export const ARGO_ROLLOUTS_VERSION = 'v1.9.1';
 export const PROMETHEUS_OPERATOR_VERSION = 'v0.93.0';
+export const TRUST_MANAGER_VERSION = 'v0.24.0';
 export const KUBERNETES_SCHEMA_VERSIONS = ['1.27.0', '1.33.0'];
 
 const certManagerFiles = ['cert-manager.io_certificates.yaml', 'cert-manager.io_certificaterequests.yaml',
@@ -67,6 +68,11 @@ export const PROJECTS: Record<string, CrdProject> = {
     dir: 'prometheus-operator',
     version: PROMETHEUS_OPERATOR_VERSION,
     files: Object.fromEntries(promFiles.map(f => [f, gh('prometheus-operator/prometheus-operator', PROMETHEUS_OPERATOR_VERSION, `example/prometheus-operator-crd/${f}`)])),
+  },
+  'trust-manager': {
+    dir: 'trust-manager',
+    version: TRUST_MANAGER_VERSION,
+    files: { 'trust.cert-manager.io_bundles.yaml': gh('cert-manager/trust-manager', TRUST_MANAGER_VERSION, 'deploy/crds/trust.cert-manager.io_bundles.yaml') },
   },
   'kubernetes': {
     dir: 'kubernetes',

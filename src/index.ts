@@ -9,6 +9,7 @@ export * from './sidecar/proxy-options';
 export { SidecarInjector } from './sidecar/inject';
 export * from './control-plane/istio-control-plane';
 export * from './certificates/mesh-certificates';
+export type { RootTrustBundleOptions } from './certificates/trust-bundle';
 export * from './service/workload';
 export * from './service/workload-options';
 export * from './service/workload-volume';

@@ -39,7 +39,7 @@ describe('MeshCertificates.certManager', () => {
       subject: { organizations: ['cluster.local'] },
       duration: '87600h',
       renewBefore: '29200h',
-      privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
+      privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Never' },
       usages: ['digital signature', 'cert sign', 'crl sign'],
       issuerRef: { name: 'istio-system-selfsigned', kind: 'ClusterIssuer', group: 'cert-manager.io' },
     });
