@@ -41,8 +41,8 @@ export { GatewayServiceType } from './gateway/gateway-workload';
 export type { GatewayWorkloadOptions } from './gateway/gateway-workload';
 export { MeshGateway, RoutingApi, GatewayDeployment } from './gateway/mesh-gateway';
 export type { MeshGatewayProps, GatewayListener, GatewayRouteInfo } from './gateway/mesh-gateway';
-export { EgressGateway, ExternalProtocol } from './gateway/egress-gateway';
-export type { EgressGatewayProps, ExternalHostOptions } from './gateway/egress-gateway';
+export { EgressGateway } from './gateway/egress-gateway';
+export type { EgressGatewayProps } from './gateway/egress-gateway';
 export { PathMatch } from './gateway/routes';
 export type { GatewayRouteOptions, CorsPolicy, HttpRedirect } from './gateway/routes';
 

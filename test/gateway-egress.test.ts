@@ -1,5 +1,5 @@
 import { Testing } from 'cdk8s';
-import { EgressGateway, ExternalProtocol, Mesh, MeshNamespace } from '../src';
+import { EgressGateway, ExternalService, Mesh, MeshNamespace } from '../src';
 import { one, ofKind, synthValid, yamlOf } from './util';
 
 describe('EgressGateway', () => {
@@ -7,19 +7,23 @@ describe('EgressGateway', () => {
     const chart = Testing.chart();
     const mesh = new Mesh(chart, 'mesh', {});
     const egress = new EgressGateway(chart, 'egress', { mesh });
-    egress.addExternalHost('api.stripe.com');
-    egress.addExternalHost('edition.cnn.com', { protocol: ExternalProtocol.HTTP });
+    egress.addExternalService(ExternalService.https('api.stripe.com'));
+    egress.addExternalService(ExternalService.http('edition.cnn.com'));
     const objects = synthValid(chart);
     expect(yamlOf(objects)).toMatchSnapshot();
     const svc = one(objects, 'Service', 'istio-egressgateway');
     expect(svc.spec.type).toBe('ClusterIP');
     expect(svc.spec.ports.map((p: any) => p.name)).toEqual(['status-port', 'http-80', 'tls-443']);
     expect(svc.spec.selector).toEqual({ istio: 'egressgateway', app: 'istio-egressgateway' });
-    const vs = one(objects, 'VirtualService', 'istio-egressgateway-api.stripe.com');
+    const vs = one(objects, 'VirtualService', 'istio-egressgateway-api.stripe.com-443');
     expect(vs.spec.gateways).toEqual(['mesh', 'istio-egressgateway']);
     expect(vs.spec.tls.map((r: any) => r.route[0].destination.host)).toEqual(['istio-egressgateway.istio-egress.svc.cluster.local', 'api.stripe.com']);
-    expect(one(objects, 'DestinationRule').spec.subsets).toEqual([{ name: 'api-stripe-com' }, { name: 'edition-cnn-com' }]);
+    expect(one(objects, 'DestinationRule').spec.subsets).toEqual([{ name: 'api-stripe-com-443' }, { name: 'edition-cnn-com-80' }]);
     expect(ofKind(objects, 'ServiceEntry').map(s => s.spec.location)).toEqual(['MESH_EXTERNAL', 'MESH_EXTERNAL']);
+    // one vocabulary with ExternalService: the same protocol as a workload's own ServiceEntry for the host (IST0177)
+    expect(ofKind(objects, 'ServiceEntry').map(s => s.spec.ports[0])).toEqual([
+      { number: 443, name: 'https-443', protocol: 'HTTPS' }, { number: 80, name: 'http-80', protocol: 'HTTP' },
+    ]);
     expect(egress.principal).toBe('cluster.local/ns/istio-egress/sa/istio-egressgateway');
   });
 
@@ -35,9 +39,21 @@ describe('EgressGateway', () => {
   test('bad input', () => {
     const chart = Testing.chart();
     const egress = new EgressGateway(chart, 'egress', { mesh: new Mesh(chart, 'mesh', {}) });
-    expect(() => egress.addExternalHost('*.example.com')).toThrow(/externalHosts\[0\]\.host '\*\.example\.com' is invalid: must be a DNS name/);
-    egress.addExternalHost('a.example.com');
-    expect(() => egress.addExternalHost('b.example.com', { protocol: ExternalProtocol.HTTP, port: 443 }))
-      .toThrow(/externalHosts\[1\]\.port 443 is invalid: is used by a.example.com with protocol TLS/);
+    expect(() => egress.addExternalService(ExternalService.https('*.example.com'))).toThrow(/externalServices\[0\]\.host '\*\.example\.com' is invalid: must be a DNS name/);
+    expect(() => egress.addExternalService(ExternalService.tcp('db.example.com', 5432))).toThrow(/externalServices\[0\]\.protocol 'TCP' is invalid: must be HTTPS, TLS or HTTP/);
+    expect(() => egress.addExternalService(ExternalService.http('x.example.com', 80, { originateTls: true }))).toThrow(/externalServices\[0\]\.originateTls true is invalid/);
+    egress.addExternalService(ExternalService.https('a.example.com'));
+    expect(() => egress.addExternalService(ExternalService.https('a.example.com'))).toThrow(/must be added once per port/);
+    expect(() => egress.addExternalService(ExternalService.http('b.example.com', 443)))
+      .toThrow(/externalServices\[1\]\.port 443 is invalid: is used by a.example.com with protocol TLS/);
+  });
+
+  test('two hosts on one port share one Gateway server (server port names are unique)', () => {
+    const chart = Testing.chart();
+    const egress = new EgressGateway(chart, 'egress', { mesh: new Mesh(chart, 'mesh', {}) });
+    egress.addExternalService(ExternalService.https('b.example.com'));
+    egress.addExternalService(ExternalService.https('a.example.com'));
+    const servers = one(synthValid(chart), 'Gateway').spec.servers;
+    expect(servers).toEqual([{ port: { number: 443, name: 'tls-443', protocol: 'TLS' }, hosts: ['a.example.com', 'b.example.com'], tls: { mode: 'PASSTHROUGH' } }]);
   });
 });

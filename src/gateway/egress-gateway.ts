@@ -2,35 +2,13 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { DEFAULT_EGRESS_NAME, DEFAULT_EGRESS_NAMESPACE } from './constants';
 import { createGatewayWorkload, GatewayServiceType, GatewayWorkloadOptions, gatewaySelector, resolveGatewayPlacement } from './gateway-workload';
-import { isGatewayHost } from './mesh-gateway';
 import { invalid } from '../errors';
 import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { IMesh } from '../mesh/mesh';
 import { IMeshNamespace } from '../mesh/namespace';
+import { MeshModel } from '../model/mesh-model';
+import { ExternalProtocol, ExternalService } from '../security/external-service';
 import { IMeshWorkload } from '../service/workload';
-import { checkPort } from '../validation';
-
-/** How traffic to an external host leaves the mesh. */
-export enum ExternalProtocol {
-  /** TLS originated by the application, passed through the egress gateway by SNI (HTTPS to the outside). */
-  TLS = 'TLS',
-  /** Plain HTTP (the egress gateway sees and can log every request). */
-  HTTP = 'HTTP',
-}
-
-/** Options of `EgressGateway.addExternalHost`. */
-export interface ExternalHostOptions {
-  /**
-   * The protocol.
-   * @default ExternalProtocol.TLS
-   */
-  readonly protocol?: ExternalProtocol;
-  /**
-   * The port.
-   * @default 443 for TLS, 80 for HTTP
-   */
-  readonly port?: number;
-}
 
 /** Properties of an EgressGateway. */
 export interface EgressGatewayProps extends GatewayWorkloadOptions {
@@ -52,8 +30,10 @@ export interface EgressGatewayProps extends GatewayWorkloadOptions {
 }
 
 interface ExternalHost {
+  readonly external: ExternalService;
   readonly host: string;
-  readonly protocol: ExternalProtocol;
+  /** The Gateway server protocol: TLS (passthrough by SNI) for HTTPS and TLS, HTTP for plain HTTP. */
+  readonly serverProtocol: 'TLS' | 'HTTP';
   readonly port: number;
   readonly subset: string;
 }
@@ -64,8 +44,10 @@ interface ExternalHost {
  * gateway -> the host); one DestinationRule gives the egress gateway a subset per host. The workload is the gateway
  * chart's, injected at synth time, behind a ClusterIP Service by default.
  *
- * Pair it with `outboundTrafficPolicy: REGISTRY_ONLY` on the mesh and a NetworkPolicy that lets only the egress
- * gateway reach the outside, so the exit cannot be bypassed.
+ * External destinations are the same `ExternalService` values a workload declares with `connectsToExternal`: one
+ * vocabulary for a host's protocol. In a ZeroTrustNamespace a workload that calls a host this gateway serves gets a
+ * Sidecar importing the gateway's routing for the host and a NetworkPolicy that lets it reach the gateway's pods,
+ * not the outside: the exit cannot be bypassed. (The egress gateway's own namespace must let it reach the outside.)
  */
 export class EgressGateway extends Construct implements IMeshWorkload {
   /** The gateway name. */
@@ -89,6 +71,7 @@ export class EgressGateway extends Construct implements IMeshWorkload {
 
   private readonly hosts: ExternalHost[] = [];
   private readonly labels: { [key: string]: string };
+  private readonly model: MeshModel;
 
   constructor(scope: Construct, id: string, props: EgressGatewayProps) {
     super(scope, id);
@@ -103,6 +86,8 @@ export class EgressGateway extends Construct implements IMeshWorkload {
     this.podSelector = gatewaySelector(name);
     this.serviceHost = `${name}.${this.namespace.name}.svc.${this.mesh.clusterDomain}`;
     this.labels = { [IstioLabels.APP]: name, [MANAGED_BY_LABEL]: MANAGED_BY };
+    this.model = MeshModel.of(this);
+    this.model.declareWorkload(this);
     createGatewayWorkload(this, {
       name,
       namespace: this.namespace.name,
@@ -120,11 +105,15 @@ export class EgressGateway extends Construct implements IMeshWorkload {
       spec: Lazy.any({
         produce: () => ({
           selector: { ...this.podSelector },
-          servers: this.hosts.map(h => ({
-            port: { number: h.port, name: `${h.protocol.toLowerCase()}-${h.port}`, protocol: h.protocol },
-            hosts: [h.host],
-            ...(h.protocol === ExternalProtocol.TLS ? { tls: { mode: 'PASSTHROUGH' } } : {}),
-          })),
+          // one server per port (server port names are unique in a Gateway), with every host on it
+          servers: this.ports().map(p => {
+            const on = this.hosts.filter(h => h.port === p.port);
+            return {
+              port: { number: p.port, name: p.name, protocol: on[0].serverProtocol },
+              hosts: [...new Set(on.map(h => h.host))].sort(),
+              ...(on[0].serverProtocol === 'TLS' ? { tls: { mode: 'PASSTHROUGH' } } : {}),
+            };
+          }),
         }),
       }),
     } as any);
@@ -136,41 +125,48 @@ export class EgressGateway extends Construct implements IMeshWorkload {
     } as any);
   }
 
-  /** Routes the mesh's traffic to `host` (a DNS name) through this gateway. */
-  public addExternalHost(host: string, options: ExternalHostOptions = {}): void {
-    const field = `externalHosts[${this.hosts.length}]`;
-    if (!isGatewayHost(host, false) || host.startsWith('*')) invalid(this, `${field}.host`, host, 'must be a DNS name such as api.example.com (no wildcards: the egress gateway resolves the host)');
-    if (this.hosts.some(h => h.host === host)) invalid(this, `${field}.host`, host, 'must be added once');
-    const protocol = options.protocol ?? ExternalProtocol.TLS;
-    if (!Object.values(ExternalProtocol).includes(protocol)) invalid(this, `${field}.protocol`, protocol, `must be one of ${Object.values(ExternalProtocol).join(', ')}`);
-    const port = options.port ?? (protocol === ExternalProtocol.TLS ? 443 : 80);
-    checkPort(this, `${field}.port`, port);
-    const clash = this.hosts.find(h => h.port === port && h.protocol !== protocol);
-    if (clash) invalid(this, `${field}.port`, port, `is used by ${clash.host} with protocol ${clash.protocol}: one port, one protocol`);
-    const subset = host.replace(/\./g, '-').slice(0, 63).replace(/-+$/, '');
-    const h: ExternalHost = { host, protocol, port, subset };
+  /**
+   * Routes the mesh's traffic to an external destination through this gateway: HTTPS and TLS pass through by SNI,
+   * plain HTTP is proxied (and visible to the gateway). Workloads declare the same value with `connectsToExternal`.
+   */
+  public addExternalService(external: ExternalService): void {
+    const field = `externalServices[${this.hosts.length}]`;
+    if (!(external instanceof ExternalService)) invalid(this, field, external, 'must be made with ExternalService.https(...), .http(...) or .tls(...)');
+    const host = external.host;
+    if (external.isWildcard) invalid(this, `${field}.host`, host, 'must be a DNS name such as api.example.com (no wildcards: the egress gateway resolves the host)');
+    if (external.protocol === ExternalProtocol.TCP) invalid(this, `${field}.protocol`, external.protocol, 'must be HTTPS, TLS or HTTP: an egress gateway routes by SNI or by HTTP host, and TCP carries neither');
+    if (external.originateTls) invalid(this, `${field}.originateTls`, true, 'is not supported through an egress gateway yet: let the application speak TLS (ExternalService.https)');
+    if (this.hosts.some(h => h.host === host && h.port === external.port)) invalid(this, `${field}.host`, host, 'must be added once per port');
+    const serverProtocol = external.protocol === ExternalProtocol.HTTP ? 'HTTP' : 'TLS';
+    const port = external.port;
+    const clash = this.hosts.find(h => h.port === port && h.serverProtocol !== serverProtocol);
+    if (clash) invalid(this, `${field}.port`, port, `is used by ${clash.host} with protocol ${clash.serverProtocol}: one port, one protocol`);
+    const subset = `${host.replace(/\./g, '-')}-${port}`.slice(0, 63).replace(/-+$/, '');
+    const h: ExternalHost = { external, host, serverProtocol, port, subset };
     this.hosts.push(h);
-    const portName = `${protocol.toLowerCase()}-${port}`;
-    new ApiObject(this, `ServiceEntry-${host}`, {
+    const id = `${host}-${port}`;
+    new ApiObject(this, `ServiceEntry-${id}`, {
       apiVersion: 'networking.istio.io/v1',
       kind: 'ServiceEntry',
-      metadata: this.meta(`${this.name}-${host}`),
-      spec: { hosts: [host], ports: [{ number: port, name: portName, protocol }], resolution: 'DNS', location: 'MESH_EXTERNAL' },
+      metadata: this.meta(`${this.name}-${host}-${port}`.slice(0, 253)),
+      spec: { hosts: [host], ports: [{ number: port, name: external.portName, protocol: external.protocol }], resolution: 'DNS', location: 'MESH_EXTERNAL' },
     } as any);
     const leg = (gateway: string, destination: any) => {
-      const match = protocol === ExternalProtocol.TLS ? { gateways: [gateway], port, sniHosts: [host] } : { gateways: [gateway], port };
+      const match = serverProtocol === 'TLS' ? { gateways: [gateway], port, sniHosts: [host] } : { gateways: [gateway], port };
       return { match: [match], route: [{ destination }] };
     };
     const rules = [
       leg('mesh', { host: this.serviceHost, subset: subset, port: { number: port } }),
       leg(this.name, { host, port: { number: port } }),
     ];
-    new ApiObject(this, `VirtualService-${host}`, {
+    new ApiObject(this, `VirtualService-${id}`, {
       apiVersion: 'networking.istio.io/v1',
       kind: 'VirtualService',
-      metadata: this.meta(`${this.name}-${host}`),
-      spec: { hosts: [host], gateways: ['mesh', this.name], [protocol === ExternalProtocol.TLS ? 'tls' : 'http']: rules },
+      metadata: this.meta(`${this.name}-${host}-${port}`.slice(0, 253)),
+      spec: { hosts: [host], gateways: ['mesh', this.name], [serverProtocol === 'TLS' ? 'tls' : 'http']: rules },
     } as any);
+    // the fact: workloads calling this host go through this gateway's pods on `port`
+    this.model.declareEgressRoute({ gateway: this, serviceHost: this.serviceHost, external, gatewayPort: port });
   }
 
   private meta(name: string) {
@@ -179,7 +175,7 @@ export class EgressGateway extends Construct implements IMeshWorkload {
 
   private ports(): Array<{ name: string; port: number }> {
     const seen = new Map<number, string>();
-    for (const h of this.hosts) if (!seen.has(h.port)) seen.set(h.port, `${h.protocol.toLowerCase()}-${h.port}`);
+    for (const h of this.hosts) if (!seen.has(h.port)) seen.set(h.port, `${h.serverProtocol.toLowerCase()}-${h.port}`);
     return [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([port, name]) => ({ name, port }));
   }
 }

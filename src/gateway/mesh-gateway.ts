@@ -13,7 +13,8 @@ import { IMesh } from '../mesh/mesh';
 import { IMeshNamespace } from '../mesh/namespace';
 import { MeshedService } from '../service/meshed-service';
 import { PortProtocol, ServicePort } from '../service/service-port';
-import { checkMeshService, IMeshService, IMeshWorkload, ServiceVersion } from '../service/workload';
+import { MeshModel } from '../model/mesh-model';
+import { checkMeshService, FlowKind, IMeshService, IMeshWorkload, ServiceVersion } from '../service/workload';
 import { istioDuration, millisOf } from '../traffic/duration';
 import { renderResilience } from '../traffic/resilience';
 import { HttpRequestMatch, StringMatch } from '../traffic/routing';
@@ -192,9 +193,6 @@ function hostSlug(host: string): string {
   return host === '*' ? 'any' : host.replace(/^\*\./, 'wildcard.');
 }
 
-/** Per-version backend Services for the Gateway API (one per service and version, shared by every gateway). */
-const VERSION_BACKENDS = new WeakMap<MeshedService, Map<string, ApiObject>>();
-
 /**
  * How traffic enters the mesh: the gateway workload as Istio's gateway chart renders it (injected at synth time
  * with the gateway template), its listeners with typed TLS, and typed routes to meshed services, rendered with
@@ -309,6 +307,8 @@ export class MeshGateway extends Construct implements IMeshWorkload {
         }),
         spec: Lazy.any({ produce: () => this.renderK8sGateway() }),
       } as any);
+    // the gateway is a workload of the mesh: its routes are edges from it (declared in route())
+    MeshModel.of(this).declareWorkload(this);
   }
 
   /** Adds a listener. Listeners on one port must agree on the protocol, and on the TLS of a host they share. */
@@ -441,7 +441,7 @@ export class MeshGateway extends Construct implements IMeshWorkload {
     const state: RouteState = { hosts, options: o, path, port, tlsRoute, grpc, seq: this.routes.length };
     this.routes.push(state);
     if (o.to) {
-      o.to.allowFrom(this, { ports: [port!] });
+      o.to.allowFrom(this, { ports: [port!], kind: FlowKind.GATEWAY_ROUTE });
       this.prepareBackends(o.to);
     }
     for (const h of hosts) this.ensureRouteObject(h, tlsRoute ? 'TLS' : grpc ? 'GRPC' : 'HTTP');
@@ -721,9 +721,9 @@ export class MeshGateway extends Construct implements IMeshWorkload {
     const ns = d.service.namespace.name;
     let name = d.service.name;
     if (d.version) {
-      const backends = MeshedService.isMeshedService(d.service) ? VERSION_BACKENDS.get(d.service) : undefined;
-      if (!backends?.has(d.version.subsetName)) invalid(this, 'routes', `${d.service.host} version ${d.version.name}`, 'has no backend Service (internal error)');
-      name = `${d.service.name}-${d.version.subsetName}`;
+      if (!MeshedService.isMeshedService(d.service)) invalid(this, 'routes', `${d.service.host} version ${d.version.name}`, 'routes to a version need a MeshedService');
+      // the service owns its per-version backend Services (in its own chart); asking creates them
+      name = d.service.versionBackend(d.version);
     }
     return compact({
       group: '',
@@ -752,38 +752,9 @@ export class MeshGateway extends Construct implements IMeshWorkload {
         spec: Lazy.any({ produce: () => this.renderGrant(ns) }),
       } as any));
     }
-    if (!MeshedService.isMeshedService(to)) return;
-    let backends = VERSION_BACKENDS.get(to);
-    if (!backends) {
-      const made = new Map<string, ApiObject>();
-      VERSION_BACKENDS.set(to, made);
-      backends = made;
-      const scope = new Construct(this, `backends-${to.node.addr}`);
-      const make = (v: ServiceVersion) => {
-        if (made.has(v.subsetName)) return;
-        made.set(v.subsetName, new ApiObject(scope, v.subsetName, {
-          apiVersion: 'v1',
-          kind: 'Service',
-          metadata: {
-            name: `${to.name}-${v.subsetName}`,
-            namespace: ns,
-            labels: { [IstioLabels.APP]: to.name, [IstioLabels.VERSION]: v.name, [MANAGED_BY_LABEL]: MANAGED_BY },
-          },
-          spec: {
-            selector: { ...v.selector },
-            ports: to.ports.map(q => ({ name: q.name, port: q.port, targetPort: q.targetPort, protocol: 'TCP', appProtocol: q.appProtocol })),
-          },
-        } as any));
-      };
-      to.versions.forEach(make);
-      // versions added later (CanaryRelease) get their backend Service when added
-      const addVersion = to.addVersion.bind(to);
-      (to as any).addVersion = (...args: any[]) => {
-        const v = (addVersion as any)(...args);
-        make(v);
-        return v;
-      };
-    }
+    // Gateway API routes name Services, not subsets: the service creates a backend Service per version, now and
+    // for versions added later (a CanaryRelease), in its own chart and namespace
+    if (MeshedService.isMeshedService(to) && to.versions.length) to.versionBackend(to.versions[0]);
   }
 
   private renderGrant(ns: string): any {
