@@ -192,9 +192,28 @@ describe('MeshedService', () => {
       },
       outlierDetection: { consecutive5xxErrors: 7, interval: '5s', baseEjectionTime: '30s', maxEjectionPercent: 50 },
       tls: { mode: 'ISTIO_MUTUAL' },
+      // Istio applies a port-level entry INSTEAD of the service-level policy: each entry carries the merged policy
       portLevelSettings: [
-        { port: { number: 5432 }, loadBalancer: { consistentHash: { useSourceIp: true } }, connectionPool: { tcp: { maxConnections: 10 } } },
-        { port: { number: 8080 }, tls: { mode: 'DISABLE' } },
+        {
+          port: { number: 5432 },
+          loadBalancer: { consistentHash: { useSourceIp: true } },
+          connectionPool: {
+            tcp: { maxConnections: 10, connectTimeout: '0.250s' },
+            http: { http1MaxPendingRequests: 10, http2MaxRequests: 1000, maxRequestsPerConnection: 1, maxRetries: 3, idleTimeout: '300s' },
+          },
+          outlierDetection: { consecutive5xxErrors: 7, interval: '5s', baseEjectionTime: '30s', maxEjectionPercent: 50 },
+          tls: { mode: 'ISTIO_MUTUAL' },
+        },
+        {
+          port: { number: 8080 },
+          loadBalancer: { consistentHash: { httpCookie: { name: 'session', ttl: '1800s', path: '/' } } },
+          connectionPool: {
+            tcp: { maxConnections: 100, connectTimeout: '0.250s' },
+            http: { http1MaxPendingRequests: 10, http2MaxRequests: 1000, maxRequestsPerConnection: 1, maxRetries: 3, idleTimeout: '300s' },
+          },
+          outlierDetection: { consecutive5xxErrors: 7, interval: '5s', baseEjectionTime: '30s', maxEjectionPercent: 50 },
+          tls: { mode: 'DISABLE' },
+        },
       ],
     });
   });

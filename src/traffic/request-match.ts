@@ -1,5 +1,5 @@
 import { invalid } from '../errors';
-import { checkDnsLabel, checkLabels } from '../validation';
+import { checkDnsLabel, checkLabels, checkRegex } from '../validation';
 import { HttpRequestMatch, StringMatch } from './routing';
 
 /** RFC 7230 `token`: the characters an HTTP header name may use. */
@@ -9,8 +9,8 @@ const WHERE = 'RequestMatch';
 
 /**
  * Checks that `pattern` is a regular expression Envoy accepts: Envoy compiles route regexes with Google RE2, which
- * has no lookaround, no backreferences, no atomic groups and no possessive quantifiers; everything else must also
- * parse as a JavaScript RegExp (a cheap syntax check; RE2 and JavaScript agree on the common syntax).
+ * has no lookaround, no backreferences, no atomic groups and no possessive quantifiers (named here, with a specific
+ * message); then it must parse as a JavaScript RegExp and, finally, compile with RE2 (`checkRegex`).
  * @internal
  */
 export function checkRe2(scope: string, field: string, pattern: string): void {
@@ -56,6 +56,8 @@ export function checkRe2(scope: string, field: string, pattern: string): void {
   } catch (e: any) {
     invalid(scope, field, pattern, `must be a valid regular expression (${e.message})`);
   }
+  // the final word: RE2 itself (re2js), with Istio's program-size limit
+  checkRegex(scope, field, pattern);
 }
 
 /** Checks an HTTP header name (RFC 7230 token) and returns it lowercased. @internal */
@@ -77,9 +79,30 @@ function escapeRe2(s: string): string {
   return s.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
 }
 
+/** At most this many cookies in one match: the header regex lists every order they may come in (n!). */
+const MAX_COOKIES = 4;
+
+/**
+ * The `cookie` header regex that requires every cookie `name=value`, anywhere in the header, in any order: one
+ * alternative per order (RE2 has no lookahead). One cookie gives `^(.*?;\s*)?name=value(;.*)?$`.
+ */
+function cookieRegex(cookies: { [name: string]: string }): string {
+  const pairs = Object.keys(cookies).sort().map(n => `${escapeRe2(n)}=${escapeRe2(cookies[n])}`);
+  if (pairs.length === 1) return `^(.*?;\\s*)?${pairs[0]}(;.*)?$`;
+  const orders = permutations(pairs).map(p => `(?:.*?;\\s*)?${p.join(';(?:.*?;)?\\s*')}(?:;.*)?`);
+  return `^(?:${orders.join('|')})$`;
+}
+
+function permutations<T>(items: T[]): T[][] {
+  if (items.length <= 1) return [items];
+  return items.flatMap((x, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map(rest => [x, ...rest]));
+}
+
 interface Conditions {
   uri?: StringMatch;
   headers: { [name: string]: StringMatch };
+  /** Cookies that must be present with a value, rendered together into one `cookie` header regex. */
+  cookies: { [name: string]: string };
   queryParams: { [name: string]: StringMatch };
   sourceLabels: { [key: string]: string };
   sourceNamespace?: string;
@@ -123,15 +146,15 @@ export class RequestMatch {
   /**
    * A cookie `name` with exactly `value`. Istio has no cookie match: this is a regex on the `cookie` header,
    * `^(.*?;\s*)?name=value(;.*)?$` (name and value are escaped), so it matches the cookie anywhere in the header.
-   * Cookie names are RFC 7230 tokens; the value must not contain ';' or whitespace.
+   * Cookie names are RFC 7230 tokens; the value must not contain ';' or whitespace. Several cookies combine with
+   * `RequestMatch.all(...)` (up to 4: the regex then lists every order they may come in).
    */
   public static cookie(name: string, value: string): RequestMatch {
     checkHeaderName(WHERE, 'cookie name', name);
     if (typeof value !== 'string' || value.length === 0 || /[;\s,"\\]/.test(value)) {
       invalid(WHERE, `cookie '${name}' value`, value, 'must be a non-empty cookie value without \';\', \',\', \'"\', \'\\\' or whitespace');
     }
-    const m = RequestMatch.header('cookie', StringMatch.regex(`^(.*?;\\s*)?${escapeRe2(name)}=${escapeRe2(value)}(;.*)?$`));
-    return new RequestMatch({ ...m.c, description: [`cookie ${name}`] });
+    return new RequestMatch({ cookies: { [name]: value }, description: [`cookie ${name}`] });
   }
   /** A query parameter, compared exactly or by regex (Istio does not match query parameters by prefix). */
   public static queryParam(name: string, match: StringMatch): RequestMatch {
@@ -165,16 +188,23 @@ export class RequestMatch {
    */
   public static all(...matches: RequestMatch[]): RequestMatch {
     if (matches.length === 0) invalid(WHERE, 'all', matches, 'must combine at least one RequestMatch');
-    const c: Conditions = { headers: {}, queryParams: {}, sourceLabels: {}, description: [] };
+    const c: Conditions = { headers: {}, queryParams: {}, sourceLabels: {}, cookies: {}, description: [] };
     for (const m of matches) {
       if (!(m instanceof RequestMatch)) invalid(WHERE, 'all', m, 'must combine RequestMatch objects');
       const twice = (what: string) => invalid(WHERE, 'all', what, 'is constrained twice: a request cannot match both; give them to CanaryTraffic.matching(...) for OR');
       if (m.c.uri) { if (c.uri) twice('uri'); c.uri = m.c.uri; }
       if (m.c.sourceNamespace) { if (c.sourceNamespace) twice('sourceNamespace'); c.sourceNamespace = m.c.sourceNamespace; }
       for (const [k, v] of Object.entries(m.c.headers)) { if (c.headers[k]) twice(`header '${k}'`); c.headers[k] = v; }
+      for (const [k, v] of Object.entries(m.c.cookies)) { if (c.cookies[k] !== undefined) twice(`cookie '${k}'`); c.cookies[k] = v; }
       for (const [k, v] of Object.entries(m.c.queryParams)) { if (c.queryParams[k]) twice(`query parameter '${k}'`); c.queryParams[k] = v; }
       for (const [k, v] of Object.entries(m.c.sourceLabels)) { if (c.sourceLabels[k] !== undefined) twice(`source label '${k}'`); c.sourceLabels[k] = v; }
       c.description.push(...m.c.description);
+    }
+    if (Object.keys(c.cookies).length && c.headers.cookie) {
+      invalid(WHERE, 'all', "header 'cookie'", 'is constrained twice (a cookie match is a regex on the cookie header): use RequestMatch.cookie for every cookie');
+    }
+    if (Object.keys(c.cookies).length > MAX_COOKIES) {
+      invalid(WHERE, 'all', Object.keys(c.cookies).sort(), `must combine at most ${MAX_COOKIES} cookies (the header regex lists every order they may come in)`);
     }
     return new RequestMatch(c);
   }
@@ -182,7 +212,7 @@ export class RequestMatch {
   private readonly c: Conditions;
 
   private constructor(c: Partial<Conditions> & { description: string[] }) {
-    this.c = { headers: {}, queryParams: {}, sourceLabels: {}, ...c };
+    this.c = { headers: {}, queryParams: {}, sourceLabels: {}, cookies: {}, ...c };
   }
 
   /** The conditions, in words (for messages and docs), e.g. `header user-agent AND cookie beta`. */
@@ -193,9 +223,11 @@ export class RequestMatch {
   /** The routing-model match (one VirtualService `match` entry). @internal */
   public _toHttpRequestMatch(): HttpRequestMatch {
     const nonEmpty = (o: { [k: string]: any }) => (Object.keys(o).length ? { ...o } : undefined);
+    const headers = { ...this.c.headers };
+    if (Object.keys(this.c.cookies).length) headers.cookie = StringMatch.regex(cookieRegex(this.c.cookies));
     return {
       uri: this.c.uri,
-      headers: nonEmpty(this.c.headers),
+      headers: nonEmpty(headers),
       queryParams: nonEmpty(this.c.queryParams),
       sourceLabels: nonEmpty(this.c.sourceLabels),
       sourceNamespace: this.c.sourceNamespace,

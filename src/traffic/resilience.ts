@@ -3,7 +3,8 @@ import { Construct } from 'constructs';
 import { invalid } from '../errors';
 import { checkInteger, checkPercent, compact } from '../validation';
 import { istioDuration, millisOf } from './duration';
-import { ServicePort } from '../service/service-port';
+import { RequestMatch } from './request-match';
+import { PortProtocol, ServicePort } from '../service/service-port';
 import { checkMeshService, IMeshService } from '../service/workload';
 
 /**
@@ -45,26 +46,67 @@ export enum RetryOn {
   UNAVAILABLE = 'unavailable',
 }
 
-/** Retries of a route (VirtualService `http[].retries`). */
+/** Retries of a route (VirtualService `http[].retries`); every field of Istio's HTTPRetry. */
 export interface RetryPolicy {
-  /** Number of retries (not counting the first try); 0 disables retries. */
+  /**
+   * Number of retries (not counting the first try); 0 disables retries (then no other field may be set, as
+   * Istio's validation requires).
+   */
   readonly attempts: number;
   /**
-   * Timeout of each try; at most the route timeout.
+   * Timeout of each try; at most the route timeout. On gRPC ports it applies only with `grpcTimeout` (a per-try
+   * timeout would cut streams just like a route timeout).
    * @default - the route timeout
    */
   readonly perTryTimeout?: Duration;
+  /**
+   * The base interval of Envoy's exponential back-off between retries (jittered, capped at 10 times the base).
+   * @default 25ms (Envoy's default)
+   */
+  readonly backoff?: Duration;
+  /**
+   * Retry in other localities when the local one fails (Envoy's `previous_priorities` retry priority).
+   * @default false
+   */
+  readonly retryRemoteLocalities?: boolean;
+  /**
+   * Whether retries avoid the hosts already tried. Istio turns this on by default; `false` allows retrying the
+   * same endpoint.
+   * @default true (Istio's default)
+   */
+  readonly retryIgnorePreviousHosts?: boolean;
   /**
    * Conditions on which to retry.
    * @default - Istio's default: connect-failure, refused-stream, unavailable, cancelled, retriable-status-codes
    */
   readonly retryOn?: RetryOn[];
   /**
-   * HTTP status codes to retry on (adds `retriable-status-codes`).
+   * HTTP status codes to retry on, 100-599 (adds `retriable-status-codes`). Codes Istio knows by name (Go's
+   * net/http list: 429, 503...) are written into `retryOn`, where Istio reads them as status codes; other codes
+   * (520, 522, 599...) would be read as unknown policy names and rejected, so they are given to Envoy in the
+   * `x-envoy-retriable-status-codes` request header the route sets, which Envoy's router reads with
+   * `retriable-status-codes`.
    * @default - none
    */
   readonly retriableStatusCodes?: number[];
 }
+
+/**
+ * The status codes Istio's `retryOn` parser reads as codes: those Go's `net/http.StatusText` names (Istio 1.30,
+ * pilot/pkg/networking/core/route/retry/retry.go `parseRetryOn`, and pkg/config/validation `validateHTTPRetry`).
+ * Any other number is taken for a policy name: the webhook rejects it and Envoy would never retry on it.
+ */
+const ISTIO_NAMED_STATUS_CODES = new Set<number>([
+  100, 101, 102, 103,
+  200, 201, 202, 203, 204, 205, 206, 207, 208, 226,
+  300, 301, 302, 303, 304, 305, 307, 308,
+  400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418,
+  421, 422, 423, 424, 425, 426, 428, 429, 431, 451,
+  500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
+]);
+
+/** Envoy's router header for extra retriable status codes (read together with `retriable-status-codes`). @internal */
+export const ENVOY_RETRIABLE_STATUS_CODES_HEADER = 'x-envoy-retriable-status-codes';
 
 /** A delay injected into a share of requests. */
 export interface FaultDelay {
@@ -84,6 +126,14 @@ export interface FaultAbort {
 
 /** Fault injection (VirtualService `http[].fault`), for testing resilience. */
 export interface FaultInjection {
+  /**
+   * Inject the fault only into requests that match, e.g. `RequestMatch.headerExact('end-user', 'jason')` (Istio's
+   * fault-injection task): each route of the service gets a copy for the matching requests, with the fault, placed
+   * before it, so matched requests still go where the route sends them. Give several conditions with
+   * `RequestMatch.all(...)`.
+   * @default - every request
+   */
+  readonly match?: RequestMatch;
   /**
    * Delay requests.
    * @default - no delay
@@ -118,10 +168,18 @@ export interface MirrorPolicy {
  */
 export interface RouteResilience {
   /**
-   * Request timeout.
+   * Request timeout on the service's HTTP and HTTP/2 ports, but NOT on gRPC and gRPC-Web ports: a gRPC stream may
+   * last for hours and a route timeout would cut it. Set `grpcTimeout` for gRPC ports.
    * @default - no timeout (Istio's default)
    */
   readonly timeout?: Duration;
+  /**
+   * Request timeout on the service's gRPC ports (`ServicePort.grpc`, `ServicePort.grpcWeb`): an explicit opt-in,
+   * for services whose gRPC methods are all unary or whose streams end sooner. It also lets `retries.perTryTimeout`
+   * apply there.
+   * @default - no timeout on gRPC ports (streams are never cut)
+   */
+  readonly grpcTimeout?: Duration;
   /**
    * Retries.
    * @default - Istio's default retry policy (2 attempts)
@@ -143,14 +201,44 @@ const KNOWN_RETRY_ON: string[] = Object.values(RetryOn);
 
 /** Whether any resilience setting is given. @internal */
 export function hasResilience(r: RouteResilience): boolean {
-  return r.timeout !== undefined || r.retries !== undefined || r.fault !== undefined || r.mirror !== undefined;
+  return r.timeout !== undefined || r.grpcTimeout !== undefined || r.retries !== undefined || r.fault !== undefined || r.mirror !== undefined;
+}
+
+/** The RouteResilience fields of a props object (e.g. MeshedServiceProps). @internal */
+export function pickRouteResilience(r: RouteResilience): RouteResilience {
+  return { timeout: r.timeout, grpcTimeout: r.grpcTimeout, retries: r.retries, fault: r.fault, mirror: r.mirror };
+}
+
+/** Whether a port carries gRPC, whose streams a route timeout would cut. @internal */
+export function isGrpcPort(port: ServicePort): boolean {
+  return port.protocol === PortProtocol.GRPC || port.protocol === PortProtocol.GRPC_WEB;
+}
+
+/**
+ * The resilience fields of the routes of one port: on gRPC ports the route timeout is `grpcTimeout` (none unless
+ * given), and the per-try timeout only applies with it; other ports use `timeout`. `rendered` comes from
+ * `renderResilience`.
+ * @internal
+ */
+export function resilienceForPort(scope: Construct, r: RouteResilience, rendered: any, port: ServicePort | undefined): any {
+  if (!port || !isGrpcPort(port)) return rendered;
+  const out = { ...rendered };
+  delete out.timeout;
+  if (r.grpcTimeout !== undefined) out.timeout = istioDuration(scope, 'grpcTimeout', r.grpcTimeout);
+  if (out.retries && r.grpcTimeout === undefined) {
+    const { perTryTimeout: _dropped, ...rest } = out.retries;
+    out.retries = rest;
+  }
+  return out;
 }
 
 /**
  * Validates resilience settings of `self` (a service with `ports`) and returns the VirtualService route fields.
+ * `grpcAware` (MeshedService): `timeout` must reach a non-gRPC port and `grpcTimeout` a gRPC port; the caller then
+ * applies `resilienceForPort` per port.
  * @internal
  */
-export function renderResilience(scope: Construct, r: RouteResilience, self: IMeshService): any {
+export function renderResilience(scope: Construct, r: RouteResilience, self: IMeshService, grpcAware = false): any {
   if (!hasResilience(r)) return {};
   if (!self.ports.some(p => p.isHttp)) {
     const set = ['timeout', 'retries', 'fault', 'mirror'].filter(k => (r as any)[k] !== undefined).join(', ');
@@ -158,13 +246,32 @@ export function renderResilience(scope: Construct, r: RouteResilience, self: IMe
   }
   const out: any = {};
   let timeoutMs: number | undefined;
+  const httpPorts = self.ports.filter(p => p.isHttp);
+  const grpcPorts = httpPorts.filter(isGrpcPort);
   if (r.timeout !== undefined) {
     timeoutMs = millisOf(scope, 'timeout', r.timeout);
     out.timeout = istioDuration(scope, 'timeout', r.timeout);
+    if (grpcAware && grpcPorts.length === httpPorts.length) {
+      invalid(scope, 'timeout', r.timeout.toHumanString(),
+        `does not apply to gRPC ports (${grpcPorts.map(p => `${p.name}/${p.port}`).join(', ')}): a route timeout would cut streams; set grpcTimeout to time out gRPC calls`);
+    }
+  }
+  let grpcTimeoutMs: number | undefined;
+  if (r.grpcTimeout !== undefined) {
+    grpcTimeoutMs = millisOf(scope, 'grpcTimeout', r.grpcTimeout);
+    istioDuration(scope, 'grpcTimeout', r.grpcTimeout);
+    if (grpcAware && grpcPorts.length === 0) {
+      invalid(scope, 'grpcTimeout', r.grpcTimeout.toHumanString(), `applies to gRPC ports only, and ${httpPorts.map(p => `${p.name}/${p.port}`).join(', ')} are not gRPC: use timeout`);
+    }
   }
   if (r.retries) {
     const rt = r.retries;
     checkInteger(scope, 'retries.attempts', rt.attempts, 0, 2147483647);
+    if (rt.attempts === 0) {
+      const extra = ['perTryTimeout', 'retryOn', 'retriableStatusCodes', 'backoff', 'retryRemoteLocalities', 'retryIgnorePreviousHosts']
+        .filter(k => (rt as any)[k] !== undefined && !(Array.isArray((rt as any)[k]) && (rt as any)[k].length === 0));
+      if (extra.length) invalid(scope, 'retries', extra.join(', '), 'must not be set when attempts is 0 (retries disabled): Istio rejects such a policy');
+    }
     const retryOn: string[] = [];
     for (const c of rt.retryOn ?? []) {
       if (!KNOWN_RETRY_ON.includes(c)) invalid(scope, 'retries.retryOn', c, `must be one of ${KNOWN_RETRY_ON.join(', ')}`);
@@ -178,18 +285,31 @@ export function renderResilience(scope: Construct, r: RouteResilience, self: IMe
       if (timeoutMs !== undefined && ms > timeoutMs) {
         invalid(scope, 'retries.perTryTimeout', rt.perTryTimeout.toHumanString(), `must not be longer than the route timeout (${r.timeout!.toHumanString()})`);
       }
+      if (grpcTimeoutMs !== undefined && ms > grpcTimeoutMs) {
+        invalid(scope, 'retries.perTryTimeout', rt.perTryTimeout.toHumanString(), `must not be longer than grpcTimeout (${r.grpcTimeout!.toHumanString()})`);
+      }
       perTryTimeout = istioDuration(scope, 'retries.perTryTimeout', rt.perTryTimeout);
     }
-    const codes = [...new Set(rt.retriableStatusCodes ?? [])].sort((a, b) => a - b).map(String);
+    for (const k of ['retryRemoteLocalities', 'retryIgnorePreviousHosts'] as const) {
+      if (rt[k] !== undefined && typeof rt[k] !== 'boolean') invalid(scope, `retries.${k}`, rt[k], 'must be true or false');
+    }
+    const codes = [...new Set(rt.retriableStatusCodes ?? [])].sort((a, b) => a - b);
+    const named = codes.filter(c => ISTIO_NAMED_STATUS_CODES.has(c)).map(String);
+    const unnamed = codes.filter(c => !ISTIO_NAMED_STATUS_CODES.has(c)).map(String);
     out.retries = compact({
       attempts: rt.attempts,
       perTryTimeout,
-      retryOn: retryOn.length ? [...retryOn, ...codes].join(',') : undefined,
+      retryOn: retryOn.length ? [...retryOn, ...named].join(',') : undefined,
+      backoff: rt.backoff === undefined ? undefined : istioDuration(scope, 'retries.backoff', rt.backoff),
+      retryRemoteLocalities: rt.retryRemoteLocalities,
+      retryIgnorePreviousHosts: rt.retryIgnorePreviousHosts,
     });
+    if (unnamed.length) out.headers = { request: { set: { [ENVOY_RETRIABLE_STATUS_CODES_HEADER]: unnamed.join(',') } } };
   }
   if (r.fault) {
     const f = r.fault;
     if (!f.delay && !f.abort) invalid(scope, 'fault', f, 'must set delay, abort or both');
+    if (f.match !== undefined && !(f.match instanceof RequestMatch)) invalid(scope, 'fault.match', f.match, 'must be a RequestMatch (RequestMatch.all(...) for several conditions)');
     const fault: any = {};
     if (f.delay) {
       checkPercent(scope, 'fault.delay.percentage', f.delay.percentage);

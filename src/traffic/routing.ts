@@ -1,5 +1,7 @@
 import { invalid } from '../errors';
 import type { ServiceVersion } from '../service/workload';
+import { checkHeaderValue, checkInteger, checkPath, isDnsSubdomain } from '../validation';
+import { HeaderRules } from './http-headers';
 
 /** How a request attribute is compared (VirtualService StringMatch). */
 export class StringMatch {
@@ -113,6 +115,126 @@ export interface HttpRouteRule {
    * @default - no mirror to a version
    */
   readonly mirror?: WeightedDestination;
+  /**
+   * Header changes for this route's requests and responses, on top of the service's `headers` (a header changed
+   * by both is an error).
+   * @default - none
+   */
+  readonly headers?: HeaderRules;
+  /**
+   * Answer or redirect instead of forwarding (`RouteAction.directResponse(...)`, `RouteAction.redirect(...)`).
+   * Exclusive with `destinations`, `mirror` and `rewrite`.
+   * @default - forward to `destinations`
+   */
+  readonly action?: RouteAction;
+  /**
+   * Rewrite the path or authority of forwarded requests.
+   * @default - none
+   */
+  readonly rewrite?: RouteRewrite;
+}
+
+/** Options of a redirect answered by the client's proxy (VirtualService `http[].redirect`). */
+export interface RouteRedirectOptions {
+  /**
+   * The path to redirect to (replaces the whole path).
+   * @default - the request's path
+   */
+  readonly uri?: string;
+  /**
+   * The host (authority) to redirect to, e.g. `reviews.example.com` (a DNS name, optionally with `:port`).
+   * @default - the request's host
+   */
+  readonly authority?: string;
+  /**
+   * The scheme, `http` or `https`.
+   * @default - the request's scheme
+   */
+  readonly scheme?: string;
+  /**
+   * The port to redirect to.
+   * @default - the request's port
+   */
+  readonly port?: number;
+  /**
+   * The status code: 301, 302, 303, 307 or 308.
+   * @default 301
+   */
+  readonly redirectCode?: number;
+}
+
+const AUTHORITY = /^([^:]+)(:(\d{1,5}))?$/;
+
+/**
+ * What a route does instead of forwarding: answer directly, or redirect (VirtualService `directResponse`,
+ * `redirect`). A route with an action has no destinations; the service's timeout, retries, fault and mirror do not
+ * apply to it (Istio rejects a fault next to a redirect or a direct response).
+ */
+export class RouteAction {
+  /**
+   * Answer with `status` (200-599) and an optional text body, without calling the service, e.g. a maintenance
+   * page or a `404` for a retired path.
+   */
+  public static directResponse(status: number, body?: string): RouteAction {
+    checkInteger('RouteAction.directResponse', 'status', status, 200, 599);
+    if (body !== undefined) {
+      if (typeof body !== 'string') invalid('RouteAction.directResponse', 'body', body, 'must be a string');
+      if (Buffer.byteLength(body, 'utf8') > 100 * 1024) invalid('RouteAction.directResponse', 'body', `${body.length} characters`, 'must be at most 100 KiB (larger bodies slow the control plane down; Istio warns above 100 KiB)');
+    }
+    return new RouteAction('directResponse', { status, ...(body !== undefined ? { body: { string: body } } : {}) });
+  }
+  /** Redirect the caller (3xx with a `Location` header). At least one of uri, authority, scheme and port. */
+  public static redirect(options: RouteRedirectOptions): RouteAction {
+    const where = 'RouteAction.redirect';
+    const o = options ?? {};
+    if (o.uri === undefined && o.authority === undefined && o.scheme === undefined && o.port === undefined) {
+      invalid(where, 'options', o, 'must set uri, authority, scheme or port');
+    }
+    if (o.uri !== undefined) checkPath(where, 'uri', o.uri);
+    if (o.authority !== undefined) {
+      checkHeaderValue(where, 'authority', o.authority);
+      const m = AUTHORITY.exec(o.authority);
+      if (!m || !isDnsSubdomain(m[1]) || (m[3] !== undefined && !(Number(m[3]) >= 1 && Number(m[3]) <= 65535))) {
+        invalid(where, 'authority', o.authority, "must be a DNS name, optionally with ':port' (lowercase letters, digits, '-' and '.')");
+      }
+    }
+    if (o.scheme !== undefined && o.scheme !== 'http' && o.scheme !== 'https') invalid(where, 'scheme', o.scheme, "must be 'http' or 'https'");
+    if (o.port !== undefined) checkInteger(where, 'port', o.port, 1, 65535);
+    if (o.redirectCode !== undefined && ![301, 302, 303, 307, 308].includes(o.redirectCode)) {
+      invalid(where, 'redirectCode', o.redirectCode, 'must be 301, 302, 303, 307 or 308');
+    }
+    const spec: any = {};
+    for (const k of ['uri', 'authority', 'scheme', 'port', 'redirectCode'] as const) if (o[k] !== undefined) spec[k] = o[k];
+    return new RouteAction('redirect', spec);
+  }
+
+  /** `directResponse` or `redirect`. */
+  public readonly kind: string;
+  private readonly spec: any;
+
+  private constructor(kind: string, spec: any) {
+    this.kind = kind;
+    this.spec = spec;
+  }
+
+  /** The VirtualService route fields. @internal */
+  public _render(): any {
+    return { [this.kind]: JSON.parse(JSON.stringify(this.spec)) };
+  }
+}
+
+/** Rewrites of a forwarded request (VirtualService `http[].rewrite`). */
+export interface RouteRewrite {
+  /**
+   * Replaces the matched path prefix (for a `uri` prefix match) or the whole path.
+   * @default - the path is forwarded unchanged
+   */
+  readonly uri?: string;
+  /**
+   * Replaces the Host/Authority header.
+   * @default - unchanged
+   */
+  readonly authority?: string;
 }
 
 /** Renders a map of StringMatch. @internal */

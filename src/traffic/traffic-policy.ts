@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
 import { ServicePort } from '../service/service-port';
-import { checkInteger, checkPercent, compact } from '../validation';
+import { checkInteger, checkLabels, checkPercent, compact } from '../validation';
 import { istioDuration, optionalDuration } from './duration';
 
 /** int32 fields of the DestinationRule schema. */
@@ -188,13 +188,140 @@ export interface OutlierDetection {
   readonly minHealthPercent?: number;
 }
 
-/** Traffic policy settings that apply to a whole service or to one of its ports. */
+/** A locality failover rule: when the endpoints of `from` are unhealthy, traffic goes to `to`. */
+export interface LocalityFailover {
+  /** The region the client is in, e.g. `us-east`. */
+  readonly from: string;
+  /** The region traffic fails over to, e.g. `us-west`. */
+  readonly to: string;
+}
+
+/** A locality weighted distribution rule: clients in `from` send traffic to the localities of `to` by weight. */
+export interface LocalityDistribution {
+  /**
+   * The client locality: `region`, `region/zone` or `region/zone/subzone`; `*` may end it (e.g. `us-west/zone1/*`).
+   */
+  readonly from: string;
+  /** Upstream localities (same form as `from`) and their weights; the weights add up to 100. */
+  readonly to: { [locality: string]: number };
+}
+
+/** Locality regions, zones and subzones: no '/', no whitespace; `*` alone as the last part. */
+const LOCALITY_PART = /^[^/\s*]+$/;
+
+function checkLocality(scope: string, field: string, locality: string, parts: number) {
+  const ok = typeof locality === 'string' && locality.length > 0 && locality.split('/').every((p, i, all) =>
+    LOCALITY_PART.test(p) || (p === '*' && i === all.length - 1 && i > 0)) && locality.split('/').length <= parts;
+  if (!ok) {
+    invalid(scope, field, locality, parts === 1
+      ? "must be a region name (no '/', '*' or whitespace)"
+      : "must be a locality 'region', 'region/zone' or 'region/zone/subzone' (a trailing '/*' matches every zone or subzone)");
+  }
+}
+
+/**
+ * Locality load balancing (DestinationRule `loadBalancer.localityLbSetting`), as Istio's "Locality failover" and
+ * "Locality weighted distribution" tasks show. Failover needs outlier detection on the same policy (Envoy only moves
+ * traffic away from endpoints it has ejected); the library checks that it is set.
+ */
+export class LocalityLoadBalancing {
+  /**
+   * Region failover: when every endpoint of the client's region is unhealthy, traffic goes to the `to` region of
+   * the rule whose `from` is the client's region (Istio's default is the closest locality otherwise).
+   */
+  public static failover(rules: LocalityFailover[]): LocalityLoadBalancing {
+    const where = 'LocalityLoadBalancing.failover';
+    if (!Array.isArray(rules) || rules.length === 0) invalid(where, 'rules', rules, 'must list at least one { from, to } region pair');
+    const seen = new Set<string>();
+    for (const [i, r] of rules.entries()) {
+      checkLocality(where, `rules[${i}].from`, r?.from, 1);
+      checkLocality(where, `rules[${i}].to`, r?.to, 1);
+      if (r.from === r.to) invalid(where, `rules[${i}].to`, r.to, 'must differ from `from`');
+      if (seen.has(r.from)) invalid(where, `rules[${i}].from`, r.from, 'must appear once: a region fails over to one region');
+      seen.add(r.from);
+    }
+    return new LocalityLoadBalancing('failover', { failover: rules.map(r => ({ from: r.from, to: r.to })) });
+  }
+  /**
+   * Priority failover by endpoint labels, e.g. `['topology.istio.io/network', 'topology.kubernetes.io/region',
+   * 'topology.kubernetes.io/zone']`: endpoints that share more leading labels with the client are preferred.
+   * @param labels the label keys, most important first
+   */
+  public static failoverPriority(labels: string[]): LocalityLoadBalancing {
+    const where = 'LocalityLoadBalancing.failoverPriority';
+    if (!Array.isArray(labels) || labels.length === 0) invalid(where, 'labels', labels, 'must list at least one label key');
+    const keys: { [k: string]: string } = {};
+    for (const l of labels) keys[l] = 'x';
+    checkLabels(where, 'labels', keys);
+    if (new Set(labels).size !== labels.length) invalid(where, 'labels', labels, 'must not repeat a label');
+    return new LocalityLoadBalancing('failoverPriority', { failoverPriority: [...labels] });
+  }
+  /**
+   * Weighted distribution: clients in each `from` locality send traffic to the `to` localities by weight (the
+   * weights of a rule add up to 100). Outlier detection is not required.
+   */
+  public static distribute(rules: LocalityDistribution[]): LocalityLoadBalancing {
+    const where = 'LocalityLoadBalancing.distribute';
+    if (!Array.isArray(rules) || rules.length === 0) invalid(where, 'rules', rules, 'must list at least one { from, to } rule');
+    const seen = new Set<string>();
+    const out = rules.map((r, i) => {
+      checkLocality(where, `rules[${i}].from`, r?.from, 3);
+      if (seen.has(r.from)) invalid(where, `rules[${i}].from`, r.from, 'must appear once');
+      seen.add(r.from);
+      const to = r.to ?? {};
+      const keys = Object.keys(to).sort();
+      if (keys.length === 0) invalid(where, `rules[${i}].to`, to, 'must name at least one locality');
+      let sum = 0;
+      const sorted: { [k: string]: number } = {};
+      for (const k of keys) {
+        checkLocality(where, `rules[${i}].to`, k, 3);
+        checkInteger(where, `rules[${i}].to['${k}']`, to[k], 0, 100);
+        sum += to[k];
+        sorted[k] = to[k];
+      }
+      if (sum !== 100) invalid(where, `rules[${i}].to`, `weights adding up to ${sum}`, 'weights must add up to 100');
+      return { from: r.from, to: sorted };
+    });
+    return new LocalityLoadBalancing('distribute', { distribute: out });
+  }
+  /** Turns locality load balancing off for this service or port (Istio enables it by default). */
+  public static disabled(): LocalityLoadBalancing {
+    return new LocalityLoadBalancing('disabled', { enabled: false });
+  }
+
+  /** The variant: `failover`, `failoverPriority`, `distribute` or `disabled`. */
+  public readonly kind: string;
+  private readonly spec: any;
+
+  private constructor(kind: string, spec: any) {
+    this.kind = kind;
+    this.spec = spec;
+  }
+
+  /** Whether the variant needs outlier detection to work (failover, failoverPriority). */
+  public get needsOutlierDetection(): boolean {
+    return this.kind === 'failover' || this.kind === 'failoverPriority';
+  }
+
+  /** The `localityLbSetting` JSON. @internal */
+  public _render(): any {
+    return JSON.parse(JSON.stringify(this.spec));
+  }
+}
+
+/** Traffic policy settings that apply to a whole service, one of its ports or one of its versions (subsets). */
 export interface TrafficPolicySettings {
   /**
    * The load balancing algorithm.
    * @default - Istio's default (LEAST_REQUEST)
    */
   readonly loadBalancer?: LoadBalancer;
+  /**
+   * Locality load balancing: failover between regions, failover by label priority, or weighted distribution.
+   * Failover needs `outlierDetection` (on this policy or inherited from the service's).
+   * @default - Istio's default (locality-aware, failover to the closest locality when outlier detection is set)
+   */
+  readonly locality?: LocalityLoadBalancing;
   /**
    * Connection pool limits.
    * @default - Istio's defaults
@@ -221,7 +348,10 @@ export interface PortTrafficPolicy extends TrafficPolicySettings {
 /** The client-side traffic policy of a service (DestinationRule `trafficPolicy`). */
 export interface TrafficPolicy extends TrafficPolicySettings {
   /**
-   * Settings that override the service-level ones for single ports.
+   * Settings that override the service-level ones for single ports. Only the settings given are overridden: the
+   * others are inherited from the service level (Istio itself replaces the whole policy of a port that has an entry,
+   * so the library writes the merged policy into each entry). Connection pool and outlier detection settings merge
+   * field by field.
    * @default - none
    */
   readonly portSettings?: PortTrafficPolicy[];
@@ -229,13 +359,17 @@ export interface TrafficPolicy extends TrafficPolicySettings {
 
 /**
  * Renders a TrafficPolicy for a service with `ports`. Throws for HTTP-only settings on services or ports that do
- * not speak HTTP, and for ports the service does not expose.
+ * not speak HTTP, for ports the service does not expose, and for locality failover without outlier detection.
+ *
+ * Each `portLevelSettings` entry carries the whole effective policy of its port (service level merged with the
+ * port's overrides): Istio applies a port-level entry instead of the service-level policy, not on top of it.
  * @internal
  */
 export function renderTrafficPolicy(scope: Construct, policy: TrafficPolicy, ports: ServicePort[]): any {
   const anyHttp = ports.some(p => p.isHttp);
   const top = renderSettings(scope, 'trafficPolicy', policy, anyHttp, ports.map(p => p.name).join(', '));
   top.tls = { mode: (policy.tls ?? UpstreamTls.istioMutual()).mode };
+  checkLocalityNeedsOutlier(scope, 'trafficPolicy', top);
   const seen = new Set<number>();
   const portLevel = (policy.portSettings ?? []).map((s, i) => {
     const field = `trafficPolicy.portSettings[${i}]`;
@@ -246,11 +380,56 @@ export function renderTrafficPolicy(scope: Construct, policy: TrafficPolicy, por
     }
     if (seen.has(port.port)) invalid(scope, `${field}.port`, port.port, 'must appear once in portSettings');
     seen.add(port.port);
-    const rendered = renderSettings(scope, field, s, port.isHttp, `${port.name}/${port.port}`);
-    if (s.tls) rendered.tls = { mode: s.tls.mode };
-    return { port: { number: port.port }, ...rendered };
+    const own = renderSettings(scope, field, s, port.isHttp, `${port.name}/${port.port}`);
+    if (s.tls) own.tls = { mode: s.tls.mode };
+    const merged = mergeSettings(top, own);
+    checkLocalityNeedsOutlier(scope, field, merged);
+    return { port: { number: port.port }, ...merged };
   }).sort((a, b) => a.port.number - b.port.number);
   return compact({ ...top, portLevelSettings: portLevel });
+}
+
+/**
+ * Renders the traffic policy of one subset (version): the settings given, merged over the service-level policy
+ * field by field (as for ports), so that a subset that only sets a connection pool keeps the service's outlier
+ * detection and TLS.
+ * @internal
+ */
+export function renderSubsetTrafficPolicy(
+  scope: Construct, field: string, settings: TrafficPolicySettings, service: TrafficPolicy, ports: ServicePort[]): any {
+  const anyHttp = ports.some(p => p.isHttp);
+  const top = renderTrafficPolicy(scope, service, ports);
+  delete top.portLevelSettings;
+  const own = renderSettings(scope, field, settings, anyHttp, ports.map(p => p.name).join(', '));
+  if (settings.tls) own.tls = { mode: settings.tls.mode };
+  const merged = mergeSettings(top, own);
+  checkLocalityNeedsOutlier(scope, field, merged);
+  return merged;
+}
+
+/** Rendered service-level settings with a port's (or subset's) rendered overrides on top. */
+function mergeSettings(base: any, over: any): any {
+  const lbAlgo = (lb: any) => (lb ? compact({ simple: lb.simple, consistentHash: lb.consistentHash }) : {});
+  const algo = Object.keys(lbAlgo(over.loadBalancer)).length ? lbAlgo(over.loadBalancer) : lbAlgo(base.loadBalancer);
+  const loadBalancer = compact({ ...algo, localityLbSetting: over.loadBalancer?.localityLbSetting ?? base.loadBalancer?.localityLbSetting });
+  const pool = compact({
+    tcp: compact({ ...base.connectionPool?.tcp, ...over.connectionPool?.tcp }),
+    http: compact({ ...base.connectionPool?.http, ...over.connectionPool?.http }),
+  });
+  return compact({
+    loadBalancer,
+    connectionPool: pool,
+    outlierDetection: compact({ ...base.outlierDetection, ...over.outlierDetection }),
+    tls: over.tls ?? base.tls,
+  });
+}
+
+function checkLocalityNeedsOutlier(scope: Construct, field: string, rendered: any) {
+  const l = rendered.loadBalancer?.localityLbSetting;
+  if ((l?.failover || l?.failoverPriority) && !rendered.outlierDetection) {
+    invalid(scope, `${field}.locality`, l.failover ? 'failover' : 'failoverPriority',
+      'needs outlierDetection (e.g. { consecutive5xxErrors: 5 }) on the same policy or the service: Envoy only fails over from endpoints it has ejected');
+  }
 }
 
 function renderSettings(scope: Construct, field: string, s: TrafficPolicySettings, http: boolean, portsText: string): any {
@@ -298,8 +477,12 @@ function renderSettings(scope: Construct, field: string, s: TrafficPolicySetting
       minHealthPercent: od.minHealthPercent,
     });
   }
+  if (s.locality !== undefined && !(s.locality instanceof LocalityLoadBalancing)) {
+    invalid(scope, `${field}.locality`, s.locality, 'must be made with LocalityLoadBalancing.failover(), failoverPriority(), distribute() or disabled()');
+  }
+  const loadBalancer = compact({ ...s.loadBalancer?._render(), localityLbSetting: s.locality?._render() });
   return compact({
-    loadBalancer: s.loadBalancer?._render(),
+    loadBalancer,
     connectionPool,
     outlierDetection,
   });
