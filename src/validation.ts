@@ -286,3 +286,129 @@ export function checkDurationMillis(scope: Construct | string, field: string, ms
     invalid(scope, field, ms, `must be a whole number of milliseconds from ${minMs} ms to 10 years (${MAX_DURATION_SECONDS} s)`);
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// IP addresses and CIDR blocks.
+
+/** A parsed IP address or CIDR block. @internal */
+export interface ParsedCidr {
+  /** 4 or 6. */
+  readonly family: 4 | 6;
+  /** The address as a big integer. */
+  readonly address: bigint;
+  /** The prefix length (32 or 128 for a single address). */
+  readonly prefix: number;
+  /** Whether a prefix length was written. */
+  readonly hasPrefix: boolean;
+}
+
+function parseIpv4(s: string): bigint | undefined {
+  const parts = s.split('.');
+  if (parts.length !== 4) return undefined;
+  let n = BigInt(0);
+  for (const p of parts) {
+    if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > 255) return undefined;
+    n = n * BigInt(256) + BigInt(Number(p));
+  }
+  return n;
+}
+
+function parseIpv6(s: string): bigint | undefined {
+  if (!/^[0-9a-fA-F:.]+$/.test(s) || s.split('::').length > 2) return undefined;
+  let tail = s;
+  let v4: bigint | undefined;
+  const lastColon = s.lastIndexOf(':');
+  if (s.slice(lastColon + 1).includes('.')) {
+    v4 = parseIpv4(s.slice(lastColon + 1));
+    if (v4 === undefined) return undefined;
+    tail = s.slice(0, lastColon + 1) + '0:0'; // the IPv4 part stands for the last two groups
+  }
+  const [head, rest] = tail.includes('::') ? tail.split('::') : [tail, undefined];
+  const groups = (x: string) => (x === '' ? [] : x.split(':'));
+  const h = groups(head);
+  const r = rest === undefined ? [] : groups(rest);
+  if ([...h, ...r].some(g => !/^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
+  const count = h.length + r.length;
+  if (rest === undefined ? count !== 8 : count > 7) return undefined;
+  const all = [...h, ...Array(8 - count).fill('0'), ...r];
+  let n = BigInt(0);
+  for (const g of all) n = n * BigInt(65536) + BigInt(parseInt(g, 16));
+  if (v4 !== undefined) n = n - (n % BigInt(2 ** 32)) + v4;
+  return n;
+}
+
+/** Parses an IPv4/IPv6 address or CIDR block (`203.0.113.0/24`, `2001:db8::/32`); undefined when malformed. @internal */
+export function parseCidr(s: string): ParsedCidr | undefined {
+  if (typeof s !== 'string' || s.length > 64) return undefined;
+  const [addr, prefix, extra] = s.split('/');
+  if (extra !== undefined) return undefined;
+  const family: 4 | 6 = addr.includes(':') ? 6 : 4;
+  const address = family === 4 ? parseIpv4(addr) : parseIpv6(addr);
+  if (address === undefined) return undefined;
+  const max = family === 4 ? 32 : 128;
+  if (prefix !== undefined && (!/^(0|[1-9]\d{0,2})$/.test(prefix) || Number(prefix) > max)) return undefined;
+  return { family, address, prefix: prefix === undefined ? max : Number(prefix), hasPrefix: prefix !== undefined };
+}
+
+/** Whether the block `inner` lies inside the block `outer` (same family). @internal */
+export function cidrWithin(inner: ParsedCidr, outer: ParsedCidr): boolean {
+  if (inner.family !== outer.family || inner.prefix < outer.prefix) return false;
+  const bits = BigInt(inner.family === 4 ? 32 : 128);
+  const shift = bits - BigInt(outer.prefix);
+  const unit = BigInt(2) ** shift;
+  return inner.address / unit === outer.address / unit;
+}
+
+/** The block written canonically: the address with its host bits cleared, and the prefix. @internal */
+export function canonicalCidr(c: ParsedCidr): string {
+  const bits = c.family === 4 ? 32 : 128;
+  const hostBits = BigInt(bits - c.prefix);
+  const unit = BigInt(2) ** hostBits;
+  const base = (c.address / unit) * unit;
+  if (c.family === 4) {
+    const o = [24, 16, 8, 0].map(sh => Number((base / BigInt(2) ** BigInt(sh)) % BigInt(256)));
+    return `${o.join('.')}/${c.prefix}`;
+  }
+  const groups = [...Array(8).keys()].map(i => Number((base / BigInt(2) ** BigInt(112 - 16 * i)) % BigInt(65536)).toString(16));
+  // the longest run of zero groups becomes '::'
+  let best = [-1, 0];
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== '0') { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > best[1] && j - i > 1) best = [i, j - i];
+    i = j;
+  }
+  const text = best[0] < 0 ? groups.join(':')
+    : `${groups.slice(0, best[0]).join(':')}::${groups.slice(best[0] + best[1]).join(':')}`;
+  return `${text}/${c.prefix}`;
+}
+
+/** Whether two blocks share any address. @internal */
+export function cidrOverlaps(a: ParsedCidr, b: ParsedCidr): boolean {
+  return cidrWithin(a, b) || cidrWithin(b, a);
+}
+
+/**
+ * Addresses that are never "external": the host itself, link-local (where cloud metadata services answer:
+ * 169.254.169.254, fd00:ec2::254), unspecified and multicast. @internal
+ */
+export const NON_EXTERNAL_BLOCKS: Array<[string, string]> = [
+  ['0.0.0.0/8', 'the unspecified/"this network" block'],
+  ['127.0.0.0/8', 'loopback'],
+  ['169.254.0.0/16', 'link-local, where cloud metadata services answer (169.254.169.254)'],
+  ['224.0.0.0/4', 'multicast'],
+  ['::/128', 'the unspecified address'],
+  ['::1/128', 'loopback'],
+  ['fe80::/10', 'link-local'],
+  ['fd00:ec2::254/128', 'the AWS metadata service (IPv6)'],
+  ['ff00::/8', 'multicast'],
+];
+
+/** The non-external block `c` overlaps, with its description; undefined when none. @internal */
+export function nonExternalBlock(c: ParsedCidr): string | undefined {
+  for (const [block, what] of NON_EXTERNAL_BLOCKS) {
+    if (cidrOverlaps(c, parseCidr(block)!)) return `${block} (${what})`;
+  }
+  return undefined;
+}

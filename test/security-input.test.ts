@@ -4,6 +4,7 @@
  */
 import { Chart, Testing } from 'cdk8s';
 import { RE2JS } from 're2js';
+import { ExternalService } from '../src';
 import { inScope, invalid, MeshValidationError, show } from '../src/errors';
 import {
   checkDurationMillis, checkHeaderValue, checkPath, checkRegex, RE2_MAX_PROGRAM_SIZE, re2ProgramSize,
@@ -169,5 +170,51 @@ describe('checkDurationMillis (Envoy and protobuf Duration limits)', () => {
       expect(() => checkDurationMillis('test', 'timeout', ms)).toThrow(/timeout .* is invalid: must be a whole number of milliseconds from 1 ms to 10 years/);
     }
     expect(() => checkDurationMillis('test', 'timeout', NaN)).toThrow('test: timeout NaN is invalid');
+  });
+});
+
+describe('ExternalService: only real external destinations', () => {
+  test('every address (0.0.0.0/0, ::/0) and blocks broader than /8 or an IPv6 /32 are refused', () => {
+    expect(() => ExternalService.tcp('db.example.com', 5432, ['0.0.0.0/0'])).toThrow(/ExternalService: addresses '0.0.0.0\/0' is invalid: must not be every address/);
+    expect(() => ExternalService.tcp('db.example.com', 5432, ['::/0'])).toThrow(/addresses '::\/0' is invalid: must not be every address/);
+    expect(() => ExternalService.tcp('db.example.com', 5432, ['128.0.0.0/1'])).toThrow(/must not be broader than a \/8 for IPv4/);
+    expect(() => ExternalService.tcp('db.example.com', 5432, ['2000::/3'])).toThrow(/must not be broader than a \/32 for IPv6/);
+  });
+
+  test('malformed IPv6 is refused (\':\' used to become \':/128\')', () => {
+    for (const a of [':', ':::', '1::2::3', '2001:db8::g', '2001:db8:0:0:0:0:0:0:1', '2001:db8::/129', '1.2.3.4/33', '01.2.3.4', '1.2.3', '2001:db8::1.2.3.256', '']) {
+      expect(() => ExternalService.tcp('db.example.com', 5432, [a])).toThrow(/must be an IPv4 or IPv6 address or CIDR block/);
+    }
+    const ok = ExternalService.tcp('db.example.com', 5432, ['2001:db8::10', '2001:db8:1::/48', '::ffff:203.0.113.9', '203.0.113.0/24', '198.51.100.7']);
+    expect(ok.addresses).toEqual(['198.51.100.7', '2001:db8:1::/48', '2001:db8::10', '203.0.113.0/24', '::ffff:203.0.113.9']);
+  });
+
+  test('loopback, link-local (cloud metadata), unspecified and multicast addresses are not external', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['169.254.169.254', /overlaps 169.254.0.0\/16 \(link-local, where cloud metadata services answer/],
+      ['fd00:ec2::254', /overlaps fd00:ec2::254\/128 \(the AWS metadata service/],
+      ['127.0.0.1', /loopback/],
+      ['::1', /loopback/],
+      ['fe80::1', /link-local/],
+      ['0.0.0.0', /unspecified/],
+      ['224.0.0.1', /multicast/],
+      ['160.0.0.0/4', /must not be broader|overlaps/],
+    ];
+    for (const [a, why] of cases) expect(() => ExternalService.tcp('db.example.com', 5432, [a])).toThrow(why);
+  });
+
+  test('a CIDR block with host bits set is refused, naming the canonical block', () => {
+    expect(() => ExternalService.tcp('db.example.com', 5432, ['203.0.113.10/24'])).toThrow(/must be written canonically, with the host bits zero: '203.0.113.0\/24'/);
+    expect(() => ExternalService.tcp('db.example.com', 5432, ['2001:db8::1/32'])).toThrow(/'2001:db8::\/32'/);
+  });
+
+  test('cluster-internal hosts are not external', () => {
+    for (const h of ['reviews.shop.svc', 'reviews.shop.svc.cluster.local', 'reviews.shop.svc.prod.example', '*.shop.svc', '*.svc.cluster.local',
+      'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', 'foo.cluster.local']) {
+      expect(() => ExternalService.https(h)).toThrow(/is a cluster-internal name .* not an external destination: declare the service in the mesh/);
+    }
+    // an external name that merely contains 'svc' is fine
+    expect(ExternalService.https('svc.example.com').host).toBe('svc.example.com');
+    expect(ExternalService.https('api.svc-status.io').host).toBe('api.svc-status.io');
   });
 });

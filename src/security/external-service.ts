@@ -1,4 +1,5 @@
 import { invalid } from '../errors';
+import { canonicalCidr, nonExternalBlock, parseCidr } from '../validation';
 
 /** The protocol the proxy speaks to an external destination (ServiceEntry port protocol). */
 export enum ExternalProtocol {
@@ -29,8 +30,8 @@ export interface ExternalHttpOptions {
 }
 
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(\/(3[0-2]|[12]?\d))?$/;
-const IPV6 = /^[0-9a-fA-F:]*:[0-9a-fA-F:.]*(\/(12[0-8]|1[01]\d|[1-9]?\d))?$/;
+/** The broadest blocks an external destination may name: a /8 (IPv4) or a /32 (IPv6), a regional allocation. */
+const MIN_PREFIX = { 4: 8, 6: 32 } as const;
 
 /**
  * A destination outside the mesh that meshed services may call: `ExternalService.https('api.stripe.com')`.
@@ -43,6 +44,14 @@ const IPV6 = /^[0-9a-fA-F:]*:[0-9a-fA-F:.]*(\/(12[0-8]|1[01]\d|[1-9]?\d))?$/;
  *
  * Hosts are lowercase fully qualified DNS names. A wildcard (`*.example.com`, a leading `*.` only) is allowed where
  * Istio can route without resolving the name: HTTPS, TLS and plain HTTP without TLS origination (resolution NONE).
+ * Cluster-internal names (`<svc>.<ns>.svc`, `*.svc.<cluster domain>`, `*.cluster.local`, `kubernetes.default`)
+ * are not external: declare those services in the mesh. Addresses must be real external blocks: not `0.0.0.0/0`
+ * or `::/0` (nor anything broader than a /8 or an IPv6 /32), not loopback, link-local (cloud metadata
+ * 169.254.169.254, fd00:ec2::254), unspecified or multicast, written canonically (`203.0.113.0/24`).
+ *
+ * A NetworkPolicy cannot restrict traffic by host name, only by address: without `addresses` the egress rule
+ * allows the port to any address, and only the proxy (outbound traffic policy REGISTRY_ONLY) holds the workload to
+ * the host. A workload that bypasses its proxy reaches any address on that port.
  */
 export class ExternalService {
   /** An HTTPS destination (the application speaks TLS itself). */
@@ -92,11 +101,7 @@ export class ExternalService {
     if (tlsPort !== undefined) checkExternalPort('tlsPort', tlsPort);
     checkExternalHost(host, protocol, originateTls);
     if (!Array.isArray(addresses)) invalid('ExternalService', 'addresses', addresses, 'must be a list of IP addresses or CIDR blocks');
-    for (const a of addresses) {
-      if (typeof a !== 'string' || !(IPV4.test(a) || IPV6.test(a))) {
-        invalid('ExternalService', 'addresses', a, "must be an IP address or CIDR block, e.g. '203.0.113.10' or '203.0.113.0/24'");
-      }
-    }
+    for (const a of addresses) checkExternalAddress(a);
     this.protocol = protocol;
     this.host = host;
     this.port = port;
@@ -122,6 +127,33 @@ function checkExternalPort(field: string, port: number) {
   }
 }
 
+function checkExternalAddress(a: string) {
+  const c = parseCidr(a);
+  if (c === undefined) {
+    invalid('ExternalService', 'addresses', a, "must be an IPv4 or IPv6 address or CIDR block, e.g. '203.0.113.10', '203.0.113.0/24' or '2001:db8::/48'");
+  }
+  if (c.prefix === 0) {
+    invalid('ExternalService', 'addresses', a, 'must not be every address (0.0.0.0/0, ::/0): that is no restriction; omit addresses and the proxy holds the workload to the host');
+  }
+  if (c.prefix < MIN_PREFIX[c.family]) {
+    invalid('ExternalService', 'addresses', a, `must not be broader than a /${MIN_PREFIX[c.family]} for IPv${c.family}: list the destination's own blocks`);
+  }
+  const reserved = nonExternalBlock(c);
+  if (reserved) invalid('ExternalService', 'addresses', a, `is not an external address: it overlaps ${reserved}`);
+  if (c.hasPrefix && canonicalCidr(c) !== a.toLowerCase()) {
+    invalid('ExternalService', 'addresses', a, `must be written canonically, with the host bits zero: '${canonicalCidr(c)}'`);
+  }
+}
+
+/** Whether a host names something inside the cluster (Kubernetes service DNS, the API server). */
+function clusterInternal(labels: string[]): boolean {
+  const last = labels.length - 1;
+  return labels[last] === 'svc'
+    || labels.some((l, i) => i >= 2 && l === 'svc') // <service>.<namespace>.svc.<cluster domain>
+    || labels.slice(-2).join('.') === 'cluster.local'
+    || (labels[0] === 'kubernetes' && labels[1] === 'default');
+}
+
 function checkExternalHost(host: string, protocol: ExternalProtocol, originateTls: boolean) {
   const what = "must be a lowercase fully qualified DNS name such as 'api.example.com' (labels of letters, digits and '-', at most 253 characters)";
   if (typeof host !== 'string' || host.length === 0 || host.length > 253) invalid('ExternalService', 'host', host, what);
@@ -129,6 +161,9 @@ function checkExternalHost(host: string, protocol: ExternalProtocol, originateTl
   const labels = (wildcard ? host.slice(2) : host).split('.');
   if (labels.length < 2 || labels.some(l => l.length > 63 || !LABEL.test(l)) || /^\d+$/.test(labels[labels.length - 1])) {
     invalid('ExternalService', 'host', host, what + (host.includes('*') ? "; a wildcard is allowed only as a leading '*.' label" : ''));
+  }
+  if (clusterInternal(host.split('.'))) {
+    invalid('ExternalService', 'host', host, "is a cluster-internal name (Kubernetes service DNS '*.svc', '*.svc.<cluster domain>', '*.cluster.local' or the API server 'kubernetes.default'), not an external destination: declare the service in the mesh");
   }
   if (wildcard) {
     if (protocol === ExternalProtocol.TCP) {
