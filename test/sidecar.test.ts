@@ -1,7 +1,11 @@
-import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ApiObject, Chart, Duration, Include, JsonPatch, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import * as YAML from 'yaml';
 import { InjectionMode, Mesh, ProxyLogLevel, SidecarInjector, SidecarTemplate } from '../src';
-import { one, synthValid, yamlOf } from './util';
+import { expectValid, one, synthValid, yamlOf } from './util';
 import { MeshValidationError } from '../src/errors';
 import { injectPodTemplate } from '../src/sidecar/inject';
 
@@ -50,6 +54,9 @@ const MOUNTS = [
 ];
 const STATUS_VOLUMES = '["workload-socket","credential-socket","workload-certs","istio-envoy","istio-data","istio-podinfo","istio-token","istiod-ca-cert","istio-ca-crl"]';
 const fieldRef = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+/** ISTIO_META_POD_PORTS as Istio 1.30.3's template writes it: one port a line, indented, commas in front. */
+const podPorts = (...ports: object[]) => ['[', ...ports.map((p, i) => `    ${i ? ',' : ''}${JSON.stringify(p)}`), ']'].join('\n');
+const limit = (name: string, resource: string) => ({ name, valueFrom: { resourceFieldRef: { resource, divisor: '1' } } });
 interface EnvParts { ca?: string; proxyConfig?: string; podPorts?: string | null; apps?: string; owner?: string; trustDomain?: string; tail?: any[] }
 const env = (o: EnvParts = {}) => [
   { name: 'PILOT_CERT_PROVIDER', value: 'istiod' },
@@ -62,10 +69,11 @@ const env = (o: EnvParts = {}) => [
   { name: 'ISTIO_CPU_LIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '1' } } },
   { name: 'PROXY_CONFIG', value: o.proxyConfig ?? '{}\n' },
   ...(o.podPorts === null ? [] : [
-    { name: 'ISTIO_META_POD_PORTS', value: o.podPorts ?? '[{"name":"http","containerPort":8080,"protocol":"TCP"}]' },
+    { name: 'ISTIO_META_POD_PORTS', value: o.podPorts ?? podPorts({ name: 'http', containerPort: 8080, protocol: 'TCP' }) },
     { name: 'ISTIO_META_APP_CONTAINERS', value: o.apps ?? 'hello' },
   ]),
-  { name: 'GOMEMLIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.memory' } } },
+  limit('GOMEMLIMIT', 'limits.memory'),
+  limit('GOMAXPROCS', 'limits.cpu'),
   { name: 'ISTIO_META_CLUSTER_ID', value: 'Kubernetes' },
   fieldRef('ISTIO_META_NODE_NAME', 'spec.nodeName'),
   { name: 'ISTIO_META_INTERCEPTION_MODE', value: 'REDIRECT' },
@@ -268,7 +276,7 @@ describe('injectPodTemplate: whole pod specs', () => {
     }]);
     // ISTIO_META_POD_PORTS lists every app container port; APP_CONTAINERS every app container
     expect(proxyEnv.find((e: any) => e.name === 'ISTIO_META_POD_PORTS').value)
-      .toBe('[{"name":"http","containerPort":8080,"protocol":"TCP"},{"name":"grpc","containerPort":9090,"protocol":"TCP"}]');
+      .toBe('[\n    {"name":"http","containerPort":8080,"protocol":"TCP"}\n    ,{"name":"grpc","containerPort":9090,"protocol":"TCP"}\n]');
     expect(proxyEnv.find((e: any) => e.name === 'ISTIO_META_APP_CONTAINERS').value).toBe('hello,sidecar');
   });
 
@@ -280,7 +288,8 @@ describe('injectPodTemplate: whole pod specs', () => {
     expect(off.spec.initContainers[1].env.map((e: any) => e.name)).not.toContain('ISTIO_KUBE_APP_PROBERS');
     const excluded = injectPodTemplate(app({ readinessProbe: probe }), mesh(), TARGET, { excludeInboundPorts: [8080] });
     expect(excluded.spec.containers[0].readinessProbe).toEqual(probe);
-    expect(excluded.spec.initContainers[0].args).toContain('15090,15021,15020,8080');
+    // Istio 1.30.3 (template.go excludeInboundPort) appends the status port to the user's list
+    expect(excluded.spec.initContainers[0].args).toContain('15090,15021,8080,15020');
   });
 
   test('several containers and named ports: ISTIO_META_POD_PORTS, default container, canonical labels', () => {
@@ -294,8 +303,9 @@ describe('injectPodTemplate: whole pod specs', () => {
       },
     }, mesh(), TARGET);
     const e = out.spec.initContainers[1].env;
-    expect(e.find((x: any) => x.name === 'ISTIO_META_POD_PORTS').value).toBe(
-      '[{"name":"http-web","containerPort":8080,"protocol":"TCP"},{"name":"tcp-metrics","hostPort":9100,"containerPort":9100,"protocol":"TCP"},{"containerPort":53,"protocol":"UDP"}]');
+    expect(e.find((x: any) => x.name === 'ISTIO_META_POD_PORTS').value).toBe(podPorts(
+      { name: 'http-web', containerPort: 8080, protocol: 'TCP' }, { name: 'tcp-metrics', hostPort: 9100, containerPort: 9100, protocol: 'TCP' },
+      { containerPort: 53, protocol: 'UDP' }));
     expect(e.find((x: any) => x.name === 'ISTIO_META_APP_CONTAINERS').value).toBe('web,metrics');
     expect(out.metadata.annotations['kubectl.kubernetes.io/default-container']).toBe('web');
     expect(out.metadata.labels['service.istio.io/canonical-name']).toBe('shop');
@@ -334,14 +344,16 @@ describe('injectPodTemplate: whole pod specs', () => {
       annotations: { 'sidecar.istio.io/agentLogLevel': 'default:debug' },
     });
     const p = out.spec.initContainers[1];
+    // Istio 1.30.3's template has no --concurrency flag: concurrency reaches the proxy in PROXY_CONFIG
     expect(p.args).toEqual(['proxy', 'sidecar', '--domain', '$(POD_NAMESPACE).svc.cluster.local', '--proxyLogLevel=debug',
-      '--proxyComponentLogLevel=misc:error,upstream:debug', '--log_output_level=default:debug', '--concurrency', '2']);
+      '--proxyComponentLogLevel=misc:error,upstream:debug', '--log_output_level=default:debug']);
     expect(out.spec.initContainers[0].args).toEqual(['istio-iptables', '-p', '15001', '-z', '15006', '-u', '1337', '-m', 'REDIRECT',
       '-i', '10.0.0.0/8,fd00::/8', '-x', '10.96.0.1/32', '-b', '8080', '-d', '15090,15021,15020', '-q', '5432', '-o', '3306,6379',
       '--log_output_level=default:info']);
     const config = '{"concurrency":2,"proxyMetadata":{"ISTIO_META_DNS_CAPTURE":"true","BOOTSTRAP_XDS_AGENT":"true"}}';
     expect(p.env).toEqual(env({
-      proxyConfig: config + '\n',
+      // jsonpb writes map keys sorted
+      proxyConfig: '{"concurrency":2,"proxyMetadata":{"BOOTSTRAP_XDS_AGENT":"true","ISTIO_META_DNS_CAPTURE":"true"}}\n',
       tail: [{ name: 'BOOTSTRAP_XDS_AGENT', value: 'true' }, { name: 'ISTIO_META_DNS_CAPTURE', value: 'true' }],
     }));
     expect(out.metadata.annotations).toMatchObject({
@@ -378,7 +390,14 @@ describe('injectPodTemplate: whole pod specs', () => {
       metadata: metadata({ rev: '1-30' }),
       spec: {
         containers: [HELLO],
-        initContainers: [ISTIO_INIT, proxy({ env: env({ ca: 'istiod-1-30.istio-system.svc:15012', trustDomain: 'prod.example.com' }) })],
+        initContainers: [ISTIO_INIT, proxy({
+          env: env({
+            ca: 'istiod-1-30.istio-system.svc:15012',
+            // the revision's discovery address (meshConfig.defaultConfig), else pilot-agent dials istiod.istio-system.svc
+            proxyConfig: '{"discoveryAddress":"istiod-1-30.istio-system.svc:15012"}\n',
+            trustDomain: 'prod.example.com',
+          }),
+        })],
         volumes: VOLUMES,
       },
     });
@@ -414,8 +433,21 @@ describe('injectPodTemplate: whole pod specs', () => {
       spec: { containers: [{ name: 'istio-proxy', image: 'auto', ports: [{ containerPort: 15021, name: 'status-port', protocol: 'TCP' }] }] },
     };
     const out = injectPodTemplate(input, mesh(), gwTarget, { template: SidecarTemplate.GATEWAY });
-    const gwEnv = env({ podPorts: null, owner: 'kubernetes://apis/apps/v1/namespaces/istio-ingress/deployments/ingress' })
+    // Istio 1.30.3 gateway-injection-template.yaml: POD_PORTS lists the istio-proxy container's ports too, and
+    // APP_CONTAINERS (empty, so without a value) comes after GOMAXPROCS
+    const sidecarEnv = env({ podPorts: null, owner: 'kubernetes://apis/apps/v1/namespaces/istio-ingress/deployments/ingress' })
       .map(e => (e.name === 'ISTIO_META_WORKLOAD_NAME' ? { ...e, value: 'ingress' } : e));
+    const at = sidecarEnv.findIndex(e => e.name === 'PROXY_CONFIG') + 1;
+    const gwEnv = [
+      ...sidecarEnv.slice(0, at),
+      { name: 'ISTIO_META_POD_PORTS', value: podPorts({ name: 'status-port', containerPort: 15021, protocol: 'TCP' }) },
+      limit('GOMEMLIMIT', 'limits.memory'),
+      limit('GOMAXPROCS', 'limits.cpu'),
+      { name: 'ISTIO_META_APP_CONTAINERS' },
+      ...sidecarEnv.slice(at + 2),
+    ];
+    const gwVolumes = VOLUMES.filter(v => v.name !== 'istio-ca-crl');
+    const gwStatusVolumes = JSON.stringify(gwVolumes.map(v => v.name));
     expect(out).toEqual({
       metadata: {
         labels: {
@@ -431,10 +463,11 @@ describe('injectPodTemplate: whole pod specs', () => {
           'prometheus.io/path': '/stats/prometheus',
           'prometheus.io/port': '15020',
           'prometheus.io/scrape': 'true',
-          'sidecar.istio.io/status': `{"initContainers":null,"containers":["istio-proxy"],"volumes":${STATUS_VOLUMES},"imagePullSecrets":null,"revision":"default"}`,
+          'sidecar.istio.io/status': `{"initContainers":null,"containers":["istio-proxy"],"volumes":${gwStatusVolumes},"imagePullSecrets":null,"revision":"default"}`,
         },
       },
       spec: {
+        securityContext: { sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }] },
         containers: [{
           name: 'istio-proxy',
           image: IMAGE,
@@ -443,11 +476,11 @@ describe('injectPodTemplate: whole pod specs', () => {
           ports: [{ containerPort: 15090, name: 'http-envoy-prom', protocol: 'TCP' }, { containerPort: 15021, name: 'status-port', protocol: 'TCP' }],
           env: gwEnv,
           readinessProbe: { httpGet: { path: '/healthz/ready', port: 15021 }, periodSeconds: 15, timeoutSeconds: 3, failureThreshold: 4 },
-          resources: RESOURCES,
+          // no resources: the gateway template has none (the gateway chart puts them on its istio-proxy container)
           securityContext: PROXY_SECURITY,
-          volumeMounts: MOUNTS,
+          volumeMounts: MOUNTS.filter(m => m.name !== 'istio-ca-crl'),
         }],
-        volumes: VOLUMES,
+        volumes: gwVolumes,
       },
     });
   });
@@ -520,7 +553,9 @@ describe('injectPodTemplate: bad input', () => {
   test('a named probe port that does not exist; hostNetwork; no containers; reserved volume names', () => {
     expectError(() => injectPodTemplate(app({ livenessProbe: { tcpSocket: { port: 'admin' } } }), m, TARGET),
       "containers[hello].livenessProbe.tcpSocket.port 'admin' is invalid: must be a port number or the name of a port of container 'hello' (http)");
-    expectError(() => injectPodTemplate({ spec: { hostNetwork: true, containers: [{ name: 'a', image: 'a' }] } }, m, TARGET), 'spec.hostNetwork true is invalid');
+    // a host-network pod is left uninjected (see 'fidelity'), so options for it could not take effect
+    expectError(() => injectPodTemplate({ spec: { hostNetwork: true, containers: [{ name: 'a', image: 'a' }] } }, m, TARGET, { concurrency: 2 }),
+      'spec.hostNetwork true is invalid: Istio does not inject pods on the host network, so proxy options cannot apply');
     expectError(() => injectPodTemplate({ spec: { containers: [] } }, m, TARGET), 'spec.containers [] is invalid');
     expectError(() => injectPodTemplate({ spec: { containers: [{ name: 'a', image: 'a' }], volumes: [{ name: 'istio-data', emptyDir: {} }] } }, m, TARGET),
       "spec.volumes[istio-data] 'istio-data' is invalid: volume names");
@@ -615,6 +650,252 @@ describe('mesh.inject', () => {
     const chart = Testing.chart();
     const svc = new ApiObject(chart, 'svc', { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' } });
     expectError(() => new Mesh(chart, 'mesh').inject(svc), "kind 'Service' is invalid: must be a workload with a pod template");
+  });
+});
+
+describe('fidelity to Istio 1.30.3 injection (issue 14)', () => {
+  const envOf = (c: any, name: string) => c.env.find((e: any) => e.name === name);
+  const names = (list: any[] = []) => list.map(c => c.name);
+
+  test('PROXY_CONFIG carries the mesh default config: the revision discovery address, in proto field order', () => {
+    const rev = injectPodTemplate(app(), mesh({ revision: '1-30' }), TARGET);
+    expect(envOf(rev.spec.initContainers[1], 'PROXY_CONFIG').value).toBe('{"discoveryAddress":"istiod-1-30.istio-system.svc:15012"}\n');
+    expect(envOf(injectPodTemplate(app(), mesh({ rootNamespace: 'mesh' }), TARGET).spec.initContainers[1], 'PROXY_CONFIG').value)
+      .toBe('{"discoveryAddress":"istiod.mesh.svc:15012"}\n');
+    // the pod's proxy.istio.io/config (YAML, proto field names accepted) is merged over the mesh default; values equal
+    // to Istio's defaults are left out; fields come in declaration order, map keys sorted
+    const m = mesh({
+      revision: '1-30',
+      defaultProxyConfig: { drainDuration: Duration.seconds(30), terminationDrainDuration: Duration.millis(1500), proxyMetadata: { B: '1', A: '2' } },
+    });
+    const yamlConfig = 'hold_application_until_proxy_starts: false\nconcurrency: 0\nproxyMetadata: {C: "3", A: "4"}\nstatusPort: 15020\n';
+    const out = injectPodTemplate({ ...app(), metadata: { annotations: { 'proxy.istio.io/config': yamlConfig } } }, m, TARGET);
+    expect(envOf(out.spec.initContainers[1], 'PROXY_CONFIG').value).toBe(
+      '{"drainDuration":"30s","discoveryAddress":"istiod-1-30.istio-system.svc:15012","concurrency":0,' +
+      '"proxyMetadata":{"A":"4","B":"1","C":"3"},"terminationDrainDuration":"1.500s","holdApplicationUntilProxyStarts":false}\n');
+  });
+
+  test('istio-proxy: GOMEMLIMIT and GOMAXPROCS from the limits (divisor 1), no --concurrency flag', () => {
+    const p = injectPodTemplate(app(), mesh(), TARGET, { concurrency: 4 }).spec.initContainers[1];
+    const i = p.env.findIndex((e: any) => e.name === 'GOMEMLIMIT');
+    expect(p.env.slice(i - 1, i + 3).map((e: any) => e.name)).toEqual(['ISTIO_META_APP_CONTAINERS', 'GOMEMLIMIT', 'GOMAXPROCS', 'ISTIO_META_CLUSTER_ID']);
+    expect(p.env[i + 1]).toEqual({ name: 'GOMAXPROCS', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '1' } } });
+    expect(p.env[i]).toEqual({ name: 'GOMEMLIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1' } } });
+    expect(p.args).not.toContain('--concurrency');
+    expect(envOf(p, 'PROXY_CONFIG').value).toBe('{"concurrency":4}\n');
+  });
+
+  test("a user's istio-init (or istio-validation) is merged into the injected one, never kept as a second", () => {
+    const custom = { name: 'istio-init', image: 'auto', resources: { requests: { cpu: '10m' } }, env: [{ name: 'X', value: '1' }] };
+    for (const props of [{}, { nativeSidecars: false }]) {
+      const input = { ...app(), spec: { ...app().spec, initContainers: [custom, { name: 'migrate', image: 'm' }] } };
+      const out = injectPodTemplate(input, mesh(props), TARGET);
+      const inits = out.spec.initContainers;
+      expect(names(inits)).toEqual(props.nativeSidecars === false ? ['migrate', 'istio-init'] : ['istio-init', 'istio-proxy', 'migrate']);
+      const init = inits.find((c: any) => c.name === 'istio-init');
+      expect(init.image).toBe(IMAGE);
+      expect(init.args).toEqual(ISTIO_INIT.args);
+      expect(init.resources).toEqual({ ...RESOURCES, requests: { cpu: '10m', memory: '128Mi' } });
+      expect(init.env).toEqual([{ name: 'X', value: '1' }]);
+      expect(init.securityContext).toEqual(ISTIO_INIT.securityContext);
+    }
+    const cni = injectPodTemplate({ ...app(), spec: { ...app().spec, initContainers: [{ ...custom, name: 'istio-validation' }] } }, mesh({ cni: true }), TARGET);
+    expect(names(cni.spec.initContainers)).toEqual(['istio-validation', 'istio-proxy']);
+    expect(cni.spec.initContainers[0].env).toEqual([{ name: 'X', value: '1' }]);
+    // schema-valid in a chart: one istio-init, as the API server requires unique container names
+    const chart = Testing.chart();
+    const m = new Mesh(chart, 'mesh');
+    m.inject(new ApiObject(chart, 'd', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'hello', namespace: 'shop' },
+      spec: { selector: { matchLabels: { app: 'hello' } }, template: { ...app(), spec: { ...app().spec, initContainers: [custom] } } },
+    }));
+    expect(names(one(synthValid(chart), 'Deployment').spec.template.spec.initContainers)).toEqual(['istio-init', 'istio-proxy']);
+  });
+
+  test("the proxy UID of a user's istio-proxy is the one iptables excludes (istio-init -u; istio-validation runs as it)", () => {
+    const withProxy = (extra: any = {}) => ({
+      ...app(extra),
+      spec: { containers: [...app(extra).spec.containers, { name: 'istio-proxy', image: 'auto', securityContext: { runAsUser: 1234, runAsGroup: 4321 } }] },
+    });
+    const out = injectPodTemplate(withProxy(), mesh(), TARGET);
+    const [init, sidecar] = out.spec.initContainers;
+    expect(init.args.slice(init.args.indexOf('-u'), init.args.indexOf('-u') + 2)).toEqual(['-u', '1234']);
+    expect(init.securityContext.runAsUser).toBe(0); // istio-init itself stays root
+    expect(sidecar.securityContext).toEqual({ ...PROXY_SECURITY, runAsUser: 1234, runAsGroup: 4321 });
+    expect(names(out.spec.containers)).toEqual(['hello']);
+    const cni = injectPodTemplate(withProxy(), mesh({ cni: true }), TARGET).spec.initContainers[0];
+    expect(cni.name).toBe('istio-validation');
+    expect(cni.args).toContain('1234');
+    expect(cni.args).not.toContain('1337');
+    expect(cni.securityContext).toEqual({ ...PROXY_SECURITY, runAsUser: 1234, runAsGroup: 4321 });
+    // the app may not take the proxy's UID; the proxy may not run as root
+    expectError(() => injectPodTemplate(withProxy({ securityContext: { runAsUser: 1234 } }), mesh(), TARGET),
+      'spec.containers[hello].securityContext.runAsUser 1234 is invalid: UID 1234 is reserved for the Istio proxy');
+    const root = { ...app(), spec: { containers: [...app().spec.containers, { name: 'istio-proxy', image: 'auto', securityContext: { runAsUser: 0 } }] } };
+    expectError(() => injectPodTemplate(root, mesh(), TARGET), 'runAsUser 0 is invalid: the proxy must not run as root');
+  });
+
+  test('proxyMetadata (mesh-wide and per pod) is env of istio-init and istio-validation too', () => {
+    const m = (props: any = {}) => mesh({ ...props, defaultProxyConfig: { proxyMetadata: { ISTIO_DUAL_STACK: 'true', ISTIO_META_DNS_CAPTURE: 'false' } } });
+    const expected = [{ name: 'ISTIO_DUAL_STACK', value: 'true' }, { name: 'ISTIO_META_DNS_CAPTURE', value: 'true' }];
+    const out = injectPodTemplate(app(), m(), TARGET, { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' } });
+    expect(out.spec.initContainers[0].env).toEqual(expected);
+    expect(out.spec.initContainers[1].env.slice(-2)).toEqual(expected);
+    expect(injectPodTemplate(app(), m({ cni: true }), TARGET, { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' } }).spec.initContainers[0].env)
+      .toEqual(expected);
+    // none: no env at all
+    expect(injectPodTemplate(app(), mesh(), TARGET).spec.initContainers[0].env).toBeUndefined();
+  });
+
+  test('mesh.inject with the gateway template: the port sysctl, no proxy resources or CPU annotations, no istio-ca-crl', () => {
+    const chart = Testing.chart();
+    const m = new Mesh(chart, 'mesh');
+    const gw = (id: string) => new ApiObject(chart, id, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: id, namespace: 'istio-ingress' },
+      spec: {
+        selector: { matchLabels: { istio: id } },
+        template: { metadata: { labels: { istio: id } }, spec: { containers: [{ name: 'istio-proxy', image: 'auto' }] } },
+      },
+    });
+    m.inject(gw('plain'), { template: SidecarTemplate.GATEWAY });
+    m.inject(gw('sized'), { template: SidecarTemplate.GATEWAY, resources: { cpuRequest: '500m', memoryLimit: '1Gi' } });
+    const objects = synthValid(chart);
+    for (const name of ['plain', 'sized']) {
+      const t = one(objects, 'Deployment', name).spec.template;
+      expect(t.spec.securityContext).toEqual({ sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }] });
+      expect(names(t.spec.volumes)).not.toContain('istio-ca-crl');
+      expect(t.spec.containers[0].volumeMounts.map((v: any) => v.name)).not.toContain('istio-ca-crl');
+      expect(Object.keys(t.metadata.annotations).filter(k => k.startsWith('sidecar.istio.io/proxy'))).toEqual([]);
+      expect(t.spec.initContainers).toBeUndefined();
+    }
+    expect(one(objects, 'Deployment', 'plain').spec.template.spec.containers[0].resources).toBeUndefined();
+    expect(one(objects, 'Deployment', 'sized').spec.template.spec.containers[0].resources).toEqual({ limits: { memory: '1Gi' }, requests: { cpu: '500m' } });
+    // the template reads neither the resource nor the readiness annotations: refused rather than ignored
+    const gwPod = (annotations: any) => ({ metadata: { annotations: { 'inject.istio.io/templates': 'gateway', ...annotations } }, spec: { containers: [{ name: 'istio-proxy', image: 'auto' }] } });
+    expectError(() => injectPodTemplate(gwPod({ 'sidecar.istio.io/proxyCPU': '1' }), mesh(), TARGET),
+      "annotations['sidecar.istio.io/proxyCPU'] '1' is invalid: has no effect with the gateway template");
+    expectError(() => injectPodTemplate(gwPod({ 'readiness.status.sidecar.istio.io/periodSeconds': '5' }), mesh(), TARGET),
+      'has no effect with the gateway template');
+    // the template's sysctls replace the pod's: other sysctls are refused
+    const sysctl = { ...gwPod({}), spec: { ...gwPod({}).spec, securityContext: { runAsNonRoot: true, sysctls: [{ name: 'net.core.somaxconn', value: '1024' }] } } };
+    expectError(() => injectPodTemplate(sysctl, mesh(), TARGET), 'spec.securityContext.sysctls');
+    const kept = { ...gwPod({}), spec: { ...gwPod({}).spec, securityContext: { runAsNonRoot: true } } };
+    expect(injectPodTemplate(kept, mesh(), TARGET).spec.securityContext)
+      .toEqual({ runAsNonRoot: true, sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }] });
+    // webhook mode: the resources go on the istio-proxy container too
+    const hook = injectPodTemplate(gwPod({}), mesh({ injectionMode: InjectionMode.WEBHOOK }), TARGET, { resources: { cpuRequest: '1' } });
+    expect(hook.spec.containers).toEqual([{ name: 'istio-proxy', image: 'auto', resources: { requests: { cpu: '1' } } }]);
+    expect(hook.metadata.annotations).toEqual({ 'inject.istio.io/templates': 'gateway' });
+  });
+
+  test('mesh network: ISTIO_META_NETWORK last before the webhook additions, topology label; the pod label wins', () => {
+    const input = { ...app({ readinessProbe: { httpGet: { path: '/r', port: 8080 } } }) };
+    const out = injectPodTemplate(input, mesh({ network: 'network1' }), TARGET, { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' } });
+    expect(out.spec.initContainers[1].env.slice(-3).map((e: any) => e.name)).toEqual(['ISTIO_META_DNS_CAPTURE', 'ISTIO_META_NETWORK', 'ISTIO_KUBE_APP_PROBERS']);
+    expect(envOf(out.spec.initContainers[1], 'ISTIO_META_NETWORK').value).toBe('network1');
+    expect(out.metadata.labels['topology.istio.io/network']).toBe('network1');
+    const own = injectPodTemplate({ ...app(), metadata: { labels: { 'topology.istio.io/network': 'west' } } }, mesh({ network: 'network1' }), TARGET);
+    expect(envOf(own.spec.initContainers[1], 'ISTIO_META_NETWORK').value).toBe('west');
+    expect(own.metadata.labels['topology.istio.io/network']).toBe('west');
+    const none = injectPodTemplate(app(), mesh(), TARGET);
+    expect(envOf(none.spec.initContainers[1], 'ISTIO_META_NETWORK')).toBeUndefined();
+    expect(none.metadata.labels['topology.istio.io/network']).toBeUndefined();
+  });
+
+  test('mesh imagePullSecrets: added to the pod after its own, and listed in the status annotation', () => {
+    const m = mesh({ imagePullSecrets: ['regcred', 'mirror'] });
+    const out = injectPodTemplate({ ...app(), spec: { ...app().spec, imagePullSecrets: [{ name: 'mirror' }, { name: 'own' }] } }, m, TARGET);
+    expect(out.spec.imagePullSecrets).toEqual([{ name: 'mirror' }, { name: 'own' }, { name: 'regcred' }]);
+    expect(JSON.parse(out.metadata.annotations['sidecar.istio.io/status']).imagePullSecrets).toEqual(['regcred', 'mirror']);
+    expect(injectPodTemplate(app(), mesh(), TARGET).spec.imagePullSecrets).toBeUndefined();
+  });
+
+  test('mesh holdApplicationUntilProxyStarts places the legacy proxy first; the pod setting wins', () => {
+    const m = mesh({ nativeSidecars: false, defaultProxyConfig: { holdApplicationUntilProxyStarts: true } });
+    const out = injectPodTemplate(app(), m, TARGET);
+    expect(names(out.spec.containers)).toEqual(['istio-proxy', 'hello']);
+    expect(out.spec.containers[0].lifecycle).toEqual({ postStart: { exec: { command: ['pilot-agent', 'wait'] } } });
+    expect(envOf(out.spec.containers[0], 'PROXY_CONFIG').value).toBe('{"holdApplicationUntilProxyStarts":true}\n');
+    const off = injectPodTemplate(app(), m, TARGET, { holdApplicationUntilProxyStarts: false });
+    expect(names(off.spec.containers)).toEqual(['hello', 'istio-proxy']);
+    expect(off.spec.containers[1].lifecycle).toBeUndefined();
+  });
+
+  test('a workload-name label names the workload; empty app labels count as unset', () => {
+    const out = injectPodTemplate({ ...app(), metadata: { labels: { 'app': '', 'service.istio.io/workload-name': 'hello-api' } } }, mesh(), TARGET);
+    expect(envOf(out.spec.initContainers[1], 'ISTIO_META_WORKLOAD_NAME').value).toBe('hello-api');
+    expect(out.metadata.labels['service.istio.io/canonical-name']).toBe('hello');
+  });
+
+  test('hostNetwork pods are left uninjected, as Istio does; mesh.inject of one synthesizes it as written', () => {
+    const hostNet = { spec: { hostNetwork: true, containers: [{ name: 'agent', image: 'agent' }] } };
+    expect(injectPodTemplate(hostNet, mesh(), TARGET)).toEqual(hostNet);
+    const chart = Testing.chart();
+    const spec = { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: hostNet.spec } };
+    new Mesh(chart, 'mesh').inject(new ApiObject(chart, 'ds', { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent' }, spec }));
+    expect(one(synthValid(chart), 'DaemonSet').spec).toEqual(spec);
+  });
+
+  test('included YAML with kind: List: every workload item is injected, other items are left alone', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-mesh-'));
+    const file = path.join(dir, 'list.yaml');
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'hello', namespace: 'shop' },
+      spec: { selector: { matchLabels: { app: 'hello' } }, template: app() },
+    };
+    const agent = {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'agent', namespace: 'shop' },
+      spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { hostNetwork: true, containers: [{ name: 'a', image: 'a' }] } } },
+    };
+    const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'hello', namespace: 'shop' }, spec: { selector: { app: 'hello' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } };
+    fs.writeFileSync(file, YAML.stringify({ apiVersion: 'v1', kind: 'List', items: [deployment, service, agent] }));
+    try {
+      // the Include itself, and the List object directly
+      for (const pick of [(inc: Include) => inc, (inc: Include) => inc.apiObjects[0]]) {
+        const chart = Testing.chart();
+        const m = new Mesh(chart, 'mesh');
+        const inc = new Include(chart, 'included', { url: file });
+        m.inject(pick(inc), { concurrency: 2 });
+        const [list] = Testing.synth(chart);
+        expect(list.kind).toBe('List');
+        expectValid(list.items);
+        const [d, svc, ds] = list.items;
+        expect(names(d.spec.template.spec.initContainers)).toEqual(['istio-init', 'istio-proxy']);
+        expect(envOf(d.spec.template.spec.initContainers[1], 'ISTIO_META_OWNER').value).toBe('kubernetes://apis/apps/v1/namespaces/shop/deployments/hello');
+        expect(svc).toEqual(service);
+        expect(ds).toEqual(agent);
+      }
+      // a List with no workload at all
+      const chart = Testing.chart();
+      fs.writeFileSync(file, YAML.stringify({ apiVersion: 'v1', kind: 'List', items: [service] }));
+      new Mesh(chart, 'mesh').inject(new Include(chart, 'included', { url: file }).apiObjects[0]);
+      expectError(() => Testing.synth(chart), "items 'Service' is invalid: the List holds no workload to inject");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('bad mesh-wide injection settings', () => {
+    const bad = (props: any, message: string) => expectError(() => mesh(props), message);
+    bad({ network: 'net work' }, "network 'net work' is invalid: must be a label value");
+    bad({ imagePullSecrets: ['Reg_Cred'] }, "imagePullSecrets[0] 'Reg_Cred' is invalid: must be a Secret name");
+    bad({ imagePullSecrets: ['a', 'a'] }, "imagePullSecrets[1] 'a' is invalid: must not repeat a Secret");
+    bad({ defaultProxyConfig: { drainDuration: Duration.millis(1500) } }, "defaultProxyConfig.drainDuration '1500ms' is invalid: must be whole seconds");
+    bad({ defaultProxyConfig: { concurrency: -1 } }, 'defaultProxyConfig.concurrency');
+    bad({ defaultProxyConfig: { proxyMetadata: { 'A-B': 'x' } } }, "defaultProxyConfig.proxyMetadata key 'A-B' is invalid");
+    const pc = (config: string) => () => injectPodTemplate({ ...app(), metadata: { annotations: { 'proxy.istio.io/config': config } } }, mesh(), TARGET);
+    expectError(pc('{"concurency": 2}'), "annotations['proxy.istio.io/config'].concurency 2 is invalid: is not a ProxyConfig field");
+    expectError(pc('drainDuration: 1m'), "annotations['proxy.istio.io/config'].drainDuration '1m' is invalid: must be a protobuf duration");
+    expectError(pc('statusPort: 15999'), 'only 15020 is supported');
+    expectError(pc('interceptionMode: TPROXY'), "only 'REDIRECT' is supported");
   });
 });
 

@@ -1,8 +1,9 @@
 import { Construct, IConstruct } from 'constructs';
+import { ISTIO_CSR_DEFAULT_ADDRESS, ISTIO_CSR_DEFAULT_POD_LABELS, ISTIO_CSR_DEFAULT_POD_PORT } from '../control-plane/constants';
 import { invalid } from '../errors';
 import { injectWorkload } from '../sidecar/inject';
-import { ProxyOptions } from '../sidecar/proxy-options';
-import { ISTIO_CSR_DEFAULT_ADDRESS, ISTIO_CSR_DEFAULT_POD_LABELS, ISTIO_CSR_DEFAULT_POD_PORT } from '../control-plane/constants';
+import { resolveMeshInjection } from '../sidecar/mesh-settings';
+import { MeshProxyConfig, ProxyOptions } from '../sidecar/proxy-options';
 import { checkDnsLabel, checkLabels, checkPort, checkQuantity } from '../validation';
 import {
   CLUSTER_DOMAIN, DEFAULT_ISTIO_HUB, DEFAULT_ISTIO_VERSION, DEFAULT_KUBERNETES_VERSION, DEFAULT_ROOT_NAMESPACE,
@@ -79,6 +80,12 @@ export interface IMesh {
   readonly pilotImage: string;
   /** The cluster DNS domain. */
   readonly clusterDomain: string;
+  /** The network of this cluster's workloads (Istio's `values.global.network`); undefined for a single network. */
+  readonly network?: string;
+  /** Image pull Secrets added to every injected pod (Istio's `values.global.imagePullSecrets`). */
+  readonly imagePullSecrets: string[];
+  /** Mesh-wide proxy defaults (`meshConfig.defaultConfig`), as given. */
+  readonly defaultProxyConfig: MeshProxyConfig;
 
   /** The SPIFFE principal (without `spiffe://`) of a service account: `<trust domain>/ns/<namespace>/sa/<name>`. */
   principalFor(namespace: string, serviceAccount: string): string;
@@ -144,6 +151,25 @@ export interface MeshProps {
    * @default - requests cpu 100m, memory 128Mi; limits cpu 2, memory 1Gi (Istio's defaults)
    */
   readonly proxyResources?: ResourceSettings;
+  /**
+   * The network this cluster's workloads are on, for multi-network meshes (Istio's `values.global.network`). Injected
+   * proxies get `ISTIO_META_NETWORK` and their pods the `topology.istio.io/network` label; a pod's own
+   * `topology.istio.io/network` label wins.
+   * @default - a single network (none set)
+   */
+  readonly network?: string;
+  /**
+   * Names of image pull Secrets (in each workload's namespace) that injected pods get, to pull the proxy image from a
+   * private registry (Istio's `values.global.imagePullSecrets`).
+   * @default - none
+   */
+  readonly imagePullSecrets?: string[];
+  /**
+   * Mesh-wide proxy defaults (`meshConfig.defaultConfig`): drain durations, holdApplicationUntilProxyStarts,
+   * concurrency, proxyMetadata. Each pod's `proxy.istio.io/config` (ProxyOptions) is merged over them.
+   * @default - Istio's defaults
+   */
+  readonly defaultProxyConfig?: MeshProxyConfig;
   /**
    * The address proxies send their certificate requests to (`CA_ADDR`), when an external CA signs workload
    * certificates, e.g. istio-csr's `cert-manager-istio-csr.cert-manager.svc:443` (see `MeshCertificates.istioCsr`).
@@ -231,6 +257,7 @@ function resolve(path: string, props: MeshProps) {
   if ((props.caPodPort !== undefined || props.caPodLabels !== undefined) && props.caAddress === undefined) {
     invalid(path, props.caPodPort !== undefined ? 'caPodPort' : 'caPodLabels', props.caPodPort ?? props.caPodLabels, 'applies to an external CA: set caAddress too');
   }
+  const injection = resolveMeshInjection(path, props);
   const outboundTrafficPolicy = props.outboundTrafficPolicy ?? OutboundTrafficPolicy.ALLOW_ANY;
   if (!Object.values(OutboundTrafficPolicy).includes(outboundTrafficPolicy)) {
     invalid(path, 'outboundTrafficPolicy', outboundTrafficPolicy, `must be one of ${Object.values(OutboundTrafficPolicy).join(', ')}`);
@@ -247,6 +274,7 @@ function resolve(path: string, props: MeshProps) {
     injectionMode,
     outboundTrafficPolicy,
     proxyResources: r,
+    ...injection,
     caAddressOverride: props.caAddress,
     caPodPort: props.caPodPort,
     caPodLabels: props.caPodLabels,
@@ -266,6 +294,9 @@ abstract class MeshBase extends Construct implements IMesh {
   public abstract readonly nativeSidecars: boolean;
   public abstract readonly outboundTrafficPolicy: OutboundTrafficPolicy;
   public abstract readonly proxyResources: ResourceSettings;
+  public abstract readonly network?: string;
+  public abstract readonly imagePullSecrets: string[];
+  public abstract readonly defaultProxyConfig: MeshProxyConfig;
   public readonly clusterDomain = CLUSTER_DOMAIN;
 
   public get istiodServiceName(): string {
@@ -345,6 +376,9 @@ export class Mesh extends MeshBase {
   public readonly nativeSidecars: boolean;
   public readonly outboundTrafficPolicy: OutboundTrafficPolicy;
   public readonly proxyResources: ResourceSettings;
+  public readonly network?: string;
+  public readonly imagePullSecrets: string[];
+  public readonly defaultProxyConfig: MeshProxyConfig;
 
   constructor(scope: Construct, id: string, props: MeshProps = {}) {
     super(scope, id);
@@ -361,6 +395,9 @@ export class Mesh extends MeshBase {
     this.outboundTrafficPolicy = r.outboundTrafficPolicy;
     this.proxyResources = r.proxyResources;
     this._caAddress = r.caAddressOverride;
+    this.network = r.network;
+    this.imagePullSecrets = r.imagePullSecrets;
+    this.defaultProxyConfig = r.defaultProxyConfig;
     this._caPod = { port: r.caPodPort, labels: r.caPodLabels };
   }
 }

@@ -7,6 +7,7 @@ import { invalid } from '../errors';
 import { IstioAnnotations } from '../mesh/constants';
 import { checkInteger, checkQuantity } from '../validation';
 import { InjectAnnotations, INTERCEPTION_REDIRECT, TEMPLATE_GATEWAY, TEMPLATE_SIDECAR } from './constants';
+import { checkProxyConfig, normalizeProxyConfig } from './proxy-config';
 import { ProxyLogLevel, ProxyOptions, SidecarTemplate } from './proxy-options';
 
 const A = IstioAnnotations;
@@ -77,7 +78,7 @@ function checkCidrList(scope: string, field: string, value: string, allowStar: b
   }
 }
 
-/** Parses `proxy.istio.io/config` (JSON or YAML) into a plain object. @internal */
+/** Parses `proxy.istio.io/config` (JSON or YAML) into a plain object, field names as in JSON (camelCase). @internal */
 export function parseProxyConfig(scope: string, value: string | undefined): { [key: string]: any } {
   if (value === undefined || value.trim() === '') return {};
   let parsed: any;
@@ -89,7 +90,7 @@ export function parseProxyConfig(scope: string, value: string | undefined): { [k
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
     invalid(scope, `annotations['${A.PROXY_CONFIG}']`, value, 'must be a ProxyConfig object in JSON or YAML, e.g. {"concurrency": 2}');
   }
-  return parsed;
+  return normalizeProxyConfig(parsed);
 }
 
 /**
@@ -135,11 +136,19 @@ export function validateAnnotations(scope: string, annotations: { [key: string]:
   if (tmpl !== undefined && tmpl !== TEMPLATE_SIDECAR && tmpl !== TEMPLATE_GATEWAY) {
     invalid(scope, field(A.TEMPLATES), tmpl, `must be '${TEMPLATE_SIDECAR}' or '${TEMPLATE_GATEWAY}' for synth-time injection`);
   }
-  const pc = parseProxyConfig(scope, annotations[A.PROXY_CONFIG]);
-  if (pc.concurrency !== undefined) checkInteger(scope, `${field(A.PROXY_CONFIG)}.concurrency`, pc.concurrency, 0, 2147483647);
-  for (const [k, v] of Object.entries(pc.proxyMetadata ?? {})) {
-    if (!ENV_NAME.test(k) || typeof v !== 'string') {
-      invalid(scope, `${field(A.PROXY_CONFIG)}.proxyMetadata key`, k, 'must map environment variable names (letters, digits, _) to strings');
+  checkProxyConfig(scope, field(A.PROXY_CONFIG), parseProxyConfig(scope, annotations[A.PROXY_CONFIG]));
+  if (tmpl === TEMPLATE_GATEWAY) {
+    // Istio 1.30.3's gateway template reads neither: it takes resources from the pod's istio-proxy container and the
+    // readiness probe from the mesh-wide values
+    for (const k of [A.PROXY_CPU, A.PROXY_MEMORY, A.PROXY_CPU_LIMIT, A.PROXY_MEMORY_LIMIT]) {
+      if (annotations[k] !== undefined) {
+        invalid(scope, field(k), annotations[k], "has no effect with the gateway template: give the resources in ProxyOptions.resources, or on the pod's istio-proxy container");
+      }
+    }
+    for (const k of [InjectAnnotations.READINESS_INITIAL_DELAY, InjectAnnotations.READINESS_PERIOD, InjectAnnotations.READINESS_FAILURE_THRESHOLD]) {
+      if (annotations[k] !== undefined) {
+        invalid(scope, field(k), annotations[k], "has no effect with the gateway template, whose readiness probe is the mesh-wide one: remove it, or set readinessProbe on the pod's istio-proxy container");
+      }
     }
   }
 }

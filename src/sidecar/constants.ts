@@ -1,9 +1,11 @@
 /**
- * Facts about what sidecar injection adds to a pod, for Istio 1.30.
+ * Facts about what sidecar injection adds to a pod, for Istio 1.30.3.
  *
- * Source: the `sidecar` and `gateway` injection templates of istio-sidecar-injector (istiod chart) and
- * pkg/kube/inject (app_probe.go, webhook.go), summarised in shared/reference/istio-facts.md sections a (gateway chart)
- * and b. Written from those facts; no template text is copied.
+ * Source: the `sidecar` and `gateway` injection templates of istio-sidecar-injector (istiod chart:
+ * manifests/charts/istio-control/istio-discovery/files/injection-template.yaml and gateway-injection-template.yaml) and
+ * pkg/kube/inject (inject.go, webhook.go, template.go, app_probe.go), read at the 1.30.3 tag, and
+ * shared/reference/istio-facts.md sections a (gateway chart) and b. Written from those facts; no template text is
+ * copied. Where a fact was checked against the 1.30.3 tag specifically, its comment says so.
  * @internal
  */
 import { IstioPorts, PROXY_UID } from '../mesh/constants';
@@ -51,6 +53,22 @@ export const ENVOY_PROM_PORT_NAME = 'http-envoy-prom';
 /** The merged metrics endpoint of pilot-agent on the status port (prometheus merge). */
 export const MERGED_METRICS_PATH = '/stats/prometheus';
 
+/**
+ * The volumes of the `gateway` template (Istio 1.30.3 gateway-injection-template.yaml): the sidecar's, without the
+ * istio-ca-crl ConfigMap volume and its mount.
+ */
+export const GATEWAY_VOLUME_NAMES: readonly string[] = [
+  'workload-socket', 'credential-socket', 'workload-certs', 'istio-envoy', 'istio-data', 'istio-podinfo', 'istio-token',
+  'istiod-ca-cert',
+];
+
+/**
+ * The pod sysctl the `gateway` template sets (Istio 1.30.3 gateway-injection-template.yaml, when
+ * values.gateways.securityContext is unset), so the proxy can bind ports below 1024 without NET_BIND_SERVICE. The
+ * template's `sysctls` list replaces the pod's (a strategic merge patch of a list without a merge key).
+ */
+export const GATEWAY_SYSCTL = { name: 'net.ipv4.ip_unprivileged_port_start', value: '0' } as const;
+
 /** Service account token projected for the CA (istio-token volume). */
 export const TOKEN_AUDIENCE = 'istio-ca';
 export const TOKEN_EXPIRATION_SECONDS = 43200;
@@ -96,6 +114,25 @@ export const PROXY_MOUNT_ORDER: readonly string[] = [
   'istio-data', 'istio-envoy', 'istio-token', 'istio-podinfo',
 ];
 
+/**
+ * ISTIO_META_NETWORK: set from values.global.network, or the pod's topology.istio.io/network label, which wins
+ * (Istio 1.30.3 pkg/kube/inject/inject.go extractClusterAndNetwork). The webhook then moves it to the end of the
+ * proxy's env, after proxyMetadata (webhook.go overwriteClusterInfo/updateClusterEnvs), and labels the pod with it
+ * (webhook.go applyMetadata).
+ */
+export const ENV_NETWORK = 'ISTIO_META_NETWORK';
+export const LABEL_NETWORK = 'topology.istio.io/network';
+/** Pod label that overrides ISTIO_META_WORKLOAD_NAME in the `sidecar` template (Istio 1.30.3 injection-template.yaml). */
+export const LABEL_WORKLOAD_NAME = 'service.istio.io/workload-name';
+/**
+ * Env the proxy gets from its own CPU and memory limits (Istio 1.30.3 injection-template.yaml and
+ * gateway-injection-template.yaml: GOMEMLIMIT and GOMAXPROCS, both with divisor "1").
+ */
+export const LIMIT_ENV: ReadonlyArray<{ readonly name: string; readonly resource: string }> = [
+  { name: 'GOMEMLIMIT', resource: 'limits.memory' },
+  { name: 'GOMAXPROCS', resource: 'limits.cpu' },
+];
+
 /** Env var names pilot-agent reads that injection computes (pkg/kube/inject, pilot-agent status). */
 export const ENV_APP_PROBERS = 'ISTIO_KUBE_APP_PROBERS';
 export const ENV_PROMETHEUS_ANNOTATIONS = 'ISTIO_PROMETHEUS_ANNOTATIONS';
@@ -129,3 +166,34 @@ export const TEMPLATE_GATEWAY = 'gateway';
 
 /** Kubernetes namespaces the injector never injects (webhook IgnoredNamespaces). */
 export const IGNORED_NAMESPACES: readonly string[] = ['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage'];
+
+/**
+ * ProxyConfig (istio.io/api mesh/v1alpha1/proxy.proto at the commit Istio 1.30.3 pins, 2e43f07b30b6): the JSON names of
+ * its top-level fields in declaration order, which is the order golang/protobuf's jsonpb writes them in PROXY_CONFIG.
+ */
+export const PROXY_CONFIG_FIELDS: readonly string[] = [
+  'configPath', 'binaryPath', 'serviceCluster', 'tracingServiceName', 'drainDuration', 'discoveryAddress',
+  'discoveryRefreshDelay', 'zipkinAddress', 'statsdUdpAddress', 'envoyMetricsServiceAddress', 'proxyAdminPort',
+  'availabilityZone', 'controlPlaneAuthPolicy', 'customConfigFile', 'statNameLength', 'concurrency',
+  'proxyBootstrapTemplatePath', 'interceptionMode', 'tracing', 'sds', 'envoyAccessLogService', 'envoyMetricsService',
+  'proxyMetadata', 'runtimeValues', 'statusPort', 'extraStatTags', 'gatewayTopology', 'terminationDrainDuration',
+  'meshId', 'readinessProbe', 'proxyStatsMatcher', 'holdApplicationUntilProxyStarts', 'caCertificatesPem', 'image',
+  'privateKeyProvider', 'proxyHeaders', 'fileFlushInterval', 'fileFlushMinSizeKb', 'statsCompression',
+];
+
+/**
+ * ProxyConfig values PROXY_CONFIG leaves out because they equal mesh.DefaultProxyConfig() (Istio 1.30.3
+ * pkg/config/mesh/mesh.go DefaultProxyConfig, pkg/kube/inject/template.go cleanProxyConfig).
+ */
+export const PROXY_CONFIG_DEFAULTS: { readonly [field: string]: string | number } = {
+  configPath: './etc/istio/proxy',
+  binaryPath: '/usr/local/bin/envoy',
+  serviceCluster: 'istio-proxy',
+  drainDuration: '45s',
+  terminationDrainDuration: '5s',
+  discoveryAddress: 'istiod.istio-system.svc:15012',
+  controlPlaneAuthPolicy: 'MUTUAL_TLS',
+  proxyAdminPort: 15000,
+  statNameLength: 189,
+  statusPort: 15020,
+};

@@ -5,13 +5,17 @@ import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { invalid } from '../errors';
 import { boolAnnotation, hasOptions, optionAnnotations, parseProxyConfig, validateAnnotations } from './annotations';
-import { AUTO_IMAGE, PROXY_CONTAINER, PROXY_VOLUMES, TEMPLATE_GATEWAY } from './constants';
+import {
+  AUTO_IMAGE, GATEWAY_SYSCTL, INIT_CONTAINER, LABEL_NETWORK, LABEL_WORKLOAD_NAME, PROXY_CONTAINER, TEMPLATE_GATEWAY,
+  VALIDATION_CONTAINER,
+} from './constants';
 import {
   canonicalLabels, initContainer, interception, overlayContainer, prometheusMerge, proxyContainer,
   proxyEnv, proxyResources, proxyVolumes,
 } from './pod';
 import { rewriteProbes } from './probes';
-import { InjectionTarget, ProxyOptions } from './proxy-options';
+import { meshProxyConfig, mergeProxyConfig, proxyConfigEnvValue } from './proxy-config';
+import { InjectionTarget, ProxyOptions, SidecarTemplate } from './proxy-options';
 import { IstioAnnotations, IstioLabels, IstioPorts, PROXY_UID, RESERVED_PORTS } from '../mesh/constants';
 import { IMesh, InjectionMode } from '../mesh/mesh';
 
@@ -37,16 +41,19 @@ function sorted(o: { [key: string]: string }): { [key: string]: string } {
   return out;
 }
 
-/** IST0144 and reserved ports: app containers must leave UID 1337 and the proxy's ports to the proxy. */
-function validateApp(scope: string, spec: Json) {
+/**
+ * IST0144 and reserved ports: app containers must leave the proxy's UID (1337, or the one its istio-proxy container
+ * sets) and the proxy's ports to the proxy.
+ */
+function validateApp(scope: string, spec: Json, proxyUid: number, injected: (c: Json) => boolean) {
   const podUid = spec.securityContext?.runAsUser;
   for (const [list, where] of [[spec.containers ?? [], 'containers'], [spec.initContainers ?? [], 'initContainers']] as Array<[Json[], string]>) {
     for (const c of list) {
-      if (c.name === PROXY_CONTAINER) continue;
+      if (injected(c)) continue;
       const uid = c.securityContext?.runAsUser ?? podUid;
-      if (uid === PROXY_UID) {
+      if (uid === proxyUid) {
         const field = c.securityContext?.runAsUser !== undefined ? `spec.${where}[${c.name}].securityContext.runAsUser` : 'spec.securityContext.runAsUser';
-        invalid(scope, field, uid, `UID ${PROXY_UID} is reserved for the Istio proxy (IST0144): run container '${c.name}' as another user`);
+        invalid(scope, field, uid, `UID ${proxyUid} is reserved for the Istio proxy (IST0144): run container '${c.name}' as another user`);
       }
       for (const p of c.ports ?? []) {
         if (RESERVED_PORTS.includes(p.containerPort)) {
@@ -58,17 +65,49 @@ function validateApp(scope: string, spec: Json) {
   }
 }
 
-/** Pod labels the webhook selects on, so the same template is injected in labelled and unlabelled namespaces. */
-function webhookTemplate(t: Json, annotations: { [key: string]: string }, mesh: IMesh, gateway: boolean): Json {
+/**
+ * Pod labels the webhook selects on, so the same template is injected in labelled and unlabelled namespaces. With the
+ * gateway template, resources from the options go on the istio-proxy container (the template reads no annotations
+ * for them).
+ */
+function webhookTemplate(t: Json, annotations: { [key: string]: string }, mesh: IMesh, gateway: boolean, gatewayResources: Json): Json {
   const labels: { [key: string]: string } = { ...t.metadata?.labels, [IstioLabels.INJECT]: 'true' };
   if (mesh.revision) labels[IstioLabels.REV] = mesh.revision;
   const spec = { ...t.spec };
-  if (gateway && !(spec.containers ?? []).some((c: Json) => c.name === PROXY_CONTAINER)) {
-    spec.containers = [...(spec.containers ?? []), { name: PROXY_CONTAINER, image: AUTO_IMAGE }];
+  if (gateway) {
+    const containers: Json[] = [...(spec.containers ?? [])];
+    let i = containers.findIndex((c: Json) => c.name === PROXY_CONTAINER);
+    if (i < 0) i = containers.push({ name: PROXY_CONTAINER, image: AUTO_IMAGE }) - 1;
+    if (Object.keys(gatewayResources).length) containers[i] = overlayContainer({ ...containers[i], resources: gatewayResources }, containers[i]);
+    spec.containers = containers;
   }
   const metadata: Json = { ...t.metadata, labels: sorted(labels) };
   if (Object.keys(annotations).length) metadata.annotations = sorted(annotations);
   return { ...t, metadata, spec };
+}
+
+/** Finds a container by name among the containers, then the init containers. */
+function findContainer(spec: Json, name: string): Json | undefined {
+  return [...(spec.containers ?? []), ...(spec.initContainers ?? [])].find((c: Json) => c.name === name);
+}
+
+/** Whether the options (or the template's own annotation) ask for the gateway template. */
+function wantsGateway(options: ProxyOptions, own: { [key: string]: string }): boolean {
+  if (options.template !== undefined) return options.template === SidecarTemplate.GATEWAY;
+  return (options.annotations?.[A.TEMPLATES] ?? own[A.TEMPLATES]) === TEMPLATE_GATEWAY;
+}
+
+/**
+ * The gateway template's pod security context (Istio 1.30.3): its `sysctls` replace the pod's, so a pod that sets
+ * other sysctls is refused rather than silently changed.
+ */
+function gatewaySecurityContext(scope: string, podContext: Json | undefined): Json {
+  const own: Json[] = podContext?.sysctls ?? [];
+  const other = own.find((x: Json) => x.name !== GATEWAY_SYSCTL.name || String(x.value) !== GATEWAY_SYSCTL.value);
+  if (other) {
+    invalid(scope, 'spec.securityContext.sysctls', other, `Istio's gateway template replaces the pod's sysctls with ${GATEWAY_SYSCTL.name}=${GATEWAY_SYSCTL.value}: remove the others`);
+  }
+  return { ...podContext, sysctls: [{ ...GATEWAY_SYSCTL }] };
 }
 
 /**
@@ -97,27 +136,44 @@ export function injectPodTemplate(template: any, mesh: IMesh, target: InjectionT
     if (hasOptions(options)) invalid(where, `metadata.labels['${IstioLabels.INJECT}']`, 'false', 'the pod opts out of injection: remove the label, or pass no proxy options');
     return t;
   }
+  // Istio 1.30.3 (inject.go injectRequired, IntoObject) leaves pods on the host network uninjected
   if (spec.hostNetwork === true) {
-    invalid(where, 'spec.hostNetwork', true, 'Istio does not inject pods on the host network: set hostNetwork false, or do not inject this workload');
+    if (hasOptions(options)) invalid(where, 'spec.hostNetwork', true, 'Istio does not inject pods on the host network, so proxy options cannot apply: pass none, or set hostNetwork false');
+    return t;
   }
-  const annotations: { [key: string]: string } = { ...own, ...optionAnnotations(where, options, own[A.PROXY_CONFIG]) };
+  // with the gateway template, resources belong on the istio-proxy container (as in Istio's gateway chart)
+  const gatewayWanted = wantsGateway(options, own);
+  const { resources: optionResources, ...otherOptions } = options;
+  if (gatewayWanted && optionResources) optionAnnotations(where, { resources: optionResources }); // validate
+  const gatewayResources = gatewayWanted ? proxyResources({}, optionResources ?? {}) : {};
+  const annotations: { [key: string]: string } = { ...own, ...optionAnnotations(where, gatewayWanted ? otherOptions : options, own[A.PROXY_CONFIG]) };
   validateAnnotations(where, annotations);
-  validateApp(where, spec);
   const gateway = annotations[A.TEMPLATES] === TEMPLATE_GATEWAY;
-  if (mesh.injectionMode === InjectionMode.WEBHOOK) return webhookTemplate(t, annotations, mesh, gateway);
 
-  // the user's istio-proxy with image 'auto' (gateway chart style) is an overlay, not an app container
-  const overlay = [...spec.containers, ...(spec.initContainers ?? [])].find((c: Json) => c.name === PROXY_CONTAINER);
-  const notProxy = (c: Json) => c.name !== PROXY_CONTAINER;
-  let apps: Json[] = spec.containers.filter(notProxy);
-  let userInits: Json[] = (spec.initContainers ?? []).filter(notProxy);
+  // the user's istio-proxy (and istio-init/istio-validation) containers customize the injected ones (Istio 1.30.3
+  // webhook.go reapplyOverwrittenContainers): merged over them, never kept as containers of their own
+  const overlay = findContainer(spec, PROXY_CONTAINER);
+  const initName = gateway ? undefined : mesh.cni ? VALIDATION_CONTAINER : INIT_CONTAINER;
+  const initOverlay = initName ? findContainer(spec, initName) : undefined;
+  const isTemplates = (c: Json) => c.name === PROXY_CONTAINER || (initOverlay !== undefined && c.name === initName);
+  const proxyUid: number | undefined = overlay?.securityContext?.runAsUser;
+  const proxyGid: number | undefined = overlay?.securityContext?.runAsGroup;
+  if (proxyUid === 0) {
+    invalid(where, `spec.containers[${PROXY_CONTAINER}].securityContext.runAsUser`, 0, 'the proxy must not run as root: iptables tells its traffic apart by UID (use a UID other than 0)');
+  }
+  validateApp(where, spec, proxyUid ?? PROXY_UID, isTemplates);
+  if (mesh.injectionMode === InjectionMode.WEBHOOK) return webhookTemplate(t, annotations, mesh, gateway, gatewayResources);
 
-  const proxyConfig = parseProxyConfig(where, annotations[A.PROXY_CONFIG]);
+  let apps: Json[] = spec.containers.filter((c: Json) => !isTemplates(c));
+  let userInits: Json[] = (spec.initContainers ?? []).filter((c: Json) => !isTemplates(c));
+
+  const proxyConfig = mergeProxyConfig(meshProxyConfig(mesh), parseProxyConfig(where, annotations[A.PROXY_CONFIG]));
   const native = !gateway && (boolAnnotation(annotations[A.NATIVE_SIDECAR]) ?? mesh.nativeSidecars);
   const hold = proxyConfig.holdApplicationUntilProxyStarts === true;
   const image = annotations[A.PROXY_IMAGE] ?? mesh.proxyImage;
-  const resources = proxyResources(annotations, mesh.proxyResources);
+  const resources = gateway ? gatewayResources : proxyResources(annotations, mesh.proxyResources);
   const capture = interception(annotations);
+  const network = labels[LABEL_NETWORK] || mesh.network;
 
   // prometheus merge first, then the probe rewrite (the injector's order, which is also the env order)
   const prom = prometheusMerge(annotations);
@@ -133,13 +189,29 @@ export function injectPodTemplate(template: any, mesh: IMesh, target: InjectionT
     }
   }
 
-  const env = proxyEnv({ mesh, target, proxyConfig, appContainers: apps, gateway, prometheusAnnotations: prom.env, appProbers });
-  let proxy = proxyContainer({ image, env, annotations, proxyConfig, resources, gateway, native, hold, clusterDomain: mesh.clusterDomain });
+  const env = proxyEnv({
+    mesh,
+    target,
+    proxyConfig,
+    proxyConfigValue: proxyConfigEnvValue(proxyConfig),
+    podContainers: spec.containers,
+    appNames: spec.containers.filter((c: Json) => c.name !== PROXY_CONTAINER).map((c: Json) => c.name),
+    gateway,
+    workloadName: (!gateway && labels[LABEL_WORKLOAD_NAME]) || target.name,
+    network,
+    prometheusAnnotations: prom.env,
+    appProbers,
+  });
+  let proxy = proxyContainer({ image, env, annotations, resources, gateway, native, hold, clusterDomain: mesh.clusterDomain });
   if (overlay) proxy = overlayContainer(proxy, overlay);
 
   // placement: native = [iptables, proxy, ...user init]; legacy = [validation?, ...user init, istio-init?] and the
   // proxy last among containers (first with holdApplicationUntilProxyStarts)
-  const init = gateway ? undefined : initContainer(image, capture, mesh.cni, resources);
+  let init: Json | undefined;
+  if (!gateway) {
+    init = initContainer({ image, interception: capture, cni: mesh.cni, resources, proxyMetadata: proxyConfig.proxyMetadata, proxyUid, proxyGid });
+    if (initOverlay) init = overlayContainer(init, initOverlay);
+  }
   let initContainers: Json[];
   let containers: Json[];
   if (native) {
@@ -150,11 +222,12 @@ export function injectPodTemplate(template: any, mesh: IMesh, target: InjectionT
     containers = hold ? [proxy, ...apps] : [...apps, proxy];
   }
 
+  const added = proxyVolumes(gateway);
   const taken = new Set((spec.volumes ?? []).map((v: Json) => v.name));
-  for (const v of PROXY_VOLUMES) {
-    if (taken.has(v.name)) invalid(where, `spec.volumes[${v.name}]`, v.name, `volume names ${PROXY_VOLUMES.map(x => x.name).join(', ')} are reserved for the Istio proxy`);
+  for (const v of added) {
+    if (taken.has(v.name)) invalid(where, `spec.volumes[${v.name}]`, v.name, `volume names ${added.map(x => x.name).join(', ')} are reserved for the Istio proxy`);
   }
-  const volumes = [...(spec.volumes ?? []), ...proxyVolumes()];
+  const volumes = [...(spec.volumes ?? []), ...added];
 
   // metadata
   const outAnnotations: { [key: string]: string } = { ...prom.annotations, [IstioLabels.REV]: mesh.revisionLabel };
@@ -172,12 +245,13 @@ export function injectPodTemplate(template: any, mesh: IMesh, target: InjectionT
   outAnnotations[A.STATUS] = JSON.stringify({
     initContainers: injectedInits,
     containers: native ? null : [PROXY_CONTAINER],
-    volumes: PROXY_VOLUMES.map(v => v.name),
-    imagePullSecrets: null,
+    volumes: added.map(v => v.name),
+    imagePullSecrets: mesh.imagePullSecrets.length ? [...mesh.imagePullSecrets] : null,
     revision: mesh.revisionLabel,
   });
   const outLabels: { [key: string]: string } = { ...labels, ...canonicalLabels(labels, target.name) };
   if (!gateway) outLabels[IstioLabels.TLS_MODE] = 'istio';
+  if (network) outLabels[LABEL_NETWORK] = network;
   // keeps istiod's webhook away: every injector webhook's objectSelector excludes sidecar.istio.io/inject=false
   outLabels[IstioLabels.INJECT] = 'false';
 
@@ -185,6 +259,13 @@ export function injectPodTemplate(template: any, mesh: IMesh, target: InjectionT
   if (initContainers.length) outSpec.initContainers = initContainers;
   else delete outSpec.initContainers;
   outSpec.volumes = volumes;
+  if (gateway) outSpec.securityContext = gatewaySecurityContext(where, spec.securityContext);
+  if (mesh.imagePullSecrets.length) {
+    // a strategic merge keyed by name: the pod's own Secrets stay, the mesh's are added after them
+    const pullSecrets: Json[] = [...(spec.imagePullSecrets ?? [])];
+    for (const name of mesh.imagePullSecrets) if (!pullSecrets.some(x => x.name === name)) pullSecrets.push({ name });
+    outSpec.imagePullSecrets = pullSecrets;
+  }
   // a fresh tree: no object shared between containers (YAML writers would emit anchors for shared ones)
   return clone({ ...t, metadata: { ...t.metadata, labels: sorted(outLabels), annotations: sorted(outAnnotations) }, spec: outSpec });
 }
@@ -204,44 +285,100 @@ export function podTemplatePath(kind: string): string[] | undefined {
   }
 }
 
-const INJECTED = new WeakMap<ApiObject, string>();
+/** Where injectWorkload records, on the ApiObject itself, the options it was injected with. */
+const INJECTED_WITH = Symbol.for('cdk8s-mesh.injectedWith');
+
+const WORKLOAD_KINDS = 'Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Pod or Argo Rollout';
+
+/** Whether an object is a Kubernetes list (`kind: List`, or `<Kind>List`, with items). */
+function isList(json: Json): boolean {
+  return typeof json.kind === 'string' && /List$/.test(json.kind) && Array.isArray(json.items);
+}
+
+/** A pod template a List or an Include holds that Istio would not inject: it is left alone, not an error. */
+function skipped(template: Json | undefined): boolean {
+  return template?.spec?.hostNetwork === true || template?.metadata?.labels?.[IstioLabels.INJECT] === 'false';
+}
+
+/** Injects the pod template of one workload object (JSON), in place. `many`: part of a List or an Include. */
+function injectObject(json: Json, mesh: IMesh, options: ProxyOptions, scope: string, many: boolean): boolean {
+  const path = podTemplatePath(json.kind);
+  if (!path) return false;
+  const target: InjectionTarget = { apiVersion: json.apiVersion, kind: json.kind, name: json.metadata?.name, namespace: json.metadata?.namespace };
+  if (path.length === 0) {
+    if (many && skipped(json)) return true;
+    const pod = injectPodTemplate({ metadata: json.metadata, spec: json.spec }, mesh, target, options, scope);
+    json.metadata = pod.metadata;
+    json.spec = pod.spec;
+    return true;
+  }
+  let parent: Json = json;
+  for (const k of path.slice(0, -1)) {
+    if (!parent[k]) invalid(scope, path.join('.'), undefined, `a ${json.kind} needs ${path.join('.')}`);
+    parent = parent[k];
+  }
+  const last = path[path.length - 1];
+  if (many && skipped(parent[last])) return true;
+  parent[last] = injectPodTemplate(parent[last], mesh, target, options, scope);
+  return true;
+}
+
+/**
+ * The API objects `mesh.inject` works on: the workload itself (an ApiObject, or a construct whose default child is
+ * one), or every API object directly under a construct without a default child, such as cdk8s `Include`.
+ */
+function injectionTargets(workload: IConstruct): { objects: ApiObject[]; many: boolean } {
+  if (workload instanceof ApiObject || workload.node.defaultChild) return { objects: [ApiObject.of(workload)], many: false };
+  const objects = workload.node.children.filter((c): c is ApiObject => c instanceof ApiObject);
+  if (objects.length === 0) {
+    invalid(workload.node.path, 'workload', workload.node.path, `must be a workload (${WORKLOAD_KINDS}), a List of them, or a construct of API objects such as cdk8s Include`);
+  }
+  return { objects, many: true };
+}
 
 /**
  * Injects a workload's pod template when it is synthesized, by wrapping the ApiObject's `toJson` (so escape-hatch
- * patches are applied first). Options are validated now. @internal
+ * patches are applied first). A `List` (e.g. included YAML with `kind: List`) has each workload item injected; a
+ * construct of API objects (cdk8s `Include`) has each workload, and each workload of each List, injected. Other
+ * objects there, and pods Istio would not inject (host network, `sidecar.istio.io/inject: "false"`), are left alone.
+ * Options are validated now. @internal
  */
 export function injectWorkload(workload: IConstruct, mesh: IMesh, options: ProxyOptions = {}): void {
-  const obj = ApiObject.of(workload);
-  const scope = obj.node.path;
-  const path = podTemplatePath(obj.kind);
-  if (!path) {
-    invalid(scope, 'kind', obj.kind, 'must be a workload with a pod template: Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Pod or Argo Rollout');
-  }
-  optionAnnotations(scope, options); // validate early
+  const { objects, many } = injectionTargets(workload);
+  optionAnnotations(workload.node.path, options); // validate early
   const key = JSON.stringify(options);
-  const previous = INJECTED.get(obj);
-  if (previous !== undefined) {
-    if (previous === key) return;
-    invalid(scope, 'options', options, `the workload is already injected with other proxy options (${previous})`);
+  const chosen = objects.filter(obj => obj.kind === 'List' || /List$/.test(obj.kind) || podTemplatePath(obj.kind));
+  if (!many && chosen.length === 0) {
+    invalid(objects[0].node.path, 'kind', objects[0].kind, `must be a workload with a pod template (${WORKLOAD_KINDS}), or a List of them`);
   }
-  INJECTED.set(obj, key);
-  const toJson = obj.toJson.bind(obj);
-  obj.toJson = () => {
-    const json = toJson();
-    const target: InjectionTarget = { apiVersion: json.apiVersion, kind: json.kind, name: json.metadata?.name, namespace: json.metadata?.namespace };
-    if (path.length === 0) {
-      const pod = injectPodTemplate({ metadata: json.metadata, spec: json.spec }, mesh, target, options, scope);
-      return { ...json, metadata: pod.metadata, spec: pod.spec };
+  if (many && chosen.length === 0) {
+    invalid(workload.node.path, 'workload', objects.map(o => o.kind).join(', '), `holds no workload to inject: needs a ${WORKLOAD_KINDS}, or a List of them`);
+  }
+  for (const obj of chosen) {
+    const scope = obj.node.path;
+    const previous: string | undefined = (obj as any)[INJECTED_WITH];
+    if (previous !== undefined) {
+      if (previous === key) continue;
+      invalid(scope, 'options', options, `the workload is already injected with other proxy options (${previous})`);
     }
-    let parent: Json = json;
-    for (const k of path.slice(0, -1)) {
-      if (!parent[k]) invalid(scope, path.join('.'), undefined, `a ${json.kind} needs ${path.join('.')}`);
-      parent = parent[k];
-    }
-    const last = path[path.length - 1];
-    parent[last] = injectPodTemplate(parent[last], mesh, target, options, scope);
-    return json;
-  };
+    Object.defineProperty(obj, INJECTED_WITH, { value: key, enumerable: false });
+    const toJson = obj.toJson.bind(obj);
+    obj.toJson = () => {
+      const json = toJson();
+      if (!isList(json)) {
+        if (!injectObject(json, mesh, options, scope, many)) invalid(scope, 'kind', json.kind, `must be a workload with a pod template (${WORKLOAD_KINDS})`);
+        return json;
+      }
+      let found = 0;
+      json.items.forEach((item: Json, i: number) => {
+        if (item && typeof item === 'object' && injectObject(item, mesh, options, `${scope}/items[${i}]`, true)) found++;
+      });
+      if (found === 0 && !many) {
+        invalid(scope, 'items', json.items.map((x: Json) => x?.kind).join(', '), `the List holds no workload to inject: needs a ${WORKLOAD_KINDS}`);
+      }
+      return json;
+    };
+  }
 }
 
 /**

@@ -6,9 +6,9 @@ import { splitList } from './annotations';
 import {
   ALWAYS_EXCLUDED_INBOUND_PORTS, CERT_PROVIDER, CLUSTER_ID, DEFAULT_AGENT_LOG_LEVEL, DEFAULT_COMPONENT_LOG_LEVEL,
   DEFAULT_INCLUDE_INBOUND_PORTS, DEFAULT_INCLUDE_OUTBOUND_IP_RANGES, DEFAULT_PROXY_LOG_LEVEL, ENV_APP_PROBERS,
-  ENV_PROMETHEUS_ANNOTATIONS, ENVOY_PROM_PORT_NAME, HEALTH_READY_PATH, INIT_CONTAINER, InjectAnnotations,
-  INTERCEPTION_REDIRECT, MERGED_METRICS_PATH, PROXY_CONTAINER, PROXY_GID, PROXY_MOUNT_ORDER, PROXY_VOLUMES, READINESS,
-  STARTUP, VALIDATION_CONTAINER,
+  ENV_NETWORK, ENV_PROMETHEUS_ANNOTATIONS, ENVOY_PROM_PORT_NAME, GATEWAY_VOLUME_NAMES, HEALTH_READY_PATH,
+  INIT_CONTAINER, InjectAnnotations, INTERCEPTION_REDIRECT, LIMIT_ENV, MERGED_METRICS_PATH, PROXY_CONTAINER,
+  PROXY_GID, PROXY_MOUNT_ORDER, PROXY_VOLUMES, READINESS, STARTUP, VALIDATION_CONTAINER,
 } from './constants';
 import { InjectionTarget } from './proxy-options';
 import { IstioAnnotations, IstioLabels, IstioPorts, PROXY_UID } from '../mesh/constants';
@@ -50,10 +50,19 @@ export interface Interception {
   readonly captures: (port: number) => boolean;
 }
 
-export function interception(annotations: Annotations): Interception {
+/**
+ * The excluded inbound ports with the status port (Istio 1.30.3 pkg/kube/inject/template.go excludeInboundPort): the
+ * value as given when it already lists the status port, else its ports followed by the status port.
+ */
+export function excludeInboundPorts(value: string | undefined): string {
   const status = String(IstioPorts.STATUS);
-  const userExcluded = splitList(annotations[A.EXCLUDE_INBOUND_PORTS]);
-  const excluded = [status, ...userExcluded.filter(p => p !== status)];
+  const ports = splitList(value);
+  return ports.includes(status) ? value! : [...ports, status].join(',');
+}
+
+export function interception(annotations: Annotations): Interception {
+  const excludeInbound = excludeInboundPorts(annotations[A.EXCLUDE_INBOUND_PORTS]);
+  const excluded = splitList(excludeInbound);
   const include = (annotations[A.INCLUDE_INBOUND_PORTS] ?? DEFAULT_INCLUDE_INBOUND_PORTS).trim();
   const all = new Set([...ALWAYS_EXCLUDED_INBOUND_PORTS.map(String), ...excluded]);
   const included = new Set(splitList(include));
@@ -61,20 +70,23 @@ export function interception(annotations: Annotations): Interception {
     includeOutboundIpRanges: annotations[A.INCLUDE_OUTBOUND_IP_RANGES] ?? DEFAULT_INCLUDE_OUTBOUND_IP_RANGES,
     excludeOutboundIpRanges: annotations[A.EXCLUDE_OUTBOUND_IP_RANGES] ?? '',
     includeInboundPorts: include,
-    excludeInboundPorts: excluded.join(','),
+    excludeInboundPorts: excludeInbound,
     includeOutboundPorts: annotations[A.INCLUDE_OUTBOUND_PORTS],
     excludeOutboundPorts: annotations[A.EXCLUDE_OUTBOUND_PORTS],
     captures: (port: number) => !all.has(String(port)) && (include === '*' || included.has(String(port))),
   };
 }
 
-/** istio-iptables arguments (istio-init, or istio-validation with CNI). */
-export function iptablesArgs(i: Interception, cni: boolean): string[] {
+/**
+ * istio-iptables arguments (istio-init, or istio-validation with CNI). `proxyUid` is the UID whose traffic is not
+ * captured: the proxy's (a user's istio-proxy container may set another, Istio 1.30.3 webhook.go adjustInitContainerUser).
+ */
+export function iptablesArgs(i: Interception, cni: boolean, proxyUid: number = PROXY_UID): string[] {
   const args = [
     'istio-iptables',
     '-p', String(IstioPorts.OUTBOUND_CAPTURE),
     '-z', String(IstioPorts.INBOUND_CAPTURE),
-    '-u', String(PROXY_UID),
+    '-u', String(proxyUid),
     '-m', INTERCEPTION_REDIRECT,
     '-i', i.includeOutboundIpRanges,
     '-x', i.excludeOutboundIpRanges,
@@ -101,93 +113,149 @@ function proxyUserSecurityContext(): Json {
   };
 }
 
-/** The init container: istio-init (NET_ADMIN/NET_RAW, root) or, with CNI, the unprivileged istio-validation. */
-export function initContainer(image: string, i: Interception, cni: boolean, resources: Json): Json {
-  return {
-    name: cni ? VALIDATION_CONTAINER : INIT_CONTAINER,
-    image,
-    args: iptablesArgs(i, cni),
-    resources,
-    securityContext: cni
-      ? proxyUserSecurityContext()
-      : {
-        allowPrivilegeEscalation: false,
-        capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] },
-        privileged: false,
-        readOnlyRootFilesystem: false,
-        runAsGroup: 0,
-        runAsNonRoot: false,
-        runAsUser: 0,
-      },
+/** What the init container needs to know. */
+export interface InitInputs {
+  readonly image: string;
+  readonly interception: Interception;
+  readonly cni: boolean;
+  readonly resources: Json;
+  /** The ProxyConfig's proxyMetadata: env of istio-init too (istio-iptables reads e.g. ISTIO_META_DNS_CAPTURE). */
+  readonly proxyMetadata?: { [key: string]: string };
+  /** The proxy's UID and GID, when a user's istio-proxy container sets them. */
+  readonly proxyUid?: number;
+  readonly proxyGid?: number;
+}
+
+/**
+ * The init container: istio-init (NET_ADMIN/NET_RAW, root) or, with CNI, the unprivileged istio-validation, which
+ * runs as the proxy's user (Istio 1.30.3 injection-template.yaml, webhook.go adjustInitContainerUser).
+ */
+export function initContainer(p: InitInputs): Json {
+  const uid = p.proxyUid !== undefined && p.proxyUid !== 0 ? p.proxyUid : PROXY_UID;
+  const c: Json = {
+    name: p.cni ? VALIDATION_CONTAINER : INIT_CONTAINER,
+    image: p.image,
+    args: iptablesArgs(p.interception, p.cni, uid),
   };
+  const env = metadataEnv(p.proxyMetadata);
+  if (env.length) c.env = env;
+  c.resources = p.resources;
+  const validation = { ...proxyUserSecurityContext() };
+  if (p.proxyUid !== undefined) validation.runAsUser = p.proxyUid;
+  if (p.proxyGid !== undefined) validation.runAsGroup = p.proxyGid;
+  c.securityContext = p.cni
+    ? validation
+    : {
+      allowPrivilegeEscalation: false,
+      capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] },
+      privileged: false,
+      readOnlyRootFilesystem: false,
+      runAsGroup: 0,
+      runAsNonRoot: false,
+      runAsUser: 0,
+    };
+  return c;
+}
+
+/** proxyMetadata as env, keys sorted (Go templates range over maps in key order). */
+function metadataEnv(metadata: { [key: string]: string } | undefined): Json[] {
+  const m = metadata ?? {};
+  return Object.keys(m).sort().map(k => ({ name: k, value: m[k] }));
+}
+
+/** The names of the volumes a template adds, in Istio's order (the gateway template has no istio-ca-crl). */
+export function volumeNames(gateway: boolean): string[] {
+  return gateway ? [...GATEWAY_VOLUME_NAMES] : PROXY_VOLUMES.map(v => v.name);
 }
 
 /** The pod volumes injection adds, in Istio's order. */
-export function proxyVolumes(): Json[] {
-  return PROXY_VOLUMES.map(v => ({ name: v.name, ...JSON.parse(JSON.stringify(v.source)) }));
+export function proxyVolumes(gateway: boolean = false): Json[] {
+  const names = volumeNames(gateway);
+  return PROXY_VOLUMES.filter(v => names.includes(v.name)).map(v => ({ name: v.name, ...JSON.parse(JSON.stringify(v.source)) }));
 }
 
 /** The proxy's volume mounts, in Istio's order. */
-export function proxyVolumeMounts(): Json[] {
-  return PROXY_MOUNT_ORDER.map(name => ({ name, mountPath: PROXY_VOLUMES.find(v => v.name === name)!.mountPath }));
+export function proxyVolumeMounts(gateway: boolean = false): Json[] {
+  const names = volumeNames(gateway);
+  return PROXY_MOUNT_ORDER.filter(n => names.includes(n)).map(name => ({ name, mountPath: PROXY_VOLUMES.find(v => v.name === name)!.mountPath }));
 }
 
 /** What the proxy's env needs to know. */
 export interface EnvInputs {
   readonly mesh: IMesh;
   readonly target: InjectionTarget;
+  /** The proxy's ProxyConfig (mesh default with the pod's merged over it). */
   readonly proxyConfig: Json;
-  readonly appContainers: Json[];
+  /** PROXY_CONFIG's value. */
+  readonly proxyConfigValue: string;
+  /** The pod's containers as written (ISTIO_META_POD_PORTS lists all their ports). */
+  readonly podContainers: Json[];
+  /** The names of the pod's containers other than istio-proxy (ISTIO_META_APP_CONTAINERS). */
+  readonly appNames: string[];
   readonly gateway: boolean;
+  /** ISTIO_META_WORKLOAD_NAME. */
+  readonly workloadName: string;
+  /** ISTIO_META_NETWORK, if any. */
+  readonly network?: string;
   readonly prometheusAnnotations?: string;
   readonly appProbers?: string;
 }
 
 const field = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+const limit = (name: string, resource: string) => ({ name, valueFrom: { resourceFieldRef: { resource, divisor: '1' } } });
 
-/** ISTIO_META_POD_PORTS: every app container port, with the API server's default protocol. */
+/**
+ * ISTIO_META_POD_PORTS: every port of the pod's containers, one JSON object a line, as Istio 1.30.3's template
+ * writes it ("[", then each port indented by four spaces and, after the first, preceded by a comma, then "]"). The
+ * protocol is the API server's default (TCP) when not given, as the webhook sees the pod.
+ */
 export function podPorts(containers: Json[]): string {
-  const ports = containers.flatMap(c => (c.ports ?? []).map((p: Json) => clean({
+  const ports = containers.flatMap(c => (c.ports ?? []).map((p: Json) => JSON.stringify(clean({
     name: p.name, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol ?? 'TCP', hostIP: p.hostIP,
-  })));
-  return JSON.stringify(ports);
+  }))));
+  return ['[', ...ports.map((p, i) => `    ${i === 0 ? '' : ','}${p}`), ']'].join('\n');
 }
 
-/** The proxy's environment, in Istio's order. */
+/**
+ * The proxy's environment, in the order of Istio 1.30.3's `sidecar` or `gateway` template, then the webhook's
+ * additions: ISTIO_META_NETWORK (moved last by overwriteClusterInfo), ISTIO_PROMETHEUS_ANNOTATIONS,
+ * ISTIO_KUBE_APP_PROBERS.
+ */
 export function proxyEnv(e: EnvInputs): Json[] {
   const { mesh, target } = e;
-  const caAddress = mesh.caAddress;
   const ns = target.namespace ?? '$(POD_NAMESPACE)';
+  // Go omits an empty value (EnvVar.value is omitempty): a gateway pod with no app container has a bare name
+  const apps = e.appNames.join(',');
+  const appContainers = apps ? { name: 'ISTIO_META_APP_CONTAINERS', value: apps } : { name: 'ISTIO_META_APP_CONTAINERS' };
   const env: Json[] = [
     { name: 'PILOT_CERT_PROVIDER', value: CERT_PROVIDER },
-    { name: 'CA_ADDR', value: caAddress },
+    { name: 'CA_ADDR', value: mesh.caAddress },
     field('POD_NAME', 'metadata.name'),
     field('POD_NAMESPACE', 'metadata.namespace'),
     field('INSTANCE_IP', 'status.podIP'),
     field('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
     field('HOST_IP', 'status.hostIP'),
-    { name: 'ISTIO_CPU_LIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '1' } } },
-    { name: 'PROXY_CONFIG', value: JSON.stringify(e.proxyConfig) + '\n' },
+    limit('ISTIO_CPU_LIMIT', 'limits.cpu'),
+    { name: 'PROXY_CONFIG', value: e.proxyConfigValue },
+    { name: 'ISTIO_META_POD_PORTS', value: podPorts(e.podContainers) },
   ];
-  if (!e.gateway) {
-    env.push({ name: 'ISTIO_META_POD_PORTS', value: podPorts(e.appContainers) });
-    env.push({ name: 'ISTIO_META_APP_CONTAINERS', value: e.appContainers.map(c => c.name).join(',') });
-  }
+  if (!e.gateway) env.push(appContainers);
+  env.push(...LIMIT_ENV.map(l => limit(l.name, l.resource)));
+  if (e.gateway) env.push(appContainers);
   env.push(
-    { name: 'GOMEMLIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.memory' } } },
     { name: 'ISTIO_META_CLUSTER_ID', value: CLUSTER_ID },
     field('ISTIO_META_NODE_NAME', 'spec.nodeName'),
     { name: 'ISTIO_META_INTERCEPTION_MODE', value: INTERCEPTION_REDIRECT },
-    { name: 'ISTIO_META_WORKLOAD_NAME', value: target.name },
+    { name: 'ISTIO_META_WORKLOAD_NAME', value: e.workloadName },
     { name: 'ISTIO_META_OWNER', value: `kubernetes://apis/${target.apiVersion}/namespaces/${ns}/${target.kind.toLowerCase()}s/${target.name}` },
     { name: 'ISTIO_META_MESH_ID', value: mesh.trustDomain },
     { name: 'TRUST_DOMAIN', value: mesh.trustDomain },
+    ...metadataEnv(e.proxyConfig.proxyMetadata),
   );
-  const metadata: Json = e.proxyConfig.proxyMetadata ?? {};
-  for (const k of Object.keys(metadata).sort()) env.push({ name: k, value: metadata[k] });
-  if (e.prometheusAnnotations) env.push({ name: ENV_PROMETHEUS_ANNOTATIONS, value: e.prometheusAnnotations });
-  if (e.appProbers) env.push({ name: ENV_APP_PROBERS, value: e.appProbers });
-  return env;
+  const out = e.network ? [...env.filter(x => x.name !== ENV_NETWORK), { name: ENV_NETWORK, value: e.network }] : env;
+  if (e.prometheusAnnotations) out.push({ name: ENV_PROMETHEUS_ANNOTATIONS, value: e.prometheusAnnotations });
+  if (e.appProbers) out.push({ name: ENV_APP_PROBERS, value: e.appProbers });
+  return out;
 }
 
 /** What the proxy container needs to know besides its env. */
@@ -195,7 +263,6 @@ export interface ProxyInputs {
   readonly image: string;
   readonly env: Json[];
   readonly annotations: Annotations;
-  readonly proxyConfig: Json;
   readonly resources: Json;
   readonly gateway: boolean;
   readonly native: boolean;
@@ -203,7 +270,13 @@ export interface ProxyInputs {
   readonly clusterDomain: string;
 }
 
-/** The istio-proxy container. */
+/**
+ * The istio-proxy container. As in Istio 1.30.3, concurrency reaches the proxy only through PROXY_CONFIG (no
+ * `--concurrency` flag), and the `gateway` template reads no readiness annotations, has no startup probe or
+ * lifecycle. The gateway's security context is the `sidecar` template's proxy context, which is what Istio's gateway
+ * chart (manifests/charts/gateway, 1.30.3) puts on its istio-proxy container together with the gateway template's
+ * runAsUser/runAsGroup 1337.
+ */
 export function proxyContainer(p: ProxyInputs): Json {
   const a = p.annotations;
   const args = [
@@ -213,9 +286,8 @@ export function proxyContainer(p: ProxyInputs): Json {
     `--proxyComponentLogLevel=${a[A.COMPONENT_LOG_LEVEL] ?? DEFAULT_COMPONENT_LOG_LEVEL}`,
     `--log_output_level=${a[A.AGENT_LOG_LEVEL] ?? DEFAULT_AGENT_LOG_LEVEL}`,
   ];
-  if (p.proxyConfig.concurrency > 0) args.push('--concurrency', String(p.proxyConfig.concurrency));
   const ready = { httpGet: { path: HEALTH_READY_PATH, port: IstioPorts.HEALTH } };
-  const num = (k: string) => (a[k] !== undefined ? parseInt(a[k], 10) : undefined);
+  const num = (k: string) => (a[k] !== undefined && !p.gateway ? parseInt(a[k], 10) : undefined);
   const c: Json = {
     name: PROXY_CONTAINER,
     image: p.image,
@@ -237,9 +309,9 @@ export function proxyContainer(p: ProxyInputs): Json {
     timeoutSeconds: READINESS.timeoutSeconds,
     failureThreshold: num(InjectAnnotations.READINESS_FAILURE_THRESHOLD) ?? READINESS.failureThreshold,
   });
-  c.resources = p.resources;
+  if (!p.gateway || Object.keys(p.resources).length) c.resources = p.resources;
   c.securityContext = proxyUserSecurityContext();
-  c.volumeMounts = proxyVolumeMounts();
+  c.volumeMounts = proxyVolumeMounts(p.gateway);
   return c;
 }
 
@@ -263,11 +335,15 @@ export function prometheusMerge(annotations: Annotations): { annotations: Annota
   };
 }
 
-/** service.istio.io/canonical-name and canonical-revision, as the injector derives them. */
+/**
+ * service.istio.io/canonical-name and canonical-revision, as the injector derives them (an empty label counts as
+ * unset, as with the template's `default`). The name is cut to 63 characters and trimmed so it stays a valid label
+ * value (Istio's template trims one trailing '-').
+ */
 export function canonicalLabels(labels: Annotations, workloadName: string): Annotations {
-  const rawName = labels[IstioLabels.CANONICAL_NAME] ?? labels['app.kubernetes.io/name'] ?? labels[IstioLabels.APP] ?? workloadName;
+  const rawName = labels[IstioLabels.CANONICAL_NAME] || labels['app.kubernetes.io/name'] || labels[IstioLabels.APP] || workloadName;
   const name = rawName.slice(0, 63).replace(/^[-_.]+|[-_.]+$/g, '');
-  const revision = labels[IstioLabels.CANONICAL_REVISION] ?? labels['app.kubernetes.io/version'] ?? labels[IstioLabels.VERSION] ?? 'latest';
+  const revision = labels[IstioLabels.CANONICAL_REVISION] || labels['app.kubernetes.io/version'] || labels[IstioLabels.VERSION] || 'latest';
   return { [IstioLabels.CANONICAL_NAME]: name, [IstioLabels.CANONICAL_REVISION]: revision };
 }
 

@@ -1,3 +1,4 @@
+import { Duration } from 'cdk8s';
 import { ResourceSettings } from '../mesh/mesh';
 
 /** Envoy log levels (`sidecar.istio.io/logLevel`). */
@@ -135,4 +136,40 @@ export interface InjectionTarget {
    * @default - the pod's own namespace, resolved by the kubelet (`$(POD_NAMESPACE)`)
    */
   readonly namespace?: string;
+}
+
+/**
+ * Mesh-wide proxy defaults: Istio's `meshConfig.defaultConfig` (a ProxyConfig), which every injected proxy starts
+ * from before its pod's `proxy.istio.io/config` annotation is merged over it. Injection reads them as Istio 1.30.3's
+ * injector does: they reach the proxy in PROXY_CONFIG, proxyMetadata becomes env of istio-proxy and istio-init, and
+ * holdApplicationUntilProxyStarts puts the proxy first (legacy sidecars).
+ */
+export interface MeshProxyConfig {
+  /**
+   * Start application containers only once the proxy is ready. Native sidecars always start first; a legacy sidecar
+   * becomes the first container, with a `pilot-agent wait` postStart hook. A pod's own setting wins.
+   * @default false
+   */
+  readonly holdApplicationUntilProxyStarts?: boolean;
+  /**
+   * How long Envoy drains connections on a hot restart, in whole seconds.
+   * @default - Istio's default, 45 seconds
+   */
+  readonly drainDuration?: Duration;
+  /**
+   * How long the proxy drains inbound connections when the pod terminates.
+   * @default - Istio's default, 5 seconds
+   */
+  readonly terminationDrainDuration?: Duration;
+  /**
+   * Envoy worker threads; 0 means one per CPU core. A pod's own setting wins.
+   * @default - Istio decides from the CPU limit
+   */
+  readonly concurrency?: number;
+  /**
+   * Proxy metadata: environment variables of every proxy, and of istio-init (istio-iptables reads
+   * ISTIO_META_DNS_CAPTURE and ISTIO_DUAL_STACK there). A pod's own proxyMetadata wins key by key.
+   * @default - none
+   */
+  readonly proxyMetadata?: { [key: string]: string };
 }
