@@ -412,3 +412,19 @@ export function nonExternalBlock(c: ParsedCidr): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Checks a workload principal as AuthorizationPolicy `source.principals` reads it: exactly
+ * `<trust domain>/ns/<namespace>/sa/<service account>`, no wildcard (Istio matches `*` as a prefix or suffix, so a
+ * custom IMeshWorkload whose principal is `*` or `cluster.local/ns/*` would let every workload in).
+ * @internal
+ */
+export function checkPrincipal(scope: Construct | string, field: string, principal: string, trustDomain: string): void {
+  if (typeof principal !== 'string' || principal.includes('*') || hasInvisible(principal)) {
+    invalid(scope, field, principal, `must be one workload's principal '${trustDomain}/ns/<namespace>/sa/<service account>', without '*'`);
+  }
+  const m = /^(.+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(principal);
+  if (!m || m[1] !== trustDomain || !isDnsLabel(m[2]) || !isDnsSubdomain(m[3])) {
+    invalid(scope, field, principal, `must be '${trustDomain}/ns/<namespace>/sa/<service account>' (the mesh's trust domain, a namespace and a service account name)`);
+  }
+}

@@ -4,10 +4,10 @@
  */
 import { Chart, Testing } from 'cdk8s';
 import { RE2JS } from 're2js';
-import { ExternalService } from '../src';
+import { ExternalService, JwtRule } from '../src';
 import { inScope, invalid, MeshValidationError, show } from '../src/errors';
 import {
-  checkDurationMillis, checkHeaderValue, checkPath, checkRegex, RE2_MAX_PROGRAM_SIZE, re2ProgramSize,
+  checkDurationMillis, checkHeaderValue, checkPath, checkPrincipal, checkRegex, RE2_MAX_PROGRAM_SIZE, re2ProgramSize,
 } from '../src/validation';
 
 function errorOf(fn: () => unknown): MeshValidationError {
@@ -216,5 +216,42 @@ describe('ExternalService: only real external destinations', () => {
     // an external name that merely contains 'svc' is fine
     expect(ExternalService.https('svc.example.com').host).toBe('svc.example.com');
     expect(ExternalService.https('api.svc-status.io').host).toBe('api.svc-status.io');
+  });
+});
+
+describe('JwtRule: inputs that would reach istiod or a header', () => {
+  const rule = (jwksUri: string, extra: object = {}) => JwtRule.issuer('https://idp.example.com', { jwksUri, ...extra });
+
+  test('a JWKS URI on a link-local, loopback or cloud metadata address is refused', () => {
+    for (const uri of [
+      'https://169.254.169.254/latest/meta-data/', 'https://metadata.google.internal/computeMetadata/v1/', 'https://metadata/x',
+      'https://METADATA.google.internal./jwks', 'https://localhost/jwks', 'https://a.localhost/jwks', 'https://127.0.0.1:8443/jwks',
+      'https://100.100.100.200/latest/meta-data', 'https://instance-data.ec2.internal/jwks', 'https://metadata.azure.com/jwks',
+    ]) {
+      expect(() => rule(uri)).toThrow(/JwtRule: jwksUri .* is invalid: must not point at a loopback, link-local or cloud metadata address/);
+    }
+    expect(() => rule('https://2852039166/jwks')).toThrow(/must name its host as a DNS name or a dotted-quad IPv4 address/);
+    expect(() => rule('https://[fd00:ec2::254]/jwks')).toThrow(/must be an https:\/\/ URL/);
+    expect(rule('https://idp.example.com/.well-known/jwks.json').jwksUri).toBe('https://idp.example.com/.well-known/jwks.json');
+    expect(rule('https://203.0.113.5/jwks').jwksUri).toBe('https://203.0.113.5/jwks');
+  });
+
+  test('control and invisible characters in the issuer, audiences, URI or header prefix are refused', () => {
+    expect(() => JwtRule.issuer('https://idp\u202E.example.com', { jwksUri: 'https://idp.example.com/jwks' })).toThrow(/issuer 'https:\/\/idp\\u\{202E\}.example.com' is invalid/);
+    expect(() => rule('https://idp.example.com/jwks', { audiences: ['api\u200B'] })).toThrow(/audiences 'api\\u\{200B\}' is invalid/);
+    expect(() => rule('https://idp.example.com/jw\nks')).toThrow(/jwksUri 'https:\/\/idp.example.com\/jw\\nks' is invalid/);
+    expect(() => rule('https://idp.example.com/jwks', { fromHeaders: [{ name: 'x-token', prefix: 'Bearer\r\nx-admin: 1 ' }] }))
+      .toThrow(/fromHeaders.prefix 'Bearer\\r\\nx-admin: 1 ' is invalid/);
+    expect(rule('https://idp.example.com/jwks', { fromHeaders: [{ name: 'authorization', prefix: 'Bearer ' }] }).fromHeaders[0].prefix).toBe('Bearer ');
+  });
+});
+
+describe('checkPrincipal (custom callers)', () => {
+  test('exactly one workload of the mesh\'s trust domain, no wildcard', () => {
+    expect(() => checkPrincipal('test', 'caller principal', 'cluster.local/ns/shop/sa/frontend', 'cluster.local')).not.toThrow();
+    for (const p of ['*', 'cluster.local/ns/*/sa/*', 'cluster.local/ns/shop/sa/*', '*/ns/shop/sa/frontend', 'other.example/ns/shop/sa/frontend',
+      'cluster.local/ns/Shop/sa/frontend', 'cluster.local/ns/shop/sa/', 'cluster.local/ns/shop/sa/a/b', 'cluster.local/ns/shop/sa/front\u202Eend']) {
+      expect(() => checkPrincipal('test', 'caller principal', p, 'cluster.local')).toThrow(/test: caller principal .* is invalid: must be/);
+    }
   });
 });

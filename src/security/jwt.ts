@@ -1,5 +1,5 @@
 import { invalid } from '../errors';
-import { compact } from '../validation';
+import { compact, hasInvisible, nonExternalBlock, parseCidr } from '../validation';
 
 /** Where a token is read from: a request header, with an optional value prefix. */
 export interface JwtHeader {
@@ -16,7 +16,9 @@ export interface JwtHeader {
 export interface JwtRuleOptions {
   /**
    * The URL of the issuer's JSON Web Key Set. Must be `https://`: the keys decide which tokens are trusted, so they
-   * must not be fetched over a connection anyone on the path could alter.
+   * must not be fetched over a connection anyone on the path could alter. Must not point at a loopback, link-local
+   * or cloud metadata address (169.254.169.254, fd00:ec2::254, metadata.google.internal...): istiod fetches it, and
+   * such a URL would make istiod read the node's credentials endpoint.
    */
   readonly jwksUri: string;
   /**
@@ -41,7 +43,17 @@ export interface JwtRuleOptions {
   readonly forwardOriginalToken?: boolean;
 }
 
-const URL_HTTPS = /^https:\/\/[a-zA-Z0-9.-]+(:\d{1,5})?(\/[^\s]*)?$/;
+const URL_HTTPS = /^https:\/\/([a-zA-Z0-9.-]+)(:\d{1,5})?(\/[\x21-\x7e]*)?$/;
+/**
+ * Host names of cloud metadata services (and the loopback name), which a JWKS URI must never name: istiod would fetch
+ * the node's credentials. IP literals are checked by address (link-local, loopback...).
+ */
+const METADATA_HOSTS = [
+  'localhost', 'metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal',
+  'metadata.azure.com', 'metadata.tencentyun.com', 'metadata.platformequinix.com',
+];
+/** Metadata addresses outside the link-local block: Alibaba Cloud's (100.100.100.200) and Oracle's v1 (192.0.0.192). */
+const METADATA_ADDRESSES = ['100.100.100.200', '192.0.0.192'];
 const HEADER = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const COOKIE = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
@@ -70,17 +82,24 @@ export class JwtRule {
 
   private constructor(issuer: string, options: JwtRuleOptions) {
     const where = 'JwtRule';
-    if (typeof issuer !== 'string' || issuer.length === 0 || /[\s*]/.test(issuer) || issuer.length > 1024) {
-      invalid(where, 'issuer', issuer, "must be the token's `iss` value: non-empty, no spaces, no '*'");
+    if (typeof issuer !== 'string' || issuer.length === 0 || /[\s*]/.test(issuer) || hasInvisible(issuer) || issuer.length > 1024) {
+      invalid(where, 'issuer', issuer, "must be the token's `iss` value: non-empty, at most 1024 characters, no spaces, control or invisible characters, no '*'");
     }
     if (!options || typeof options.jwksUri !== 'string' || !URL_HTTPS.test(options.jwksUri)) {
       invalid(where, 'jwksUri', options?.jwksUri, "must be an https:// URL (the signing keys must not travel in plain text), e.g. 'https://accounts.example.com/.well-known/jwks.json'");
     }
+    checkJwksHost(where, options.jwksUri);
     for (const a of options.audiences ?? []) {
-      if (typeof a !== 'string' || a.length === 0 || /\s/.test(a)) invalid(where, 'audiences', a, 'must be non-empty strings without spaces');
+      if (typeof a !== 'string' || a.length === 0 || /\s/.test(a) || hasInvisible(a)) invalid(where, 'audiences', a, 'must be non-empty strings without spaces, control or invisible characters');
     }
     for (const h of options.fromHeaders ?? []) {
       if (!h || typeof h.name !== 'string' || !HEADER.test(h.name)) invalid(where, 'fromHeaders.name', h?.name, 'must be an HTTP header name');
+      if (h.prefix !== undefined) {
+        // a prefix such as 'Bearer ' may end with a space; otherwise the header value rules apply
+        if (typeof h.prefix !== 'string' || !/^[\x21-\x7e][\x20-\x7e]{0,254}$/.test(h.prefix)) {
+          invalid(where, 'fromHeaders.prefix', h?.prefix, "must be a header value prefix such as 'Bearer ': visible ASCII and spaces, at most 255 characters, no control characters");
+        }
+      }
     }
     for (const c of options.fromCookies ?? []) {
       if (typeof c !== 'string' || !COOKIE.test(c)) invalid(where, 'fromCookies', c, 'must be cookie names');
@@ -103,6 +122,19 @@ export class JwtRule {
       fromCookies: this.fromCookies.length ? [...this.fromCookies] : undefined,
       forwardOriginalToken: this.forwardOriginalToken || undefined,
     });
+  }
+}
+
+/** Refuses a JWKS URI on a loopback, link-local or cloud metadata host. */
+function checkJwksHost(where: string, uri: string) {
+  const host = URL_HTTPS.exec(uri)![1].toLowerCase().replace(/\.$/, '');
+  const what = 'must not point at a loopback, link-local or cloud metadata address (istiod would fetch the node\'s credentials endpoint): use the issuer\'s public JWKS URL';
+  if (METADATA_HOSTS.includes(host) || host.endsWith('.localhost') || METADATA_ADDRESSES.includes(host)) invalid(where, 'jwksUri', uri, what);
+  if (/^[0-9.]+$/.test(host)) {
+    const ip = parseCidr(host);
+    // only dotted quads: other numeric forms (2852039166, 0251.0376...) are how metadata filters are evaded
+    if (ip === undefined) invalid(where, 'jwksUri', uri, 'must name its host as a DNS name or a dotted-quad IPv4 address');
+    if (nonExternalBlock(ip)) invalid(where, 'jwksUri', uri, what);
   }
 }
 
