@@ -296,7 +296,33 @@ const CASES: Case[] = [
     name: 'IST0123 namespace with two injection labels',
     bad: [namespace('shop', { 'istio-injection': 'enabled', 'istio.io/rev': 'canary' })],
     clean: [namespace('shop', { 'istio.io/rev': 'canary' })],
-    message: 'both istio-injection and istio.io/rev',
+    message: 'more than one injection label (istio-injection=enabled, istio.io/rev=canary)',
+  },
+  {
+    name: 'IST0123 revision and ambient labels together',
+    bad: [namespace('shop', { 'istio.io/rev': 'canary', 'istio.io/dataplane-mode': 'ambient' })],
+    // Istio 1.30.3: with istio-injection=disabled the other labels are not counted.
+    clean: [namespace('shop', { 'istio-injection': 'disabled', 'istio.io/rev': 'canary' })],
+    message: 'istio.io/rev=canary, istio.io/dataplane-mode=ambient',
+  },
+  {
+    name: 'IST0102 namespace not enabled for injection',
+    bad: [namespace('shop')],
+    clean: [namespace('shop', { 'istio.io/rev': 'default' }), namespace('ambient', { 'istio.io/dataplane-mode': 'ambient' }), namespace('istio-system')],
+    message: "Run 'kubectl label namespace shop istio-injection=enabled'",
+  },
+  {
+    name: 'IST0148 namespace injected by default',
+    bad: [namespace('shop'), injectorConfigMap(true)],
+    clean: [namespace('shop'), injectorConfigMap(false)],
+    message: 'injects every namespace by default',
+  },
+  {
+    name: 'IST0103 Pod without proxy in an injected namespace',
+    bad: [namespace('shop', { 'istio-injection': 'enabled' }), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'shop' }, spec: { containers: [{ name: 'app', image: 'a' }] } }],
+    clean: [namespace('shop', { 'istio-injection': 'enabled' }), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'shop', labels: { 'sidecar.istio.io/inject': 'false' } }, spec: { containers: [{ name: 'app', image: 'a' }] } },
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'q', namespace: 'shop' }, spec: { containers: [{ name: 'app', image: 'a' }, { name: 'istio-proxy', image: 'proxyv2' }] } }],
+    message: 'The pod shop/p is missing the Istio proxy',
   },
   {
     name: 'IST0144 application running as UID 1337',
@@ -315,6 +341,44 @@ const CASES: Case[] = [
     bad: [namespace('gw'), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'gw', namespace: 'gw' }, spec: { containers: [{ name: 'istio-proxy', image: 'auto' }] } }],
     clean: [namespace('gw', { 'istio-injection': 'enabled' }), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'gw', namespace: 'gw' }, spec: { containers: [{ name: 'istio-proxy', image: 'auto' }] } }],
     message: 'Pod gw uses image: auto',
+  },
+  // ---------------------------------------------------------------- Annotations (Istio's catalogue) and deprecations
+  {
+    name: 'IST0108 unknown Istio annotation',
+    bad: [annotated('Service', { 'sidecar.istio.io/injectt': 'true' })],
+    clean: [annotated('Service', { 'networking.istio.io/exportTo': '.', 'example.com/other': 'x' })],
+    message: 'Unknown annotation: sidecar.istio.io/injectt',
+  },
+  {
+    name: 'IST0107 annotation on the wrong kind',
+    bad: [annotated('Service', { 'sidecar.istio.io/proxyCPU': '100m' })],
+    clean: [annotated('Pod', { 'sidecar.istio.io/proxyCPU': '100m' })],
+    message: 'sidecar.istio.io/proxyCPU can only be applied to Pod, not to a Service',
+  },
+  {
+    name: 'IST0107 pod annotation on a Deployment instead of its pod template',
+    bad: [{ ...deployment('api', { app: 'api' }), metadata: { name: 'api', namespace: NS, annotations: { 'proxy.istio.io/config': 'holdApplicationUntilProxyStarts: true' } } }],
+    clean: [deployment('api', { app: 'api' }, NS, {}, { 'proxy.istio.io/config': 'holdApplicationUntilProxyStarts: true' })],
+    message: 'proxy.istio.io/config can only be applied to Pod, not to a Deployment',
+  },
+  {
+    name: 'IST0125 invalid annotation value',
+    bad: [annotated('Pod', { 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '10.0.0.0/8,10.1.0.0', 'sidecar.istio.io/interceptionMode': 'redirect' })],
+    clean: [annotated('Pod', { 'traffic.sidecar.istio.io/excludeOutboundIPRanges': '10.0.0.0/8,fd00::/8', 'sidecar.istio.io/interceptionMode': 'TPROXY', 'traffic.sidecar.istio.io/includeInboundPorts': '*' })],
+    message: "failed parsing cidr '10.1.0.0'",
+  },
+  {
+    name: 'IST0135 deprecated annotation',
+    bad: [annotated('Pod', { 'sidecar.istio.io/inject': 'false' })],
+    // with the label present Istio 1.30.3 does not report the annotation
+    clean: [{ ...annotated('Pod', { 'sidecar.istio.io/inject': 'false' }), metadata: { name: 'x', namespace: NS, labels: { 'sidecar.istio.io/inject': 'false' }, annotations: { 'sidecar.istio.io/inject': 'false' } } }],
+    message: 'sidecar.istio.io/inject is deprecated in favor of the "sidecar.istio.io/inject" label',
+  },
+  {
+    name: 'IST0002 deprecated field',
+    bad: [...reviews(), istio('VirtualService', 'reviews', { hosts: ['reviews'], http: [{ fault: { delay: { percent: 10, fixedDelay: '1s' } }, ...route('reviews') }] })],
+    clean: [...reviews(), istio('VirtualService', 'reviews', { hosts: ['reviews'], http: [{ fault: { delay: { percentage: { value: 10 }, fixedDelay: '1s' } }, ...route('reviews') }] })],
+    message: 'HTTPRoute.fault.delay.percent is deprecated',
   },
   // ---------------------------------------------------------------- Service ports
   {
@@ -428,6 +492,15 @@ const CASES: Case[] = [
     message: 'which an earlier patch matching a proxyVersion also patches',
   },
 ];
+
+function annotated(kind: 'Service' | 'Pod', annotations: Record<string, string>): any {
+  const spec = kind === 'Pod' ? { containers: [{ name: 'app', image: 'a' }] } : { selector: { app: 'x' }, ports: [{ name: 'http', port: 80 }] };
+  return { apiVersion: 'v1', kind, metadata: { name: 'x', namespace: NS, annotations }, spec };
+}
+
+function injectorConfigMap(byDefault: boolean): any {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio-sidecar-injector', namespace: 'istio-system' }, data: { values: JSON.stringify({ sidecarInjectorWebhook: { enableNamespacesByDefault: byDefault } }) } };
+}
 
 function webhook(name: string, svc: string, objectSelector?: any): any {
   return {

@@ -1,5 +1,7 @@
 import { Acknowledge, acknowledgedCodes } from './acknowledge';
+import { analyzeAnnotations } from './analyzers/annotations';
 import { analyzeAuth } from './analyzers/auth';
+import { analyzeDeprecations } from './analyzers/deprecation';
 import { analyzeDestinationRules } from './analyzers/destinationrule';
 import { analyzeEnvoyFilters } from './analyzers/envoyfilter';
 import { analyzeGateways } from './analyzers/gateway';
@@ -11,6 +13,8 @@ import { analyzeSidecars, analyzeTelemetries } from './analyzers/sidecar';
 import { analyzeVirtualServices } from './analyzers/virtualservice';
 import { analyzeWebhooks } from './analyzers/webhook';
 import { Finding, FindingLevel, ObjectRef } from './finding';
+import { runFlowAnalysis } from './flows/evaluate';
+import { FlowAnalysisOptions } from './flows/types';
 import { DEFAULT_MODEL_OPTIONS, InputDocument, Model } from './model';
 
 /** Options of the mesh analyzer. */
@@ -48,12 +52,25 @@ export interface AnalysisOptions {
    * @default - the current time
    */
   readonly now?: Date;
+  /**
+   * Report Istio annotations whose feature status is Alpha (IST0136). Like istioctl analyze, off by default: the
+   * injector itself sets some of them.
+   * @default false
+   */
+  readonly alphaAnnotations?: boolean;
+  /**
+   * Also run the flow analysis (MESH101..MESH106: declared flows, istiod and CA, telemetry, scraping, egress
+   * bypass, unreachable ports), with these options; `{}` for the defaults. `analyzeFlows` returns the flows too.
+   * @default - the flow analysis does not run
+   */
+  readonly flows?: FlowAnalysisOptions;
 }
 
 /** The analyzer families, in the order they run. */
 const ANALYZERS: ReadonlyArray<(m: Model) => void> = [
   analyzeVirtualServices, analyzeDestinationRules, analyzeGateways, analyzeSidecars, analyzeTelemetries, analyzeAuth,
   analyzeInjection, analyzeServices, analyzeServiceEntries, analyzeWebhooks, analyzeK8sGateways, analyzeEnvoyFilters,
+  m => analyzeAnnotations(m, { alpha: m.options.alphaAnnotations === true }), analyzeDeprecations,
 ];
 
 const LEVEL_ORDER: Record<string, number> = { [FindingLevel.ERROR]: 0, [FindingLevel.WARNING]: 1, [FindingLevel.INFO]: 2 };
@@ -66,8 +83,10 @@ export function analyzeDocuments(docs: readonly InputDocument[], options: Analys
     clusterDomain: options.clusterDomain ?? DEFAULT_MODEL_OPTIONS.clusterDomain,
     existing: options.existingObjects ?? [],
     now: options.now,
+    alphaAnnotations: options.alphaAnnotations,
   });
   for (const analyzer of ANALYZERS) analyzer(m);
+  if (options.flows) runFlowAnalysis(m, options.flows);
 
   const acks = options.acknowledgements ?? [];
   const annotated = new Map<string, Set<string>>();

@@ -90,6 +90,8 @@ export interface ModelOptions {
   readonly existing: readonly ObjectRef[];
   /** The time certificates are judged at (IST0161); the current time when undefined. */
   readonly now?: Date;
+  /** Report alpha annotations (IST0136), which istioctl analyze leaves out of its default set. */
+  readonly alphaAnnotations?: boolean;
 }
 
 export const DEFAULT_MODEL_OPTIONS: ModelOptions = {

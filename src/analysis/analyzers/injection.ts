@@ -1,17 +1,68 @@
 /**
- * Injection and workload checks: IST0123, IST0144, IST0146, IST0147. @internal
+ * Injection and workload checks: IST0102, IST0103, IST0123, IST0144, IST0146, IST0147, IST0148. @internal
  */
 import { IstioAnnotations, IstioLabels, PROXY_UID } from '../../mesh/constants';
 import { arr, Model, stringMap } from '../model';
 
 const PROXY_CONTAINER = 'istio-proxy';
 const AUTO_IMAGE = 'auto';
+/** The ambient data plane label and value (Istio 1.30.3). */
+const DATAPLANE_MODE = 'istio.io/dataplane-mode';
+const AMBIENT = 'ambient';
+/** The injector ConfigMap (`istio-sidecar-injector[-<rev>]`) and the values key Istio 1.30.3 reads. */
+const INJECTOR_CONFIGMAP = 'istio-sidecar-injector';
+
+/**
+ * Whether the injector of a revision injects every namespace by default: the injector ConfigMap's `values` JSON
+ * sets `sidecarInjectorWebhook.enableNamespacesByDefault` (Istio 1.30.3 injection.Analyzer).
+ */
+function injectsByDefault(m: Model, rev: string | undefined): boolean {
+  const name = !rev || rev === 'default' ? INJECTOR_CONFIGMAP : `${INJECTOR_CONFIGMAP}-${rev}`;
+  const cm = m.ofKind('ConfigMap').find(c => c.name === name);
+  const values = cm?.obj.data?.values;
+  if (typeof values !== 'string') return false;
+  try {
+    return JSON.parse(values)?.sidecarInjectorWebhook?.enableNamespacesByDefault === true;
+  } catch {
+    return false;
+  }
+}
 
 export function analyzeInjection(m: Model): void {
+  const injected = new Set<string>();
   for (const ns of m.ofKind('Namespace')) {
+    if (ns.name === m.rootNamespace) continue;
     const labels = stringMap(ns.obj.metadata?.labels);
-    if (labels[IstioLabels.INJECTION] !== undefined && labels[IstioLabels.REV] !== undefined) {
-      m.report('IST0123', ns, `The namespace has both ${IstioLabels.INJECTION} and ${IstioLabels.REV} labels; ${IstioLabels.INJECTION} wins and the revision is ignored. Keep only one of them.`);
+    const injection = labels[IstioLabels.INJECTION];
+    // IST0123, the rule of Istio 1.30.3: the revision and data plane mode labels count when istio-injection is
+    // absent or enabled.
+    const set = injection !== undefined ? [`${IstioLabels.INJECTION}=${injection}`] : [];
+    for (const l of [IstioLabels.REV, DATAPLANE_MODE]) {
+      if (labels[l] !== undefined && (injection === undefined || injection === 'enabled')) set.push(`${l}=${labels[l]}`);
+    }
+    if (set.length > 1) {
+      m.report('IST0123', ns, `The namespace has more than one injection label (${set.join(', ')}); only one of them takes effect. Keep only one.`);
+    }
+    if (labels[DATAPLANE_MODE] === AMBIENT) continue;
+    if (injection === undefined && labels[IstioLabels.REV] === undefined) {
+      if (injectsByDefault(m, labels[IstioLabels.REV])) {
+        m.report('IST0148', ns, `The namespace is not labelled for injection, but the injector injects every namespace by default (enableNamespacesByDefault): its pods get sidecars. Label it ${IstioLabels.INJECTION}=disabled to opt out, or enabled to say so.`);
+      } else {
+        m.report('IST0102', ns, `The namespace is not enabled for Istio injection. Run 'kubectl label namespace ${ns.name} ${IstioLabels.INJECTION}=enabled' (or set ${IstioLabels.REV}) to enable it, or 'kubectl label namespace ${ns.name} ${IstioLabels.INJECTION}=disabled' to say it should not be.`);
+      }
+      continue;
+    }
+    if (injection === 'enabled') injected.add(ns.name);
+  }
+  // IST0103: a Pod in a namespace labelled istio-injection=enabled without a proxy (Istio 1.30.3 reads Pods only; a
+  // workload template is injected when its pods are created).
+  for (const w of m.workloads) {
+    if (!w.isPod || !injected.has(w.ns)) continue;
+    const opt = w.labels[IstioLabels.INJECT] ?? stringMap(w.podMetadata.annotations)[IstioAnnotations.INJECT] ?? '';
+    if (opt.toLowerCase() === 'false' || w.podSpec.hostNetwork === true) continue;
+    const proxy = [...arr(w.podSpec.containers), ...arr(w.podSpec.initContainers)].find((c: any) => c?.name === PROXY_CONTAINER);
+    if (!proxy?.image) {
+      m.report('IST0103', w.entry, `The pod ${w.ns}/${w.entry.name} is missing the Istio proxy, though its namespace is labelled for injection. Restart (recreate) the pod so that it is injected.`);
     }
   }
   for (const w of m.workloads) {
