@@ -120,3 +120,62 @@ export const IstiodEnvSwitches = {
 /** The values Go's strconv.ParseBool accepts (how istiod reads boolean env), by meaning. */
 export const GO_TRUE = ['1', 't', 'T', 'TRUE', 'true', 'True'];
 export const GO_FALSE = ['0', 'f', 'F', 'FALSE', 'false', 'False'];
+
+/**
+ * The Istio CNI node agent (Istio 1.30.3, manifests/charts/istio-cni: values.yaml, templates/*.yaml and the
+ * files/profile-platform-*.yaml platform profiles, read at tag 1.30.3).
+ */
+export const Cni = {
+  /** The chart's base name (`name` helper): ServiceAccount, ClusterRole(s), ConfigMap prefix. */
+  NAME: 'istio-cni',
+  /** The DaemonSet (a fixed name the CNI plugin falls back on). */
+  DAEMONSET: 'istio-cni-node',
+  CONFIGMAP: 'istio-cni-config',
+  REPAIR_ROLE: 'istio-cni-repair-role',
+  REPAIR_BINDING: 'istio-cni-repair-rolebinding',
+  AMBIENT_ROLE: 'istio-cni-ambient',
+  RESOURCE_QUOTA: 'istio-cni-resource-quota',
+  /** `operator.istio.io/component: Cni`. */
+  COMPONENT: 'Cni',
+  /** The install-cni image, `<hub>/install-cni:<tag>`. */
+  IMAGE: 'install-cni',
+  CONTAINER: 'install-cni',
+  /** Ports: metrics 15014 (Prometheus), readiness /readyz on 8000. */
+  METRICS_PORT: 15014,
+  READY_PORT: 8000,
+  READY_PATH: '/readyz',
+  METRICS_PATH: '/metrics',
+  /** Default resources: requests cpu 100m, memory 100Mi. */
+  CPU_REQUEST: '100m',
+  MEMORY_REQUEST: '100Mi',
+  TERMINATION_GRACE_SECONDS: 30,
+  PRIORITY_CLASS: 'system-node-critical',
+  /** The chart's agent log level (its global.logging.level). */
+  LOG_LEVEL: 'info',
+  /** Namespaces the agent leaves alone (excludeNamespaces). */
+  EXCLUDE_NAMESPACES: ['kube-system'],
+  /** Host paths: the default CNI bin, conf and netns dirs, the agent's socket dir, procfs, ztunnel's socket dir. */
+  BIN_DIR: '/opt/cni/bin',
+  CONF_DIR: '/etc/cni/net.d',
+  NETNS_DIR: '/var/run/netns',
+  SOCKET_DIR: '/var/run/istio-cni',
+  PROC_DIR: '/proc',
+  ZTUNNEL_SOCKET_DIR: '/var/run/ztunnel',
+  /** The repair controller (sidecar mode): the init container it watches and the label it would set. */
+  REPAIR_INIT_CONTAINER: 'istio-validation',
+  BROKEN_POD_LABEL_KEY: 'cni.istio.io/uninitialized',
+  BROKEN_POD_LABEL_VALUE: 'true',
+  /** The GKE ResourceQuota: system-node-critical pods outside kube-system (profile-platform-gke). */
+  GKE_QUOTA_PODS: '5000',
+  /** OpenShift: the SCC the agent uses, and multus' NetworkAttachmentDefinition (in namespace `default`). */
+  OPENSHIFT_SCC: 'privileged',
+  MULTUS_NAD_NAMESPACE: 'default',
+  /** Ambient (not switched on yet): pods or namespaces labelled istio.io/dataplane-mode=ambient (values.ambient). */
+  AMBIENT_ENABLEMENT_SELECTORS: [
+    { podSelector: { matchLabels: { 'istio.io/dataplane-mode': 'ambient' } } },
+    {
+      podSelector: { matchExpressions: [{ key: 'istio.io/dataplane-mode', operator: 'NotIn', values: ['none'] }] },
+      namespaceSelector: { matchLabels: { 'istio.io/dataplane-mode': 'ambient' } },
+    },
+  ],
+} as const;

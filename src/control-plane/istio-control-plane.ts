@@ -15,6 +15,7 @@ import {
 import { loadCrdBundle } from './crds';
 import { gatewayInjectionTemplate, kubeGatewayTemplate, TEMPLATE_GATEWAY, TEMPLATE_KUBE_GATEWAY } from './injection-templates';
 import { chartInjectorValues } from './injector-values';
+import { IstioCni, IstioCniOptions } from './istio-cni';
 import { gatewayControllerRules, istiodClusterRules, istiodNamespaceRules, readerClusterRules, RbacFeatures, Rule } from './rbac';
 import { MeshCertificates, MeshCertificatesConfig } from '../certificates/mesh-certificates';
 import { invalid } from '../errors';
@@ -184,6 +185,17 @@ export interface IstioControlPlaneProps {
    */
   readonly injectionTemplates?: { [name: string]: string };
   /**
+   * The Istio CNI node agent's options, when the mesh has `cni: true` (its platform, namespace, resources).
+   * @default - CniPlatform.standard() in the mesh's root namespace
+   */
+  readonly cni?: IstioCniOptions;
+  /**
+   * Whether this control plane installs the Istio CNI node agent of a mesh with `cni: true`. The agent is one per
+   * cluster: turn off for a second revision.
+   * @default true
+   */
+  readonly installCni?: boolean;
+  /**
    * Extra injector values, deep-merged over the `values` key of the `istio-sidecar-injector` ConfigMap that the
    * webhook's templates read.
    * @default - none
@@ -266,6 +278,8 @@ export class IstioControlPlane extends Construct {
   public readonly podDisruptionBudget?: k8s.KubePodDisruptionBudget;
   /** How the certificate setup configured istiod. */
   public readonly certificatesConfig: MeshCertificatesConfig;
+  /** The Istio CNI node agent (when the mesh has `cni: true` and `installCni` is on). */
+  public readonly cni?: IstioCni;
 
   private readonly props: IstioControlPlaneProps;
   private readonly extensionProviders = new Map<string, { [key: string]: any }>();
@@ -355,6 +369,14 @@ export class IstioControlPlane extends Construct {
     const meta = (name: string, namespaced = true) => ({ name, ...(namespaced ? { namespace: ns } : {}), labels: { ...common } });
     const namespaced: ApiObject[] = [];
 
+    // ---- CNI: validated here, created after the namespace
+    const installCni = mesh.cni && (props.installCni ?? true);
+    if (!mesh.cni && (props.cni !== undefined || props.installCni)) {
+      invalid(this, props.cni !== undefined ? 'cni' : 'installCni', props.cni ?? props.installCni,
+        'needs a mesh with cni: true (Mesh({ cni: true })): without it pods carry istio-init and no CNI agent is installed');
+    }
+    const cniInRoot = installCni && (props.cni?.namespace ?? ns) === ns;
+
     // ---- namespace
     if (props.createNamespace ?? true) {
       this.namespace = new k8s.KubeNamespace(this, 'namespace', {
@@ -363,8 +385,9 @@ export class IstioControlPlane extends Construct {
           labels: {
             [MANAGED_BY_LABEL]: MANAGED_BY,
             'app.kubernetes.io/part-of': 'istio',
-            // istiod and gateways meet `baseline`; app pods with NET_ADMIN init containers do not belong here
-            'pod-security.kubernetes.io/enforce': 'baseline',
+            // istiod and gateways meet `baseline`; app pods with NET_ADMIN init containers do not belong here. The
+            // Istio CNI agent does not (host paths, NET_ADMIN, SYS_ADMIN): where it runs the namespace is `privileged`.
+            'pod-security.kubernetes.io/enforce': cniInRoot ? 'privileged' : 'baseline',
             'pod-security.kubernetes.io/warn': 'restricted',
           },
         },
@@ -634,6 +657,12 @@ export class IstioControlPlane extends Construct {
       namespaced.push(this.podDisruptionBudget);
     }
 
+    // ---- the Istio CNI node agent
+    if (installCni) {
+      this.cni = new IstioCni(this, 'cni', { mesh, ...props.cni });
+      if (this.namespace && cniInRoot) this.cni.node.addDependency(this.namespace);
+    }
+
     // ordering: CRDs and the namespace first, then what lives in it; certificates before istiod mounts them
     for (const o of namespaced) {
       if (this.namespace) o.node.addDependency(this.namespace);
@@ -778,6 +807,7 @@ export class IstioControlPlane extends Construct {
    */
   private injectorValues(): { [key: string]: any } {
     const mesh = this.mesh;
+    const props = this.props;
     const pr = mesh.proxyResources;
     const webhook = mesh.injectionMode === InjectionMode.WEBHOOK;
     const pick = (m: { [key: string]: string | undefined }) => {
@@ -805,7 +835,7 @@ export class IstioControlPlane extends Construct {
         proxy_init: { image: IMAGE_PROXY },
       },
       pilot: {
-        cni: { enabled: mesh.cni, provider: 'default' },
+        cni: { enabled: mesh.cni, provider: props.cni?.platform?.multus ? 'multus' : 'default' },
         env: webhook ? { ENABLE_NATIVE_SIDECARS: String(mesh.nativeSidecars) } : {},
       },
       revision: mesh.revision ?? '',
