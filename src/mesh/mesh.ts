@@ -340,7 +340,8 @@ abstract class MeshBase extends Construct implements IMesh {
   /**
    * Adds the Istio proxy to a workload's pod template (Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod, a
    * cdk8s-plus workload...) as `istioctl kube-inject` would, or, in webhook mode, the labels istiod's webhook selects
-   * on. See `SidecarInjector` for the details (and why injected pods carry `sidecar.istio.io/inject: "false"`).
+   * on. See `SidecarInjector` for the details (and why injected pods carry `sidecar.istio.io/inject: "false"`). A `List`
+   * (included YAML with `kind: List`) or a cdk8s `Include` has each of its workloads injected.
    */
   public inject(workload: IConstruct, options?: ProxyOptions): void {
     injectWorkload(workload, this, options ?? {});

@@ -382,10 +382,16 @@ export function injectWorkload(workload: IConstruct, mesh: IMesh, options: Proxy
 }
 
 /**
- * Sidecar injection at synth time, faithful to `istioctl kube-inject` of Istio 1.30 (default `sidecar` and `gateway`
- * templates): istio-init (or istio-validation with CNI), istio-proxy as a native sidecar (Kubernetes 1.33+) or a
- * regular container, the nine Istio volumes, probe rewrite to pilot-agent (15020), prometheus merge, canonical labels
- * and the `sidecar.istio.io/status` annotation.
+ * Sidecar injection at synth time, faithful to `istioctl kube-inject` and the injection webhook of Istio 1.30.3 (the
+ * `sidecar` and `gateway` templates): istio-init (or istio-validation with CNI), istio-proxy as a native sidecar
+ * (Kubernetes 1.33+) or a regular container, the Istio volumes, probe rewrite to pilot-agent (15020), prometheus merge,
+ * canonical labels and the `sidecar.istio.io/status` annotation. PROXY_CONFIG is the mesh's `defaultProxyConfig` (and
+ * revision discovery address) with the pod's `proxy.istio.io/config` merged over it; the mesh's `network` and
+ * `imagePullSecrets` are applied as Istio applies `values.global.network` and `values.global.imagePullSecrets`.
+ *
+ * The pod's own `istio-proxy`, `istio-init` or `istio-validation` containers customize the injected ones (merged over
+ * them, as Istio does); the `runAsUser`/`runAsGroup` of its `istio-proxy` become the UID iptables excludes. Pods on the
+ * host network are left uninjected, as Istio leaves them.
  *
  * In `InjectionMode.WEBHOOK` nothing is injected: the pod template gets the labels istiod's webhook selects on
  * (`sidecar.istio.io/inject: "true"`, plus `istio.io/rev: <revision>` for a revisioned mesh), which match in
@@ -412,7 +418,9 @@ export class SidecarInjector {
   /**
    * Injects the pod template of a workload (a cdk8s ApiObject such as `k8s.KubeDeployment`, or a construct whose
    * default child is one, such as a cdk8s-plus Deployment) when it is synthesized. The template path follows the kind
-   * (CronJob: `spec.jobTemplate.spec.template`). Injecting twice with the same options is a no-op.
+   * (CronJob: `spec.jobTemplate.spec.template`). Injecting twice with the same options is a no-op. A `List` object
+   * (such as included YAML with `kind: List`), or a construct of API objects such as cdk8s `Include`, has each of its
+   * workloads injected; other objects, and pods Istio would not inject, are left alone.
    */
   public static inject(workload: IConstruct, mesh: IMesh, options?: ProxyOptions): void {
     injectWorkload(workload, mesh, options ?? {});

@@ -31,8 +31,10 @@ export enum SidecarTemplate {
 export interface ProxyOptions {
   /**
    * Proxy CPU and memory (`sidecar.istio.io/proxyCPU`, `proxyMemory`, `proxyCPULimit`, `proxyMemoryLimit`). As in Istio,
-   * these replace the mesh defaults completely: if only requests are given, the proxy has no limits.
-   * @default - the mesh's proxyResources
+   * these replace the mesh defaults completely: if only requests are given, the proxy has no limits. With the gateway
+   * template, which reads neither these annotations nor the mesh defaults (Istio 1.30.3), they are set on the
+   * istio-proxy container instead, as Istio's gateway chart does.
+   * @default - the mesh's proxyResources (gateway template: none)
    */
   readonly resources?: ResourceSettings;
   /**
