@@ -702,6 +702,9 @@ describe('fidelity to Istio 1.30.3 injection (issue 14)', () => {
     const cni = injectPodTemplate({ ...app(), spec: { ...app().spec, initContainers: [{ ...custom, name: 'istio-validation' }] } }, mesh({ cni: true }), TARGET);
     expect(names(cni.spec.initContainers)).toEqual(['istio-validation', 'istio-proxy']);
     expect(cni.spec.initContainers[0].env).toEqual([{ name: 'X', value: '1' }]);
+    // an image other than 'auto' is the user's choice
+    const pinned = injectPodTemplate({ ...app(), spec: { ...app().spec, initContainers: [{ name: 'istio-init', image: 'mirror/proxyv2:1.30.3' }] } }, mesh(), TARGET);
+    expect(pinned.spec.initContainers[0].image).toBe('mirror/proxyv2:1.30.3');
     // schema-valid in a chart: one istio-init, as the API server requires unique container names
     const chart = Testing.chart();
     const m = new Mesh(chart, 'mesh');
@@ -823,6 +826,14 @@ describe('fidelity to Istio 1.30.3 injection (issue 14)', () => {
     const off = injectPodTemplate(app(), m, TARGET, { holdApplicationUntilProxyStarts: false });
     expect(names(off.spec.containers)).toEqual(['hello', 'istio-proxy']);
     expect(off.spec.containers[1].lifecycle).toBeUndefined();
+  });
+
+  test("the pod's own tlsMode label is kept; HBONE proxy metadata adds the tunnel label", () => {
+    const own = injectPodTemplate({ ...app(), metadata: { labels: { 'app': 'hello', 'security.istio.io/tlsMode': 'disabled' } } }, mesh(), TARGET);
+    expect(own.metadata.labels['security.istio.io/tlsMode']).toBe('disabled');
+    expect(own.metadata.labels['networking.istio.io/tunnel']).toBeUndefined();
+    const hbone = injectPodTemplate(app(), mesh(), TARGET, { proxyMetadata: { ISTIO_META_ENABLE_HBONE: 'true' } });
+    expect(hbone.metadata.labels['networking.istio.io/tunnel']).toBe('http');
   });
 
   test('a workload-name label names the workload; empty app labels count as unset', () => {

@@ -122,6 +122,13 @@ export const PROXY_MOUNT_ORDER: readonly string[] = [
  */
 export const ENV_NETWORK = 'ISTIO_META_NETWORK';
 export const LABEL_NETWORK = 'topology.istio.io/network';
+/**
+ * With proxyMetadata ISTIO_META_ENABLE_HBONE=true, the `sidecar` template labels the pod networking.istio.io/tunnel
+ * (default `http`, the pod's own value wins) (Istio 1.30.3 injection-template.yaml).
+ */
+export const ENV_ENABLE_HBONE = 'ISTIO_META_ENABLE_HBONE';
+export const LABEL_TUNNEL = 'networking.istio.io/tunnel';
+export const TUNNEL_HTTP = 'http';
 /** Pod label that overrides ISTIO_META_WORKLOAD_NAME in the `sidecar` template (Istio 1.30.3 injection-template.yaml). */
 export const LABEL_WORKLOAD_NAME = 'service.istio.io/workload-name';
 /**

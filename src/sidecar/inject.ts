@@ -6,8 +6,8 @@ import { IConstruct } from 'constructs';
 import { invalid } from '../errors';
 import { boolAnnotation, hasOptions, optionAnnotations, parseProxyConfig, validateAnnotations } from './annotations';
 import {
-  AUTO_IMAGE, GATEWAY_SYSCTL, INIT_CONTAINER, LABEL_NETWORK, LABEL_WORKLOAD_NAME, PROXY_CONTAINER, TEMPLATE_GATEWAY,
-  VALIDATION_CONTAINER,
+  AUTO_IMAGE, ENV_ENABLE_HBONE, GATEWAY_SYSCTL, INIT_CONTAINER, LABEL_NETWORK, LABEL_TUNNEL, LABEL_WORKLOAD_NAME,
+  PROXY_CONTAINER, TEMPLATE_GATEWAY, TUNNEL_HTTP, VALIDATION_CONTAINER,
 } from './constants';
 import {
   canonicalLabels, initContainer, interception, overlayContainer, prometheusMerge, proxyContainer,
@@ -250,7 +250,11 @@ export function injectPodTemplate(template: any, mesh: IMesh, target: InjectionT
     revision: mesh.revisionLabel,
   });
   const outLabels: { [key: string]: string } = { ...labels, ...canonicalLabels(labels, target.name) };
-  if (!gateway) outLabels[IstioLabels.TLS_MODE] = 'istio';
+  if (!gateway) {
+    // the pod's own values win (Istio 1.30.3 injection-template.yaml)
+    outLabels[IstioLabels.TLS_MODE] = labels[IstioLabels.TLS_MODE] || 'istio';
+    if (proxyConfig.proxyMetadata?.[ENV_ENABLE_HBONE] === 'true') outLabels[LABEL_TUNNEL] = labels[LABEL_TUNNEL] || TUNNEL_HTTP;
+  }
   if (network) outLabels[LABEL_NETWORK] = network;
   // keeps istiod's webhook away: every injector webhook's objectSelector excludes sidecar.istio.io/inject=false
   outLabels[IstioLabels.INJECT] = 'false';

@@ -4,7 +4,7 @@
  */
 import { splitList } from './annotations';
 import {
-  ALWAYS_EXCLUDED_INBOUND_PORTS, CERT_PROVIDER, CLUSTER_ID, DEFAULT_AGENT_LOG_LEVEL, DEFAULT_COMPONENT_LOG_LEVEL,
+  ALWAYS_EXCLUDED_INBOUND_PORTS, AUTO_IMAGE, CERT_PROVIDER, CLUSTER_ID, DEFAULT_AGENT_LOG_LEVEL, DEFAULT_COMPONENT_LOG_LEVEL,
   DEFAULT_INCLUDE_INBOUND_PORTS, DEFAULT_INCLUDE_OUTBOUND_IP_RANGES, DEFAULT_PROXY_LOG_LEVEL, ENV_APP_PROBERS,
   ENV_NETWORK, ENV_PROMETHEUS_ANNOTATIONS, ENVOY_PROM_PORT_NAME, GATEWAY_VOLUME_NAMES, HEALTH_READY_PATH,
   INIT_CONTAINER, InjectAnnotations, INTERCEPTION_REDIRECT, LIMIT_ENV, MERGED_METRICS_PATH, PROXY_CONTAINER,
@@ -347,11 +347,19 @@ export function canonicalLabels(labels: Annotations, workloadName: string): Anno
   return { [IstioLabels.CANONICAL_NAME]: name, [IstioLabels.CANONICAL_REVISION]: revision };
 }
 
-/** Merges a user-supplied `istio-proxy` container (the customization overlay) over the generated one. */
+/**
+ * Merges a user-supplied container of an injected name (the customization overlay) over the generated one, as a
+ * strategic merge patch does (env by name, ports by containerPort, volumeMounts by mountPath). Its image replaces the
+ * generated one unless it is `auto` (Istio 1.30.3 webhook.go reapplyOverwrittenContainers).
+ */
 export function overlayContainer(base: Json, overlay: Json): Json {
   const out: Json = { ...base };
   for (const [k, v] of Object.entries(overlay)) {
-    if (k === 'name' || k === 'image') continue;
+    if (k === 'name') continue;
+    if (k === 'image') {
+      if (v && v !== AUTO_IMAGE) out.image = v;
+      continue;
+    }
     if (k === 'env') out.env = mergeBy(base.env ?? [], v, 'name');
     else if (k === 'ports') out.ports = mergeBy(base.ports ?? [], v, 'containerPort');
     else if (k === 'volumeMounts') out.volumeMounts = mergeBy(base.volumeMounts ?? [], v, 'mountPath');
