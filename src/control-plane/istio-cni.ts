@@ -79,7 +79,7 @@ export class CniPlatform {
       confFileName: 'istio-cni.conf',
       multus: true,
       seLinuxType: 'spc_t',
-      openShift: true,
+      openShiftScc: true,
     });
   }
 
@@ -110,10 +110,10 @@ export class CniPlatform {
   /** Whether a ResourceQuota admits the agent's system-node-critical pods (GKE). */
   public readonly resourceQuota: boolean;
   /** Whether the agent needs OpenShift's `privileged` SecurityContextConstraints. */
-  public readonly openShift: boolean;
+  public readonly openShiftScc: boolean;
 
   private constructor(name: string, o: CniPathOptions & {
-    chained?: boolean; confFileName?: string; multus?: boolean; seLinuxType?: string; resourceQuota?: boolean; openShift?: boolean;
+    chained?: boolean; confFileName?: string; multus?: boolean; seLinuxType?: string; resourceQuota?: boolean; openShiftScc?: boolean;
   }) {
     this.name = name;
     this.binDir = o.binDir ?? Cni.BIN_DIR;
@@ -124,7 +124,7 @@ export class CniPlatform {
     this.multus = o.multus ?? false;
     this.seLinuxType = o.seLinuxType;
     this.resourceQuota = o.resourceQuota ?? false;
-    this.openShift = o.openShift ?? false;
+    this.openShiftScc = o.openShiftScc ?? false;
   }
 }
 
@@ -234,7 +234,7 @@ export class IstioCni extends Construct {
     };
     clusterRole('clusterrole', Cni.NAME, [
       { apiGroups: [''], resources: ['pods', 'nodes', 'namespaces'], verbs: ['get', 'list', 'watch'] },
-      ...(p.openShift ? [{ apiGroups: ['security.openshift.io'], resources: ['securitycontextconstraints'], resourceNames: [Cni.OPENSHIFT_SCC], verbs: ['use'] }] : []),
+      ...(p.openShiftScc ? [{ apiGroups: ['security.openshift.io'], resources: ['securitycontextconstraints'], resourceNames: [Cni.OPENSHIFT_SCC], verbs: ['use'] }] : []),
     ]);
     clusterRole('repair-role', Cni.REPAIR_ROLE, [
       { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
