@@ -380,6 +380,43 @@ const CASES: Case[] = [
     clean: [...reviews(), istio('VirtualService', 'reviews', { hosts: ['reviews'], http: [{ fault: { delay: { percentage: { value: 10 }, fixedDelay: '1s' } }, ...route('reviews') }] })],
     message: 'HTTPRoute.fault.delay.percent is deprecated',
   },
+  // ---------------------------------------------------------------- Status, CRDs and the installation
+  {
+    name: 'IST0171 negative status condition',
+    bad: [{ ...httpRoute('reviews'), status: { parents: [{ parentRef: { name: 'shop' }, controllerName: 'istio.io/gateway-controller', conditions: [{ type: 'ResolvedRefs', status: 'False', reason: 'BackendNotFound', message: 'backend not found' }] }] } }, ...reviews()],
+    clean: [{ ...httpRoute('reviews'), status: { parents: [{ parentRef: { name: 'shop' }, controllerName: 'istio.io/gateway-controller', conditions: [{ type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs' }] }] } }, ...reviews()],
+    message: 'The status condition ResolvedRefs is False (reason BackendNotFound)',
+  },
+  {
+    name: 'IST0176 Gateway API CRD below the minimum version',
+    bad: [gatewayApiCrd('tlsroutes', 'v1.4.1')],
+    clean: [gatewayApiCrd('tlsroutes', 'v1.5.0'), gatewayApiCrd('httproutes', 'v1.0.0')],
+    message: 'is at bundle version v1.4.1, below the minimum 1.5.0',
+  },
+  {
+    name: 'IST0163 Istio webhook without a service or URL',
+    bad: [istioWebhook({})],
+    clean: [istioWebhook({ url: 'https://istiod.example.com:15017/inject' })],
+    message: 'is blank',
+  },
+  {
+    name: 'IST0164 Istio webhook URL to an IP address',
+    bad: [istioWebhook({ url: 'https://10.0.0.5:15017/inject' })],
+    clean: [istioWebhook({ url: 'https://istiod.example.com:15017/inject' })],
+    message: 'is an IP address',
+  },
+  {
+    name: 'IST0158 proxy image other than the injector\'s',
+    bad: [namespace('shop', { 'istio-injection': 'enabled' }), injectorValues({ global: { hub: 'docker.io/istio', tag: '1.30.3', proxy: { image: 'proxyv2' } } }), proxyPod('docker.io/istio/proxyv2:1.29.0')],
+    clean: [namespace('shop', { 'istio-injection': 'enabled' }), injectorValues({ global: { hub: 'docker.io/istio', tag: '1.30.3', proxy: { image: 'proxyv2' } } }), proxyPod('docker.io/istio/proxyv2:1.30.3-distroless')],
+    message: 'does not match the injector\'s (docker.io/istio/proxyv2:1.30.3): p',
+  },
+  {
+    name: 'IST0175 RequestAuthentication while istiod does not block JWKS CIDRs',
+    bad: [istiod([]), istio('RequestAuthentication', 'jwt', { jwtRules: [{ issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks' }] })],
+    clean: [istiod([{ name: 'BLOCKED_CIDRS_IN_JWKS_URIS', value: '169.254.0.0/16' }]), istio('RequestAuthentication', 'jwt', { jwtRules: [{ issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks' }] })],
+    message: '1 RequestAuthentication(s) (shop/jwt)',
+  },
   // ---------------------------------------------------------------- Service ports
   {
     name: 'IST0116 one service port with two protocols (TCP and UDP) on an in-mesh workload',
@@ -492,6 +529,27 @@ const CASES: Case[] = [
     message: 'which an earlier patch matching a proxyVersion also patches',
   },
 ];
+
+function gatewayApiCrd(plural: string, version: string): any {
+  return { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `${plural}.gateway.networking.k8s.io`, annotations: { 'gateway.networking.k8s.io/bundle-version': version } }, spec: { group: 'gateway.networking.k8s.io' } };
+}
+
+function istioWebhook(clientConfig: any): any {
+  return { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'istio-validator-istio-system' }, webhooks: [{ name: 'rev.validation.istio.io', clientConfig }] };
+}
+
+function injectorValues(values: any): any {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio-sidecar-injector', namespace: 'istio-system' }, data: { values: JSON.stringify(values) } };
+}
+
+function proxyPod(image: string): any {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: NS }, spec: { containers: [{ name: 'app', image: 'a' }, { name: 'istio-proxy', image }] } };
+}
+
+function istiod(env: any[]): any {
+  const d = deployment('istiod', { app: 'istiod' }, 'istio-system', { containers: [{ name: 'discovery', image: 'pilot', env }] });
+  return { ...d, metadata: { ...d.metadata, labels: { app: 'istiod' } } };
+}
 
 function annotated(kind: 'Service' | 'Pod', annotations: Record<string, string>): any {
   const spec = kind === 'Pod' ? { containers: [{ name: 'app', image: 'a' }] } : { selector: { app: 'x' }, ports: [{ name: 'http', port: 80 }] };

@@ -1,6 +1,7 @@
 import { Acknowledge, acknowledgedCodes } from './acknowledge';
 import { analyzeAnnotations } from './analyzers/annotations';
 import { analyzeAuth } from './analyzers/auth';
+import { analyzeControlPlane } from './analyzers/controlplane';
 import { analyzeDeprecations } from './analyzers/deprecation';
 import { analyzeDestinationRules } from './analyzers/destinationrule';
 import { analyzeEnvoyFilters } from './analyzers/envoyfilter';
@@ -10,6 +11,7 @@ import { analyzeK8sGateways } from './analyzers/k8sgateway';
 import { analyzeServices } from './analyzers/service';
 import { analyzeServiceEntries } from './analyzers/serviceentry';
 import { analyzeSidecars, analyzeTelemetries } from './analyzers/sidecar';
+import { analyzeStatus } from './analyzers/status';
 import { analyzeVirtualServices } from './analyzers/virtualservice';
 import { analyzeWebhooks } from './analyzers/webhook';
 import { Finding, FindingLevel, ObjectRef } from './finding';
@@ -70,7 +72,8 @@ export interface AnalysisOptions {
 const ANALYZERS: ReadonlyArray<(m: Model) => void> = [
   analyzeVirtualServices, analyzeDestinationRules, analyzeGateways, analyzeSidecars, analyzeTelemetries, analyzeAuth,
   analyzeInjection, analyzeServices, analyzeServiceEntries, analyzeWebhooks, analyzeK8sGateways, analyzeEnvoyFilters,
-  m => analyzeAnnotations(m, { alpha: m.options.alphaAnnotations === true }), analyzeDeprecations,
+  m => analyzeAnnotations(m, { alpha: m.options.alphaAnnotations === true }), analyzeDeprecations, analyzeStatus,
+  analyzeControlPlane,
 ];
 
 const LEVEL_ORDER: Record<string, number> = { [FindingLevel.ERROR]: 0, [FindingLevel.WARNING]: 1, [FindingLevel.INFO]: 2 };
