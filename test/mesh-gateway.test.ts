@@ -130,8 +130,8 @@ describe('MeshGateway', () => {
     expect(pod.metadata.labels).toMatchObject({ istio: 'ingressgateway', app: 'istio-ingressgateway' });
     expect(pod.metadata.labels['security.istio.io/tlsMode']).toBeUndefined();
 
-    // Role: read TLS secrets in its namespace
-    expect(one(objects, 'Role').rules).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'watch', 'list'] }]);
+    // Role: only the 'list' on secrets that istiod's SubjectAccessReview checks
+    expect(one(objects, 'Role').rules).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['list'] }]);
     // TLS: Gateway server with the cert-manager secret, HTTP redirecting
     const servers = one(objects, 'Gateway').spec.servers;
     expect(servers).toEqual([

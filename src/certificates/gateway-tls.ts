@@ -170,6 +170,7 @@ export class GatewayTls {
         invalid(scope, `${field}.secretName`, o.secretName, 'must name the Secret with the certificate: TLS termination needs a certificate (or use GatewayTls.certManager())');
       }
       checkDnsSubdomain(scope, `${field}.secretName`, o.secretName);
+      checkNotMeshCaSecret(scope, `${field}.secretName`, o.secretName);
       return { mode: this.kind === 'MUTUAL' ? 'MUTUAL' : 'SIMPLE', credentialName: o.secretName, ...base };
     }
     // CERT_MANAGER
@@ -199,6 +200,7 @@ export class GatewayTls {
     }
     const secretName = o.secretName ?? `${listener.name}-tls`;
     checkDnsSubdomain(scope, `${field}.secretName`, secretName);
+    checkNotMeshCaSecret(scope, `${field}.secretName`, secretName);
     const certificate = new ApiObject(scope, `certificate-${listener.name}`, {
       apiVersion: CERT_MANAGER_VERSION,
       kind: 'Certificate',
@@ -224,4 +226,21 @@ function goDuration(d: Duration): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   return `${Math.ceil(ms / 1000)}s`;
+}
+
+/**
+ * Secrets that hold the mesh CA's keys or trust anchors, never a gateway's serving credential: `cacerts` (the plug-in
+ * intermediate CA istiod signs with), `istio-ca-secret` (istiod's self-signed CA), `istio-root-ca` (the root of
+ * MeshCertificates.certManager()), `istiod-tls` (istiod's serving certificate from istio-csr) and
+ * `istio-ca-root-cert` (the root ConfigMap's name). A gateway given one of them would hand the CA's private key to
+ * Envoy (and a cert-manager Certificate with that secretName would overwrite the CA).
+ */
+const MESH_CA_SECRETS = ['cacerts', 'istio-ca-secret', 'istio-root-ca', 'istiod-tls', 'istio-ca-root-cert'];
+
+/** Refuses a gateway credential that names one of the mesh CA's Secrets (or its `-cacert` companion). @internal */
+export function checkNotMeshCaSecret(scope: Construct, field: string, name: string) {
+  const base = name.endsWith('-cacert') ? name.slice(0, -'-cacert'.length) : name;
+  if (MESH_CA_SECRETS.includes(name) || MESH_CA_SECRETS.includes(base)) {
+    invalid(scope, field, name, `must not be one of the mesh CA's Secrets (${MESH_CA_SECRETS.join(', ')}): a gateway credential is served to Envoy with its private key; use a Secret of the gateway's own`);
+  }
 }

@@ -114,12 +114,18 @@ export function createGatewayWorkload(scope: Construct, spec: GatewayWorkloadSpe
   const meta = (name: string) => ({ name, namespace: ns, labels: { ...spec.labels } });
 
   const serviceAccount = new ApiObject(scope, 'ServiceAccount', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(spec.name) } as any);
-  // istiod serves credentialName Secrets only to gateways whose service account may read them
+  // istiod serves credentialName Secrets only to gateways whose service account may read them. Istio 1.30.3 checks
+  // exactly one thing (pilot/pkg/credentials/kube, CredentialsController.Authorize): a SubjectAccessReview for verb
+  // `list` on secrets in the gateway's namespace, with no resource name. So `list` is all the Role grants (the
+  // gateway chart also grants get and watch), and it cannot be narrowed by resourceNames: a list is never limited
+  // by name. The pod itself has no API token (automountServiceAccountToken: false), so only istiod's check uses it;
+  // what bounds the exposure is the namespace: keep only gateway credentials there (never the mesh's root
+  // namespace, see resolveGatewayPlacement).
   const role = new ApiObject(scope, 'Role', {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
     metadata: meta(spec.name),
-    rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'watch', 'list'] }],
+    rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['list'] }],
   } as any);
   const roleBinding = new ApiObject(scope, 'RoleBinding', {
     apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -135,7 +141,7 @@ export function createGatewayWorkload(scope: Construct, spec: GatewayWorkloadSpe
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: meta(spec.name),
-    spec: Lazy.any({ produce: () => renderDeploymentSpec(spec, proxy) }),
+    spec: Lazy.any({ produce: () => renderDeploymentSpec(scope, spec, proxy) }),
   } as any);
 
   const service = new ApiObject(scope, 'Service', {
@@ -180,7 +186,7 @@ export function createGatewayWorkload(scope: Construct, spec: GatewayWorkloadSpe
   return { serviceAccount, role, roleBinding, deployment, service, autoscaler, podDisruptionBudget };
 }
 
-function renderDeploymentSpec(spec: GatewayWorkloadSpec, proxy: ProxyOptions): any {
+function renderDeploymentSpec(scope: Construct, spec: GatewayWorkloadSpec, proxy: ProxyOptions): any {
   const template = {
     metadata: {
       labels: {
@@ -193,7 +199,8 @@ function renderDeploymentSpec(spec: GatewayWorkloadSpec, proxy: ProxyOptions): a
     spec: {
       serviceAccountName: spec.name,
       automountServiceAccountToken: false,
-      securityContext: { sysctls: [{ ...UNPRIVILEGED_PORT_SYSCTL }] },
+      // the container runtime's default seccomp profile (Pod Security Standards `restricted`), as every app pod has
+      securityContext: { seccompProfile: { type: 'RuntimeDefault' }, sysctls: [{ ...UNPRIVILEGED_PORT_SYSCTL }] },
       terminationGracePeriodSeconds: GATEWAY_DEFAULTS.TERMINATION_GRACE_PERIOD_SECONDS,
       // the gateway chart's overlay: the injector fills in image, args, env, probes and volumes
       containers: [{
@@ -203,7 +210,8 @@ function renderDeploymentSpec(spec: GatewayWorkloadSpec, proxy: ProxyOptions): a
       }],
     },
   };
-  const injected = injectPodTemplate(template, spec.mesh, { apiVersion: 'apps/v1', kind: 'Deployment', name: spec.name, namespace: spec.namespace }, proxy);
+  const injected = injectPodTemplate(template, spec.mesh, { apiVersion: 'apps/v1', kind: 'Deployment', name: spec.name, namespace: spec.namespace }, proxy,
+    scope.node.path);
   // replicas are the HPA's (left out, as the gateway chart does with autoscaling)
   return { selector: { matchLabels: { ...spec.selector } }, template: injected };
 }
@@ -221,15 +229,23 @@ const GATEWAY_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
  * Resolves and validates where a gateway lives and what it is called (shared by MeshGateway and EgressGateway):
  * the namespace (default: a namespace of that name in the mesh), the mesh (which must agree with the namespace's),
  * and the name (an RFC 1035 label, as a Service name must be).
+ *
+ * A gateway is refused in the mesh's root namespace unless `allowRootNamespace` is set: istiod lets a gateway read
+ * every Secret of its namespace (it checks `list` on secrets, see the Role above), and the root namespace holds the
+ * mesh CA's keys (Secrets `cacerts`, `istio-ca-secret`, the cert-manager root `istio-root-ca`).
  * @internal
  */
-export function resolveGatewayPlacement(scope: Construct, p: { namespace?: IMeshNamespace; mesh?: IMesh; name?: string },
+export function resolveGatewayPlacement(scope: Construct,
+  p: { namespace?: IMeshNamespace; mesh?: IMesh; name?: string; allowRootNamespace?: boolean },
   defaults: { namespace: string; name: string }): { namespace: IMeshNamespace; mesh: IMesh; name: string } {
   if (!p.namespace && !p.mesh) invalid(scope, 'mesh', undefined, 'must be given when no namespace is');
   const namespace = p.namespace ?? MeshNamespace.fromName(scope, 'namespace', { name: defaults.namespace, mesh: p.mesh! });
   const mesh = p.mesh ?? namespace.mesh;
   if (p.mesh && p.namespace && p.mesh.trustDomain !== p.namespace.mesh.trustDomain) {
     invalid(scope, 'mesh.trustDomain', p.mesh.trustDomain, `must match the namespace's mesh ('${p.namespace.mesh.trustDomain}')`);
+  }
+  if (namespace.name === mesh.rootNamespace && !p.allowRootNamespace) {
+    invalid(scope, 'namespace', namespace.name, `must not be the mesh's root namespace: a gateway may read every Secret of its namespace, and '${mesh.rootNamespace}' holds the mesh CA's keys (cacerts, istio-ca-secret); give the gateway a namespace of its own (opt-out: allowRootNamespace)`);
   }
   const name = p.name ?? defaults.name;
   if (typeof name !== 'string' || name.length > 63 || !GATEWAY_NAME.test(name)) {
