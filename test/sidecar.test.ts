@@ -280,14 +280,18 @@ describe('injectPodTemplate: whole pod specs', () => {
     expect(proxyEnv.find((e: any) => e.name === 'ISTIO_META_APP_CONTAINERS').value).toBe('hello,sidecar');
   });
 
-  test('rewriteAppProbes: false leaves probes alone; excluded ports are not rewritten', () => {
+  test('rewriteAppProbes: false leaves probes alone; probes on excluded ports are rewritten too (Istio 1.30.3)', () => {
     const probe = { httpGet: { path: '/ready', port: 8080 } };
     const off = injectPodTemplate(app({ readinessProbe: probe }), mesh(), TARGET, { rewriteAppProbes: false });
     expect(off.spec.containers[0].readinessProbe).toEqual(probe);
     expect(off.metadata.annotations['sidecar.istio.io/rewriteAppHTTPProbers']).toBe('false');
     expect(off.spec.initContainers[1].env.map((e: any) => e.name)).not.toContain('ISTIO_KUBE_APP_PROBERS');
+    // app_probe.go rewrites every httpGet/tcpSocket/grpc probe, captured port or not: pilot-agent reaches the app anyway
     const excluded = injectPodTemplate(app({ readinessProbe: probe }), mesh(), TARGET, { excludeInboundPorts: [8080] });
-    expect(excluded.spec.containers[0].readinessProbe).toEqual(probe);
+    expect(excluded.spec.containers[0].readinessProbe).toEqual({ httpGet: { path: '/app-health/hello/readyz', port: 15020 } });
+    expect(excluded.spec.initContainers[1].env.slice(-1)).toEqual([
+      { name: 'ISTIO_KUBE_APP_PROBERS', value: '{"/app-health/hello/readyz":{"httpGet":{"path":"/ready","port":8080}}}' },
+    ]);
     // Istio 1.30.3 (template.go excludeInboundPort) appends the status port to the user's list
     expect(excluded.spec.initContainers[0].args).toContain('15090,15021,8080,15020');
   });

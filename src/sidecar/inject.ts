@@ -179,7 +179,7 @@ export function injectPodTemplate(template: any, mesh: IMesh, target: InjectionT
   const prom = prometheusMerge(annotations);
   let appProbers: string | undefined;
   if (boolAnnotation(annotations[A.REWRITE_APP_HTTP_PROBERS]) !== false) {
-    const r = rewriteProbes(where, apps, userInits, IstioPorts.STATUS, gateway ? () => true : capture.captures);
+    const r = rewriteProbes(where, apps, userInits, IstioPorts.STATUS);
     apps = r.containers;
     userInits = r.initContainers;
     if (Object.keys(r.probers).length) {

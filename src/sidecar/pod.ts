@@ -46,8 +46,6 @@ export interface Interception {
   readonly excludeInboundPorts: string;
   readonly includeOutboundPorts?: string;
   readonly excludeOutboundPorts?: string;
-  /** Whether the proxy captures an inbound port. */
-  readonly captures: (port: number) => boolean;
 }
 
 /**
@@ -62,10 +60,7 @@ export function excludeInboundPorts(value: string | undefined): string {
 
 export function interception(annotations: Annotations): Interception {
   const excludeInbound = excludeInboundPorts(annotations[A.EXCLUDE_INBOUND_PORTS]);
-  const excluded = splitList(excludeInbound);
   const include = (annotations[A.INCLUDE_INBOUND_PORTS] ?? DEFAULT_INCLUDE_INBOUND_PORTS).trim();
-  const all = new Set([...ALWAYS_EXCLUDED_INBOUND_PORTS.map(String), ...excluded]);
-  const included = new Set(splitList(include));
   return {
     includeOutboundIpRanges: annotations[A.INCLUDE_OUTBOUND_IP_RANGES] ?? DEFAULT_INCLUDE_OUTBOUND_IP_RANGES,
     excludeOutboundIpRanges: annotations[A.EXCLUDE_OUTBOUND_IP_RANGES] ?? '',
@@ -73,7 +68,6 @@ export function interception(annotations: Annotations): Interception {
     excludeInboundPorts: excludeInbound,
     includeOutboundPorts: annotations[A.INCLUDE_OUTBOUND_PORTS],
     excludeOutboundPorts: annotations[A.EXCLUDE_OUTBOUND_PORTS],
-    captures: (port: number) => !all.has(String(port)) && (include === '*' || included.has(String(port))),
   };
 }
 

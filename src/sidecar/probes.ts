@@ -1,7 +1,9 @@
 /**
  * App probe rewrite: httpGet, tcpSocket and gRPC probes (and httpGet/tcpSocket lifecycle hooks) of app containers go
  * through pilot-agent on the status port, so the kubelet's plaintext probes still work under STRICT mTLS. The original
- * handlers travel to pilot-agent in ISTIO_KUBE_APP_PROBERS. exec probes are left alone.
+ * handlers travel to pilot-agent in ISTIO_KUBE_APP_PROBERS. exec probes are left alone. As in Istio 1.30.3
+ * (pkg/kube/inject/app_probe.go), every such probe is rewritten, whether or not its port is captured: pilot-agent
+ * reaches the app either way.
  * @internal
  */
 import { invalid } from '../errors';
@@ -26,12 +28,8 @@ export interface ProbeRewrite {
   readonly probers: { [path: string]: Json };
 }
 
-/**
- * Rewrites the probes of the given app containers. `included(port)` says whether an inbound port is captured by the
- * proxy; probes on ports that are not captured reach the app directly and are left alone.
- */
-export function rewriteProbes(scope: string, containers: Json[], initContainers: Json[], statusPort: number,
-  included: (port: number) => boolean): ProbeRewrite {
+/** Rewrites the probes of the given app containers. */
+export function rewriteProbes(scope: string, containers: Json[], initContainers: Json[], statusPort: number): ProbeRewrite {
   const probers: { [path: string]: Json } = {};
   const rewrite = (c: Json, where: string): Json => {
     const out = { ...c };
@@ -47,7 +45,7 @@ export function rewriteProbes(scope: string, containers: Json[], initContainers:
     for (const [key, pathOf] of PROBES) {
       const probe = c[key];
       if (!probe) continue;
-      const r = convert(probe, pathOf(c.name), statusPort, (p, f) => resolve(p, `${key}.${f}`), included, true);
+      const r = convert(probe, pathOf(c.name), statusPort, (p, f) => resolve(p, `${key}.${f}`), true);
       if (r) {
         out[key] = r.handler;
         probers[pathOf(c.name)] = r.prober;
@@ -58,7 +56,7 @@ export function rewriteProbes(scope: string, containers: Json[], initContainers:
       for (const [key, pathOf] of HOOKS) {
         const hook = lifecycle[key];
         if (!hook) continue;
-        const r = convert(hook, pathOf(c.name), statusPort, (p, f) => resolve(p, `lifecycle.${key}.${f}`), included, false);
+        const r = convert(hook, pathOf(c.name), statusPort, (p, f) => resolve(p, `lifecycle.${key}.${f}`), false);
         if (r) {
           lifecycle[key] = r.handler;
           probers[pathOf(c.name)] = r.prober;
@@ -77,7 +75,7 @@ export function rewriteProbes(scope: string, containers: Json[], initContainers:
 
 /** Converts one probe or hook; undefined when it stays as it is. */
 function convert(handler: Json, path: string, statusPort: number, resolve: (port: any, field: string) => number,
-  included: (port: number) => boolean, isProbe: boolean): { handler: Json; prober: Json } | undefined {
+  isProbe: boolean): { handler: Json; prober: Json } | undefined {
   const { httpGet, tcpSocket, grpc, ...rest } = handler;
   const timeout = isProbe && handler.timeoutSeconds ? { timeoutSeconds: handler.timeoutSeconds } : {};
   let prober: Json;
@@ -85,7 +83,6 @@ function convert(handler: Json, path: string, statusPort: number, resolve: (port
   if (httpGet) {
     const port = resolve(httpGet.port, 'httpGet');
     if (port === statusPort && httpGet.path === path) return undefined; // already rewritten
-    if (!included(port)) return undefined;
     // Go's HTTPGetAction field order: path, port, host, scheme, httpHeaders
     const original = { path: httpGet.path, port, host: httpGet.host, scheme: httpGet.scheme, httpHeaders: httpGet.httpHeaders };
     prober = { httpGet: dropUndefined(original), ...timeout };
@@ -94,11 +91,9 @@ function convert(handler: Json, path: string, statusPort: number, resolve: (port
     newGet = dropUndefined({ path, port: statusPort, ...others, scheme: scheme === 'HTTPS' ? 'HTTP' : scheme });
   } else if (tcpSocket) {
     const port = resolve(tcpSocket.port, 'tcpSocket');
-    if (!included(port)) return undefined;
     prober = { tcpSocket: dropUndefined({ port, host: tcpSocket.host }), ...timeout };
     newGet = { path, port: statusPort };
   } else if (grpc && isProbe) {
-    if (!included(grpc.port)) return undefined;
     prober = { grpc: dropUndefined({ port: grpc.port, service: grpc.service }), ...timeout };
     newGet = { path, port: statusPort };
   } else {
