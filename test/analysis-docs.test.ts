@@ -3,7 +3,7 @@ import * as path from 'path';
 import { CATALOGUE, catalogueTable } from '../src/analysis/registry';
 
 const DOC = fs.readFileSync(path.join(__dirname, '..', 'docs', 'analysis.md'), 'utf8');
-const TESTS = fs.readFileSync(path.join(__dirname, 'analysis.test.ts'), 'utf8');
+const TESTS = ['analysis.test.ts', 'analysis-flows.test.ts'].map(f => fs.readFileSync(path.join(__dirname, f), 'utf8')).join('\n');
 
 describe('docs/analysis.md and the catalogue registry', () => {
   test('the doc holds the table generated from the registry', () => {

@@ -7,6 +7,7 @@
 import { analyzeDocuments } from './analyze';
 import { defaultResources, isDefaultResource } from './defaults';
 import { Finding, FindingLevel, formatFinding } from './finding';
+import { analyzeFlowDocuments, formatFlowMatrix } from './flows';
 import { listFiles, loadFiles } from './load';
 
 const USAGE = `Usage: cdk8s-mesh analyze <file or directory>... [options]
@@ -19,6 +20,8 @@ Options:
   -n, --namespace <name>        namespace of objects that have none (default "default")
       --root-namespace <name>   Istio's root namespace (default "istio-system")
       --suppress <code>         drop a code everywhere (repeatable)
+      --flows                   flow analysis too: print the flow matrix (one line per source -> service:port,
+                                with its verdict and reason), then the findings (MESH1xx included)
       --no-default-resources    do not add the default ingress gateway (a Pod and Service labelled
                                 istio=ingressgateway in the root namespace) that istioctl analyze adds to files
   -h, --help                    show this help
@@ -57,6 +60,7 @@ function run(args: readonly string[], io: CliIo): number {
   let namespace: string | undefined;
   let rootNamespace: string | undefined;
   const suppressed = new Set<string>();
+  let flows = false;
   let defaults = true;
   for (let i = 1; i < args.length; i++) {
     const a = args[i];
@@ -69,7 +73,7 @@ function run(args: readonly string[], io: CliIo): number {
       if (a === '-h' || a === '--help') {
         io.stdout(USAGE);
         return 0;
-      } else if (a === '-o' || a === '--output') {output = value();} else if (a.startsWith('--output=')) {output = a.slice('--output='.length);} else if (a === '-n' || a === '--namespace') {namespace = value();} else if (a === '--root-namespace') {rootNamespace = value();} else if (a === '--suppress') {suppressed.add(value());} else if (a === '--no-default-resources') {defaults = false;} else if (a.startsWith('-') && a !== '-') {return usage(`unknown option ${a}`);} else {paths.push(a);}
+      } else if (a === '-o' || a === '--output') {output = value();} else if (a.startsWith('--output=')) {output = a.slice('--output='.length);} else if (a === '-n' || a === '--namespace') {namespace = value();} else if (a === '--root-namespace') {rootNamespace = value();} else if (a === '--suppress') {suppressed.add(value());} else if (a === '--no-default-resources') {defaults = false;} else if (a === '--flows') {flows = true;} else if (a.startsWith('-') && a !== '-') {return usage(`unknown option ${a}`);} else {paths.push(a);}
     } catch (e) {
       if (e instanceof UsageError) return usage(e.message);
       throw e;
@@ -93,11 +97,16 @@ function run(args: readonly string[], io: CliIo): number {
   const own = documents.some(d =>
     isDefaultResource({ kind: d.object.kind, namespace: d.object.metadata?.namespace, name: d.object.metadata?.name }, istioNs));
   const added = defaults && !own ? defaultResources(istioNs) : [];
-  const findings = analyzeDocuments([...documents, ...added], { defaultNamespace: namespace, rootNamespace })
+  const findings = analyzeDocuments([...documents, ...added], { defaultNamespace: namespace, rootNamespace, ...(flows ? { flows: {} } : {}) })
     .filter(f => !suppressed.has(f.code) && !(added.length && isDefaultResource(f.object, istioNs)));
+  // the flow matrix is computed on the input as given (without the default gateway)
+  const matrix = flows ? analyzeFlowDocuments(documents, { defaultNamespace: namespace, rootNamespace }) : undefined;
   if (output === 'json') {
-    io.stdout(JSON.stringify(findings, undefined, 2) + '\n');
-  } else if (findings.length === 0) {
+    io.stdout(JSON.stringify(matrix ? { flows: matrix.flows, findings } : findings, undefined, 2) + '\n');
+    return problems.length > 0 || findings.some((f: Finding) => f.level === FindingLevel.ERROR) ? 1 : 0;
+  }
+  if (matrix) io.stdout(`${formatFlowMatrix(matrix)}\n`);
+  if (findings.length === 0) {
     io.stdout(problems.length ? 'No validation issues found in the readable documents.\n' : `No validation issues found when analyzing ${documents.length} object(s).\n`);
   } else {
     io.stdout(findings.map(f => formatFinding(f) + '\n').join(''));

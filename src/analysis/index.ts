@@ -3,3 +3,4 @@ export * from './finding';
 export * from './acknowledge';
 export * from './analyze';
 export * from './mesh-analyzer';
+export * from './flows';

@@ -120,6 +120,13 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   detected('MESH002', 'SpiffePrefixInPrincipal', E, 'auth', 'An AuthorizationPolicy principal written as `spiffe://...`: Istio compares principals without the scheme, so the rule never matches.'),
   detected('MESH003', 'HttpFieldsOnTcpPort', W, 'auth', 'An AuthorizationPolicy rule using HTTP-only fields (methods, paths, hosts, requestPrincipals, request.* conditions) that applies only to TCP ports: ALLOW rules then never match, DENY rules match more than meant.'),
   detected('MESH004', 'RouteWeightsNotHundred', W, 'virtualservice', 'Route destination weights within one route that are given but do not total 100.'),
+  // Flow analysis (src/analysis/flows): run with the `flows` option or `cdk8s-mesh analyze --flows`.
+  detected('MESH101', 'DeclaredFlowDenied', E, 'flows', 'A flow the objects declare (a Sidecar egress host, an Istio Gateway or Gateway API route, a mesh VirtualService route or mirror, a route through an egress gateway) that no request can pass: NetworkPolicy egress of the source or ingress of the destination, the source\'s Sidecar scope (REGISTRY_ONLY), STRICT PeerAuthentication against a plaintext source, or AuthorizationPolicy (DENY before ALLOW). The message names the layer and the object.'),
+  detected('MESH102', 'ProxyCannotReachControlPlane', E, 'flows', 'A meshed proxy whose NetworkPolicies (its egress, the destination\'s ingress) block istiod (`istiod[-<rev>]` in the root namespace, port 15012) or its CA (`CA_ADDR`, e.g. istio-csr, judged on the Service\'s targetPort). Proxy-originated: Sidecar scoping and AuthorizationPolicy do not apply.'),
+  detected('MESH103', 'TelemetryProviderUnreachable', W, 'flows', 'A meshed proxy that cannot reach a telemetry extension provider of the mesh config (opentelemetry, zipkin, envoyOtelAls...): blocked by NetworkPolicy, or its Sidecar does not import the provider host (Envoy then has no cluster for it).'),
+  detected('MESH104', 'ScrapeTargetUnreachable', W, 'flows', 'When the input scrapes metrics (PodMonitor, ServiceMonitor or `prometheus.io/scrape` pods): a meshed pod whose ports 15020/15090 the scraper (namespace `monitoring` by default) cannot reach through NetworkPolicy.'),
+  detected('MESH105', 'EgressGatewayBypass', W, 'flows', 'A NetworkPolicy that lets a source reach an external host directly on every address (0.0.0.0/0) while a VirtualService routes that host through an egress gateway: the gateway can be bypassed.'),
+  detected('MESH106', 'ServicePortUnreachable', W, 'flows', 'A Service port that no source can reach: every pod behind it is isolated by NetworkPolicy ingress with no rule for the port, or its AuthorizationPolicies allow nothing on it.'),
 ];
 
 const BY_CODE = new Map(CATALOGUE.map(e => [e.code, e]));
@@ -135,7 +142,7 @@ export function entryOf(code: string): CatalogueEntry {
 export function catalogueTable(): string {
   const handling = (e: CatalogueEntry) => {
     switch (e.handling) {
-      case 'detected': return `detected (${e.analyzer}); test/analysis.test.ts \`${e.code}\``;
+      case 'detected': return `detected (${e.analyzer}); test/${e.analyzer === 'flows' ? 'analysis-flows' : 'analysis'}.test.ts \`${e.code}\``;
       case 'construction': return 'impossible by construction';
       case 'not-applicable': return 'not applicable';
       case 'not-detected': return 'not detected';

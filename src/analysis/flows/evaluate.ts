@@ -1,0 +1,221 @@
+/**
+ * Evaluates a flow through every layer, and turns the verdicts into findings. @internal
+ */
+import { ObjectRef } from '../finding';
+import { arr, Entry, Model, text } from '../model';
+import { isHttpProtocol, protocolOfServicePort } from '../protocol';
+import { Declared, EgressRoute, FlowCollector } from './declared';
+import { authorization, Endpoint, LayerResult, networkPolicy, peerAuthentication, refText, sidecarScope } from './layers';
+import { MeshFlow, FlowAnalysisOptions, MeshFlowKind, FlowVerdict } from './types';
+import { Pod, World } from './world';
+
+interface Outcome {
+  readonly verdict: FlowVerdict;
+  readonly reason: string;
+  readonly layer?: string;
+  readonly object?: Entry;
+}
+
+const DECLARED_KINDS = new Set([MeshFlowKind.CALL, MeshFlowKind.GATEWAY_ROUTE, MeshFlowKind.ROUTE, MeshFlowKind.MIRROR]);
+
+/** The first denying layer wins; then unknown, then partial; allowed names every rule that let it through. */
+function combine(layers: readonly LayerResult[]): Outcome {
+  const denied = layers.find(l => l.verdict === FlowVerdict.DENIED);
+  if (denied) return { verdict: FlowVerdict.DENIED, reason: `${denied.layer}: ${denied.detail}`, layer: denied.layer, ...(denied.object ? { object: denied.object } : {}) };
+  const unknown = layers.find(l => l.verdict === FlowVerdict.UNKNOWN);
+  if (unknown) return { verdict: FlowVerdict.UNKNOWN, reason: `${unknown.layer}: ${unknown.detail}` };
+  const details = layers.map(l => l.detail).filter(Boolean);
+  const partial = layers.some(l => l.verdict === FlowVerdict.PARTIAL);
+  return { verdict: partial ? FlowVerdict.PARTIAL : FlowVerdict.ALLOWED, reason: details.length ? details.join('; ') : 'no policy restricts it' };
+}
+
+/** Service port -> the destination pod's port (targetPort: a number or a named container port). */
+function targetPortOf(portSpec: any, pod: Pod | undefined): number | undefined {
+  const t = portSpec?.targetPort;
+  if (t === undefined || t === null || t === '') return Number(portSpec?.port);
+  if (typeof t === 'number' || /^\d+$/.test(text(t))) return Number(t);
+  return pod?.namedPorts.get(text(t));
+}
+
+export class FlowEvaluator {
+  private readonly cache = new Map<string, Outcome>();
+
+  constructor(private readonly w: World) {}
+
+  public evaluate(d: Declared): Outcome {
+    const k = `${d.mode}\0${d.src.id}\0${d.target.host}\0${d.target.port}\0${d.target.subset ?? ''}`;
+    let o = this.cache.get(k);
+    if (!o) this.cache.set(k, o = this.compute(d));
+    return o;
+  }
+
+  private compute(d: Declared): Outcome {
+    const w = this.w;
+    const { src, target, mode } = d;
+    const pre: LayerResult[] = [];
+    let mtls = src.meshed;
+    if ((mode === 'app' || mode === 'telemetry') && src.pod) {
+      const sc = sidecarScope(w, src.pod, target.host, target.hostNs, target.port, target.svc, mode === 'telemetry');
+      if (sc.verdict === FlowVerdict.DENIED) return combine([sc]);
+      if (sc.passthrough) mtls = false;
+      pre.push(sc);
+    }
+    let portSpec: any;
+    if (target.svc) {
+      portSpec = arr(target.svc.obj.spec?.ports).find((p: any) => Number(p?.port) === target.port);
+      if (!portSpec) return { verdict: FlowVerdict.DENIED, layer: 'Service', object: target.svc, reason: `Service: ${refText(target.svc)} has no port ${target.port}` };
+    }
+    const proto = portSpec ? protocolOfServicePort(portSpec) : undefined;
+    // a sniffed port (no protocol declared) may carry HTTP: HTTP-only rules can match
+    const http = proto === undefined || isHttpProtocol(proto);
+    const pods: ReadonlyArray<Pod | undefined> = target.pods && target.pods.length ? target.pods : [undefined];
+    const outcomes: Array<{ pod?: Pod; o: Outcome }> = [];
+    for (const pod of pods) {
+      const layers = [...pre];
+      const dst: Endpoint = pod ? { ns: pod.ns, labels: pod.labels, pod } : target.external ? { external: true } : { ns: target.hostNs };
+      const port = target.podPort ?? (portSpec ? targetPortOf(portSpec, pod) : target.external ? target.port : undefined);
+      layers.push(networkPolicy(w, 'egress', src.endpoint, dst, port));
+      if (!target.external) layers.push(networkPolicy(w, 'ingress', src.endpoint, dst, port));
+      if (mode === 'app' && !target.external) {
+        if (pod && port !== undefined) {
+          layers.push(peerAuthentication(w, pod, port, mtls));
+          layers.push(authorization(w, pod, port, http, mtls && src.pod ? { mtls: true, principal: src.identity, ns: src.pod.ns } : { mtls: false }));
+        } else {
+          layers.push({ verdict: FlowVerdict.UNKNOWN, layer: 'destination', detail: `the pods behind ${target.host} are not in the input` });
+        }
+      }
+      outcomes.push({ ...(pod ? { pod } : {}), o: combine(layers) });
+    }
+    return merge(outcomes);
+  }
+}
+
+/** Several backends: all denied -> denied; some denied -> partial (naming them); else the least certain verdict. */
+function merge(list: ReadonlyArray<{ pod?: Pod; o: Outcome }>): Outcome {
+  if (list.length === 1) return list[0].o;
+  const denied = list.filter(x => x.o.verdict === FlowVerdict.DENIED);
+  if (denied.length === list.length) return denied[0].o;
+  const ok = list.find(x => x.o.verdict !== FlowVerdict.DENIED)!;
+  if (denied.length) {
+    return {
+      verdict: FlowVerdict.PARTIAL,
+      reason: `${ok.o.reason}; but denied to ${denied.map(x => x.pod ? `${x.pod.entry.kind} ${x.pod.name}` : '?').join(', ')}: ${denied[0].o.reason}`,
+    };
+  }
+  return list.find(x => x.o.verdict === FlowVerdict.UNKNOWN)?.o ?? list.find(x => x.o.verdict === FlowVerdict.PARTIAL)?.o ?? list[0].o;
+}
+
+function refOf(e: Entry): ObjectRef {
+  return e.ref;
+}
+
+const KIND_ORDER: Record<string, number> = Object.fromEntries(Object.values(MeshFlowKind).map((k, i) => [k, i]));
+
+/**
+ * Runs the flow analysis over a Model: reports the MESH1xx findings into it and returns every flow, sorted.
+ */
+export function runFlowAnalysis(m: Model, options: FlowAnalysisOptions = {}): MeshFlow[] {
+  const w = new World(m, options);
+  const c = new FlowCollector(w);
+  c.sidecarCallsFlows();
+  c.gatewayFlows();
+  c.infrastructureFlows();
+  c.scrapeFlows();
+  const ev = new FlowEvaluator(w);
+  const flows: MeshFlow[] = [];
+  for (const d of c.flows) {
+    const o = ev.evaluate(d);
+    flows.push({
+      kind: d.kind,
+      source: d.src.id,
+      sourceIdentity: d.src.identity,
+      sourceMeshed: d.src.meshed,
+      destination: d.target.host,
+      port: d.target.port,
+      ...(d.target.subset ? { subset: d.target.subset } : {}),
+      verdict: o.verdict,
+      reason: o.reason,
+      declaredBy: refOf(d.by),
+      ...(o.layer ? { deniedAt: o.layer } : {}),
+      ...(o.object ? { deniedBy: refOf(o.object) } : {}),
+    });
+    if (o.verdict === FlowVerdict.DENIED) report(m, d, o);
+  }
+  for (const e of c.egress) reportBypass(m, w, e);
+  reportUnreachablePorts(m, w);
+  return flows.sort(compareFlows);
+}
+
+export function compareFlows(a: MeshFlow, b: MeshFlow): number {
+  return a.source.localeCompare(b.source) || a.destination.localeCompare(b.destination) || a.port - b.port
+    || (a.subset ?? '').localeCompare(b.subset ?? '') || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.declaredBy.name.localeCompare(b.declaredBy.name);
+}
+
+function report(m: Model, d: Declared, o: Outcome): void {
+  const flow = `${d.src.id} (${d.src.identity}) -> ${d.target.host}:${d.target.port}`;
+  const at = o.object ? `${o.layer} (${refText(o.object)})` : o.layer;
+  if (DECLARED_KINDS.has(d.kind)) {
+    m.report('MESH101', d.by, `${flow}, declared here (${d.kind}), is denied at ${at}: ${o.reason}. Allow it in that policy or drop the declaration.`);
+  } else if (d.kind === MeshFlowKind.CONTROL_PLANE || d.kind === MeshFlowKind.CERTIFICATE_AUTHORITY) {
+    const what = d.kind === MeshFlowKind.CONTROL_PLANE ? 'istiod (configuration and certificates)' : 'its CA (CA_ADDR)';
+    m.report('MESH102', d.src.pod!.entry, `The proxy of ${d.src.id} cannot reach ${what} at ${d.target.host}:${d.target.port}: ${o.reason}. The proxy never becomes ready; allow the egress (and the ingress at the destination).`);
+  } else if (d.kind === MeshFlowKind.TELEMETRY) {
+    m.report('MESH103', d.src.pod!.entry, `The proxy of ${d.src.id} cannot reach the telemetry provider ${d.target.host}:${d.target.port} (${refText(d.by)}): ${o.reason}. Its traces, logs or metrics are dropped.`);
+  } else if (d.kind === MeshFlowKind.SCRAPE) {
+    const pod = d.target.pods![0];
+    m.report('MESH104', pod.entry, `The metrics scraper (${d.src.id}) cannot reach ${d.target.host} on port ${d.target.port}: ${o.reason}. Its metrics are missing; allow ingress from the scraper's namespace on ports 15020 and 15090.`);
+  }
+}
+
+function reportBypass(m: Model, w: World, e: EgressRoute): void {
+  const r = networkPolicy(w, 'egress', e.src.endpoint, { external: true }, e.port);
+  if (r.verdict !== FlowVerdict.ALLOWED || !r.object) return; // not isolated for egress, or no rule reaches out directly
+  m.report('MESH105', r.object, `${e.src.id} may reach ${e.host}:${e.port} directly (${r.detail} allows every address), bypassing the egress gateway that ${refText(e.vs)} routes it through. Restrict the rule to the egress gateway's pods.`);
+}
+
+function reportUnreachablePorts(m: Model, w: World): void {
+  for (const svc of m.ofKind('Service')) {
+    const pods = w.podsOf(svc);
+    if (pods.length === 0) continue;
+    for (const portSpec of arr(svc.obj.spec?.ports)) {
+      const proto = protocolOfServicePort(portSpec);
+      const http = proto === undefined || isHttpProtocol(proto);
+      let why: string | undefined;
+      let open = false;
+      for (const pod of pods) {
+        const port = targetPortOf(portSpec, pod);
+        if (port === undefined) continue;
+        const np = ingressOpen(w, pod, port);
+        const ap = authorization(w, pod, port, http, { mtls: true, anyone: true });
+        if (np === true && ap.verdict !== FlowVerdict.DENIED) {
+          open = true;
+          break;
+        }
+        why ??= np !== true ? np : `${ap.layer}: ${ap.detail}`;
+      }
+      if (!open && why) {
+        m.report('MESH106', svc, `No source can reach port ${text(portSpec?.port)}${portSpec?.name ? ` (${text(portSpec.name)})` : ''}: ${why}. Allow a caller, or remove the port.`);
+      }
+    }
+  }
+}
+
+/** Whether some source may reach a pod's port past NetworkPolicy ingress; else why not. */
+function ingressOpen(w: World, pod: Pod, port: number): true | string {
+  const policies = w.netpols.query(pod.ns, pod.labels).filter(p => p.ingress);
+  if (policies.length === 0) return true;
+  for (const np of policies) {
+    for (const rule of arr(np.entry.obj.spec?.ingress)) {
+      const ports = arr(rule?.ports);
+      if (ports.length === 0) return true;
+      for (const p of ports) {
+        if (text(p?.protocol || 'TCP').toUpperCase() !== 'TCP') continue;
+        if (p?.port === undefined) return true;
+        const n = typeof p.port === 'number' || /^\d+$/.test(text(p.port)) ? Number(p.port) : pod.namedPorts.get(text(p.port));
+        const end = typeof p.endPort === 'number' ? p.endPort : n;
+        if (n !== undefined && port >= n && port <= end!) return true;
+      }
+    }
+  }
+  return `NetworkPolicy ingress: ${policies.map(p => refText(p.entry)).join(', ')} isolate ${pod.entry.kind} ${pod.name} and no rule allows port ${port}`;
+}
