@@ -15,6 +15,7 @@ export * from './service/workload';
 export * from './service/workload-options';
 export * from './service/workload-volume';
 export * from './service/meshed-service';
+export * from './service/mesh-workload';
 export * from './traffic/traffic-policy';
 export * from './traffic/resilience';
 export * from './traffic/routing';

@@ -106,10 +106,10 @@ export class EgressGateway extends Construct implements IMeshWorkload {
         produce: () => ({
           selector: { ...this.podSelector },
           // one server per port (server port names are unique in a Gateway), with every host on it
-          servers: this.ports().map(p => {
-            const on = this.hosts.filter(h => h.port === p.port);
+          servers: this.ports().map(sp => {
+            const on = this.hosts.filter(h => h.port === sp.port);
             return {
-              port: { number: p.port, name: p.name, protocol: on[0].serverProtocol },
+              port: { number: sp.port, name: sp.name, protocol: on[0].serverProtocol },
               hosts: [...new Set(on.map(h => h.host))].sort(),
               ...(on[0].serverProtocol === 'TLS' ? { tls: { mode: 'PASSTHROUGH' } } : {}),
             };

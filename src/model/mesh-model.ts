@@ -96,6 +96,7 @@ export class MeshModel extends Construct {
   private readonly _collectors: CollectorEndpoint[] = [];
   private readonly _scrapers: ScraperEndpoint[] = [];
   private metricsNeeded = false;
+  private defaultScraper?: ScraperEndpoint;
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -187,8 +188,6 @@ export class MeshModel extends Construct {
     this.defaultScraper = defaultScraper;
     this.emit({ type: 'scraper', scraper: defaultScraper });
   }
-
-  private defaultScraper?: ScraperEndpoint;
 
   // ------------------------------------------------------------------ subscriptions
 

@@ -40,3 +40,10 @@ export const GRAFANA_DASHBOARD_LABEL_VALUE = '1';
 export const GRAFANA_FOLDER_ANNOTATION = 'grafana_folder';
 /** Grafana dashboard uids are at most 40 characters. */
 export const GRAFANA_UID_MAX = 40;
+
+/**
+ * The Prometheus that scrapes the proxies when the app does not say which: prometheus-operator labels the pods of a
+ * `Prometheus` resource `app.kubernetes.io/name: prometheus` (operator v0.93.0), and kube-prometheus and the
+ * kube-prometheus-stack docs install into `monitoring`. Zero-trust namespaces let it in on the metrics ports.
+ */
+export const DEFAULT_SCRAPER = { namespace: 'monitoring', podLabels: { 'app.kubernetes.io/name': 'prometheus' } } as const;

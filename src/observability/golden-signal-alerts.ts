@@ -1,12 +1,14 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
-import { MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
-import { checkMeshService, IMeshService } from '../service/workload';
-import { checkDnsLabel, checkLabels, sortKeys } from '../validation';
 import { MONITORING_API_VERSION } from './constants';
 import { promDurationOf } from './durations';
 import { errorRateQuery, GoldenSignalOptions, p99LatencyQuery } from './golden-signals';
+import { declareScraper } from './scraper';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
+import type { MetricsScraper } from '../security/zero-trust-namespace';
+import { checkMeshService, IMeshService } from '../service/workload';
+import { checkDnsLabel, checkLabels, sortKeys } from '../validation';
 
 /** How urgent an alert is (its `severity` label, as Alertmanager routes usually read it). */
 export enum AlertSeverity {
@@ -72,6 +74,13 @@ export interface GoldenSignalAlertsProps {
    * @default - the service's namespace
    */
   readonly namespace?: string;
+  /**
+   * The Prometheus that scrapes the proxies: zero-trust namespaces let its pods in on the metrics ports (15020,
+   * 15090), which bypass the proxy, so only NetworkPolicy applies.
+   * @default - pods labelled `app.kubernetes.io/name: prometheus` in namespace `monitoring` (prometheus-operator's
+   * pod label), unless another construct names the scraper
+   */
+  readonly scraper?: MetricsScraper;
 }
 
 /**
@@ -115,6 +124,8 @@ export class GoldenSignalAlerts extends Construct {
     checkLabels(this, 'labels', props.labels);
     const namespace = props.namespace ?? svc.namespace.name;
     checkDnsLabel(this, 'namespace', namespace);
+    // alerts need metrics: the scraper must reach the service's proxies
+    declareScraper(this, props.scraper);
 
     const signal: GoldenSignalOptions = {
       namespace: svc.namespace.name,

@@ -2,8 +2,10 @@ import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ISTIOD_APP } from '../control-plane/constants';
 import { invalid } from '../errors';
+import { declareScraper } from './scraper';
 import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { IMesh } from '../mesh/mesh';
+import type { MetricsScraper } from '../security/zero-trust-namespace';
 import { checkDnsLabel, checkLabels } from '../validation';
 import {
   CONTROL_PLANE_SERVICE_MONITOR_NAME, DEFAULT_SCRAPE_INTERVAL_SECONDS, ISTIOD_MONITORING_PORT_NAME, MERGED_METRICS_PATH,
@@ -46,6 +48,13 @@ export interface MeshMetricsScrapingProps {
    * @default true
    */
   readonly controlPlane?: boolean;
+  /**
+   * The Prometheus that scrapes the proxies: zero-trust namespaces let its pods in on the metrics ports (15020,
+   * 15090), which bypass the proxy, so only NetworkPolicy applies.
+   * @default - pods labelled `app.kubernetes.io/name: prometheus` in namespace `monitoring` (prometheus-operator's
+   * pod label), unless another construct names the scraper
+   */
+  readonly scraper?: MetricsScraper;
 }
 
 /**
@@ -78,6 +87,7 @@ export class MeshMetricsScraping extends Construct {
     const annotation = (a: string) => `__meta_kubernetes_pod_annotation_${a}`;
 
     if (props.proxies ?? true) {
+      declareScraper(this, props.scraper);
       this.podMonitor = new ApiObject(this, 'PodMonitor', {
         apiVersion: MONITORING_API_VERSION,
         kind: 'PodMonitor',

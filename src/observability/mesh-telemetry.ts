@@ -1,15 +1,16 @@
 import { ApiObject, Duration } from 'cdk8s';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { DefaultProviderKind } from '../control-plane/istio-control-plane';
 import { invalid } from '../errors';
-import { MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
-import { IMesh } from '../mesh/mesh';
-import { IMeshNamespace } from '../mesh/namespace';
-import { IMeshWorkload } from '../service/workload';
-import { checkDnsSubdomain, checkLabels, checkPercent, sortKeys } from '../validation';
 import { celProblem } from './cel';
 import { TELEMETRY_API_VERSION } from './constants';
 import { TelemetryProvider } from './telemetry-provider';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
+import { IMesh } from '../mesh/mesh';
+import { IMeshNamespace } from '../mesh/namespace';
+import { MeshModel } from '../model/mesh-model';
+import { IMeshWorkload } from '../service/workload';
+import { checkDnsSubdomain, checkLabels, checkPercent, sortKeys } from '../validation';
 
 /** Which traffic a telemetry setting applies to, relative to the workload's proxy (Telemetry `match.mode`). */
 export enum TelemetryMode {
@@ -241,7 +242,6 @@ export interface MeshTelemetryProps {
 }
 
 const TAG_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const CLAIMS = new WeakMap<IConstruct, Map<string, string>>();
 
 /**
  * Istio's Telemetry API (`telemetry.istio.io/v1` Telemetry): access logging, tracing and metrics settings for the
@@ -279,16 +279,10 @@ export class MeshTelemetry extends Construct {
     if (tracing.length) spec.tracing = tracing;
 
     // one Telemetry per target (namespace + selector), app-wide
-    const root = this.node.root;
-    let claims = CLAIMS.get(root);
-    if (!claims) CLAIMS.set(root, claims = new Map());
     const key = `${target.targetNamespace}|${JSON.stringify(sortKeys(target.selector ?? {}))}`;
-    const other = claims.get(key);
-    if (other) {
-      invalid(this, 'target', target.selector ? `${target.targetNamespace}/${JSON.stringify(sortKeys(target.selector))}` : target.targetNamespace,
-        `already has a Telemetry (${other}): Istio applies only one per ${target.selector ? 'workload' : 'namespace'} (IST0159/IST0160); merge the settings`);
-    }
-    claims.set(key, this.node.path);
+    MeshModel.of(this).claim(this, 'telemetry', key, 'target',
+      target.selector ? `${target.targetNamespace}/${JSON.stringify(sortKeys(target.selector))}` : target.targetNamespace,
+      other => `already has a Telemetry (${other}): Istio applies only one per ${target.selector ? 'workload' : 'namespace'} (IST0159/IST0160); merge the settings`);
 
     this.resource = new ApiObject(this, 'Resource', {
       apiVersion: TELEMETRY_API_VERSION,

@@ -1,6 +1,7 @@
 import { DefaultProviderKind, IstioControlPlane } from '../control-plane/istio-control-plane';
 import { invalid } from '../errors';
 import { IMesh } from '../mesh/mesh';
+import { MeshModel } from '../model/mesh-model';
 import { checkDnsLabel, checkDnsSubdomain, checkInteger, checkPort, sortKeys } from '../validation';
 import { BUILTIN_PROVIDER_ENVOY, BUILTIN_PROVIDER_PROMETHEUS } from './constants';
 
@@ -223,5 +224,27 @@ function declare(cp: IstioControlPlane, o: TelemetryProviderOptions, kind: Defau
   }
   cp.addExtensionProvider(o.name, config);
   if (o.meshDefault) cp.addDefaultProvider(kind, o.name);
+  const endpoint = Object.values(config)[0];
+  if (endpoint && typeof endpoint.service === 'string') {
+    // the fact: every proxy of the mesh sends to this collector (Sidecar scope and NetworkPolicy egress must allow it)
+    MeshModel.of(cp).declareCollector({
+      provider: o.name, ...collectorHost(endpoint.service, cp.mesh.clusterDomain), port: endpoint.port, rootNamespace: cp.mesh.rootNamespace,
+    });
+  }
   return TelemetryProvider._create(o.name, kind, cp.mesh);
+}
+
+/**
+ * A provider's `[<namespace>/]<hostname>` as the registry knows it: the fully qualified Service host
+ * (`<svc>.<ns>.svc.<domain>`) and its namespace when the name says it.
+ */
+function collectorHost(service: string, clusterDomain: string): { host: string; namespace?: string } {
+  const slash = service.indexOf('/');
+  const prefix = slash >= 0 ? service.slice(0, slash) : undefined;
+  const name = slash >= 0 ? service.slice(slash + 1) : service;
+  const labels = name.split('.');
+  if (labels.length >= 3 && labels[2] === 'svc') return { host: labels.length === 3 ? `${name}.${clusterDomain}` : name, namespace: prefix ?? labels[1] };
+  if (labels.length === 2) return { host: `${name}.svc.${clusterDomain}`, namespace: prefix ?? labels[1] };
+  if (labels.length === 1 && prefix) return { host: `${name}.${prefix}.svc.${clusterDomain}`, namespace: prefix };
+  return { host: name, namespace: prefix };
 }

@@ -2,20 +2,20 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
 import { CLUSTER_DNS, PSA_LABEL_PREFIX } from './constants';
+import { ExternalService } from './external-service';
+import { checkPaths, JwtRequirementOptions, JwtRule } from './jwt';
 import {
   externalObjectName, NamespaceView, renderAllowControlPlane, renderAllowDns, renderAllowScrape, renderAllowTelemetry,
   renderAuthorization, renderDefaultDeny, renderDefaultSidecar, renderExternalDestinationRule, renderJwtRequirement,
   renderPermissivePeerAuthentication, renderRequestAuthentication, renderServiceEntry, renderSidecar,
   renderWorkloadNetworkPolicy, ServiceGrants, sortByJson,
 } from './policy-renderers';
-import { ExternalService } from './external-service';
-import { checkPaths, JwtRequirementOptions, JwtRule } from './jwt';
 import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { IMesh } from '../mesh/mesh';
 import { IMeshNamespace } from '../mesh/namespace';
+import { MeshFact, MeshModel } from '../model/mesh-model';
 import { ServicePort } from '../service/service-port';
 import { checkMeshService, IMeshService, IMeshWorkload } from '../service/workload';
-import { MeshFact, MeshModel } from '../model/mesh-model';
 import { checkDnsLabel, checkLabels, compact } from '../validation';
 
 /** How the namespace's authorization policies take effect. */
@@ -236,7 +236,8 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
       this.object('Sidecar', 'networking.istio.io/v1', 'default', () => renderDefaultSidecar(this.view));
     }
     if (props.metricsScraper) {
-      this.model.declareScraper({ namespace: props.metricsScraper.namespace, podLabels: { ...props.metricsScraper.podLabels }, declaredBy: this.node.path });
+      const scraper = props.metricsScraper;
+      this.model.declareScraper({ namespace: scraper.namespace, podLabels: { ...scraper.podLabels }, declaredBy: this.node.path });
     }
     // push: every fact of the app reaches this namespace as it is declared (earlier ones first)
     this.model.subscribe(f => this.onFact(f));
