@@ -417,6 +417,18 @@ const CASES: Case[] = [
     clean: [istiod([{ name: 'BLOCKED_CIDRS_IN_JWKS_URIS', value: '169.254.0.0/16' }]), istio('RequestAuthentication', 'jwt', { jwtRules: [{ issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks' }] })],
     message: '1 RequestAuthentication(s) (shop/jwt)',
   },
+  {
+    name: 'IST0126 meshNetworks endpoint from an unknown registry',
+    bad: [meshNetworks('cluster-2')],
+    clean: [meshNetworks('Kubernetes'), meshNetworks('cluster-2', 'istio-2'), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'istio-remote-secret-cluster-2', namespace: 'istio-system', labels: { 'istio/multiCluster': 'true' } }, stringData: { 'cluster-2': 'kubeconfig' } }],
+    message: 'Unknown service registry cluster-2 in network network1',
+  },
+  {
+    name: 'IST0167 Sidecar in an ambient namespace',
+    bad: [namespace('shop', { 'istio.io/dataplane-mode': 'ambient' }), istio('Sidecar', 'default', { egress: [{ hosts: ['./*'] }] })],
+    clean: [namespace('shop', { 'istio-injection': 'enabled' }), istio('Sidecar', 'default', { egress: [{ hosts: ['./*'] }] })],
+    message: 'namespace shop is in ambient mode, the policy has no impact',
+  },
   // ---------------------------------------------------------------- Service ports
   {
     name: 'IST0116 one service port with two protocols (TCP and UDP) on an in-mesh workload',
@@ -529,6 +541,10 @@ const CASES: Case[] = [
     message: 'which an earlier patch matching a proxyVersion also patches',
   },
 ];
+
+function meshNetworks(registry: string, name = 'istio'): any {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'istio-system' }, data: { meshNetworks: `networks:\n  network1:\n    endpoints:\n    - fromRegistry: ${registry}\n    gateways:\n    - address: 1.1.1.1\n      port: 15443\n` } };
+}
 
 function gatewayApiCrd(plural: string, version: string): any {
   return { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `${plural}.gateway.networking.k8s.io`, annotations: { 'gateway.networking.k8s.io/bundle-version': version } }, spec: { group: 'gateway.networking.k8s.io' } };

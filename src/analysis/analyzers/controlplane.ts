@@ -2,8 +2,43 @@
  * Checks of the installation as the input describes it: IST0158 (Istio 1.30.3 injection.ImageAnalyzer) and IST0175
  * (authn.BlockedCIDRsAnalyzer). @internal
  */
+import * as YAML from 'yaml';
 import { IstioLabels } from '../../mesh/constants';
 import { arr, Model, stringMap } from '../model';
+
+/** Service registries meshNetworks may name besides remote clusters (Istio 1.30.3 provider IDs). */
+const BUILTIN_REGISTRIES = ['Mock', 'Kubernetes', 'External'];
+const MULTICLUSTER_SECRET_LABEL = 'istio/multiCluster';
+
+/**
+ * IST0126: a meshNetworks endpoint `fromRegistry` that names neither a built-in registry nor a remote cluster (a key
+ * of a Secret labelled `istio/multiCluster: "true"`). meshNetworks is read from the `istio` ConfigMap(s) of the root
+ * namespace (`data.meshNetworks`).
+ */
+function checkMeshNetworks(m: Model): void {
+  const registries = new Set(BUILTIN_REGISTRIES);
+  for (const s of m.ofKind('Secret')) {
+    if (stringMap(s.obj.metadata?.labels)[MULTICLUSTER_SECRET_LABEL] !== 'true') continue;
+    for (const k of [...Object.keys(s.obj.data ?? {}), ...Object.keys(s.obj.stringData ?? {})]) registries.add(k);
+  }
+  for (const cm of m.ofKind('ConfigMap')) {
+    if (cm.ns !== m.rootNamespace || !(cm.name === 'istio' || cm.name.startsWith('istio-')) || typeof cm.obj.data?.meshNetworks !== 'string') continue;
+    let networks: any;
+    try {
+      networks = YAML.parse(cm.obj.data.meshNetworks)?.networks;
+    } catch {
+      continue;
+    }
+    if (!networks || typeof networks !== 'object') continue;
+    for (const name of Object.keys(networks).sort()) {
+      for (const e of arr(networks[name]?.endpoints)) {
+        if (typeof e?.fromRegistry === 'string' && !registries.has(e.fromRegistry)) {
+          m.report('IST0126', cm, `Unknown service registry ${e.fromRegistry} in network ${name}. Name a cluster whose remote secret (label ${MULTICLUSTER_SECRET_LABEL}=true) is installed, or one of ${BUILTIN_REGISTRIES.join(', ')}.`);
+        }
+      }
+    }
+  }
+}
 
 const INJECTOR_CONFIGMAP = 'istio-sidecar-injector';
 const PROXY_IMAGE_ANNOTATION = 'sidecar.istio.io/proxyImage';
@@ -25,6 +60,7 @@ function injectorProxyImage(values: unknown): string | undefined {
 }
 
 export function analyzeControlPlane(m: Model): void {
+  checkMeshNetworks(m);
   // IST0158: Pods of an injected namespace whose istio-proxy image is not the one its injector would give.
   const images = new Map<string, string>();
   for (const cm of m.ofKind('ConfigMap')) {

@@ -11,6 +11,8 @@ interface Codes {
   readonly multipleDefault: string;
   readonly selectorOf: (e: Entry) => Record<string, string>;
   readonly targeted: (e: Entry) => boolean;
+  /** Namespaces where selector-less resources are not compared (Sidecars in ambient namespaces: IST0167 instead). */
+  readonly skipDefaults?: (ns: string) => boolean;
 }
 
 function checkSelectors(m: Model, kind: string, codes: Codes): void {
@@ -36,7 +38,7 @@ function checkSelectors(m: Model, kind: string, codes: Codes): void {
     }
   }
   for (const [ns, list] of defaults) {
-    if (list.length < 2) continue;
+    if (list.length < 2 || codes.skipDefaults?.(ns)) continue;
     for (const r of list) {
       m.report(codes.multipleDefault, r, `The ${kind}s ${list.filter(o => o !== r).map(o => o.name).join(', ')} in namespace ${ns} have no workload selector either; only one ${kind} without selector per namespace takes effect. Merge them.`);
     }
@@ -54,8 +56,33 @@ function checkSelectors(m: Model, kind: string, codes: Codes): void {
   }
 }
 
+/** A Namespace of the input in ambient mode (Istio 1.30.3 util.NamespaceInAmbientMode). */
+function ambientNamespace(m: Model, ns: string): boolean {
+  const labels = stringMap(m.get('Namespace', undefined, ns)?.obj.metadata?.labels);
+  if (labels['istio-injection'] === 'enabled' || labels['istio.io/rev']) return false;
+  return labels['istio.io/dataplane-mode'] === 'ambient';
+}
+
+/**
+ * IST0167: a Sidecar has no effect on ambient workloads (no sidecar): selector-less in an ambient namespace, or
+ * selecting a pod redirected by ambient (`ambient.istio.io/redirection: enabled`), as Istio 1.30.3 sidecar.SelectorAnalyzer.
+ */
+function checkAmbient(m: Model): void {
+  for (const sc of m.ofKind('Sidecar')) {
+    const sel = stringMap(sc.obj.spec?.workloadSelector?.labels);
+    if (Object.keys(sel).length === 0) {
+      if (ambientNamespace(m, sc.ns!)) m.report('IST0167', sc, `Ineffective policy: namespace ${sc.ns} is in ambient mode, the policy has no impact. Configure the waypoint or ztunnel instead.`);
+      continue;
+    }
+    const ambientPod = m.select(sc.ns, sel).find(w => w.isPod && stringMap(w.podMetadata.annotations)['ambient.istio.io/redirection'] === 'enabled');
+    if (ambientPod) m.report('IST0167', sc, `Ineffective policy: selected workload ${ambientPod.entry.name} is in ambient mode, the policy has no impact.`);
+  }
+}
+
 export function analyzeSidecars(m: Model): void {
+  checkAmbient(m);
   checkSelectors(m, 'Sidecar', {
+    skipDefaults: ns => ambientNamespace(m, ns),
     conflicting: 'IST0110',
     multipleDefault: 'IST0111',
     selectorOf: e => stringMap(e.obj.spec?.workloadSelector?.labels),
