@@ -1,8 +1,8 @@
 import { Chart, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
-  AccessLogEncoding, DefaultProviderKind, InjectionMode, IstioControlPlane, IstioControlPlaneProps, Mesh, MeshProps,
-  OutboundTrafficPolicy,
+  AccessLogEncoding, DefaultProviderKind, GatewayDeployment, InjectionMode, IstioControlPlane, IstioControlPlaneProps, Mesh,
+  MeshGateway, MeshProps, OutboundTrafficPolicy, RoutingApi,
 } from '../src';
 import { expectValid, one, ofKind, synthValid, withoutCrdBodies, yamlOf } from './util';
 import { gatewayInjectionTemplate, kubeGatewayTemplate } from '../src/control-plane/injection-templates';
@@ -731,6 +731,22 @@ describe('IstioControlPlane: gateway and kube-gateway templates (Istio 1.30.3 is
     expectValid([pod]);
     expect(patch.spec.containers[0].image).toBe('docker.io/istio/proxyv2:1.30.3');
     expect(gatewayInjectionTemplate(mesh)).not.toMatch(/GO(VALUE|BLOCK)\d/);
+  });
+
+  test('an ISTIO_AUTOMATED MeshGateway gets pods from kube-gateway, with the identity and labels its policies expect', () => {
+    const { chart, mesh } = install();
+    const g = new MeshGateway(chart, 'ingress', {
+      mesh, hosts: ['shop.example.com'], routingApi: RoutingApi.GATEWAY_API, deployment: GatewayDeployment.ISTIO_AUTOMATED,
+    });
+    const objects = synthValid(chart);
+    expect(one(objects, 'Gateway').spec.gatewayClassName).toBe('istio');
+    const text = templatesOf(objects)['kube-gateway'];
+    // istiod names the ServiceAccount <gateway>-istio (TemplateInput.ServiceAccount) and selects pods by gateway name
+    expect(text).toContain('serviceAccountName: {{ .ServiceAccount | quote }}');
+    expect(g.principal).toBe(`cluster.local/ns/${one(objects, 'Gateway').metadata.namespace}/sa/${one(objects, 'Gateway').metadata.name}-istio`);
+    const sample = kubeGatewayTemplate(mesh, 'sample').find((o: any) => o.kind === 'Deployment');
+    expect(Object.keys(sample.spec.template.metadata.labels)).toEqual(expect.arrayContaining(Object.keys(g.podSelector)));
+    expect(Object.keys(sample.spec.selector.matchLabels)).toEqual(Object.keys(g.podSelector));
   });
 
   test('injectionTemplates replace a template by name, the others stay', () => {
