@@ -201,6 +201,8 @@ describe('gRPC streams and timeouts', () => {
     expect(() => svc(shop, 'h', { namespace, grpcTimeout: Duration.seconds(5) })).toThrow('applies to gRPC ports only');
     expect(() => svc(shop, 'i', { namespace, ports: [ServicePort.grpc(9090)], grpcTimeout: Duration.seconds(1), retries: { attempts: 1, perTryTimeout: Duration.seconds(2) } }))
       .toThrow('must not be longer than grpcTimeout');
+    expect(() => svc(shop, 'j', { namespace, ports: [ServicePort.grpc(9090)], retries: { attempts: 1, perTryTimeout: Duration.seconds(2) } }))
+      .toThrow("shop/j: retries.perTryTimeout '2 seconds' is invalid: does not apply to gRPC ports (grpc/9090) without grpcTimeout");
   });
 });
 
@@ -313,7 +315,7 @@ describe('header manipulation, CORS, subsets, actions and faults on mesh routes'
     expect(() => svc(shop, 'c', { namespace, cors: { allowOrigins: ['https://a.example.com\r\n'] } })).toThrow('cors.allowOrigins');
   });
 
-  test('subset-level traffic policies inherit what they do not set', () => {
+  test('subset-level traffic policies: the fields a version sets merge over the service\'s, the rest is inherited', () => {
     const { app, shop, namespace } = meshApp();
     const reviews = svc(shop, 'reviews', { namespace, trafficPolicy: { outlierDetection: { consecutive5xxErrors: 5 }, connectionPool: { tcp: { maxConnections: 100 } } } });
     const v2 = reviews.addVersion('v2', { image: 'reviews:2' });
@@ -323,15 +325,30 @@ describe('header manipulation, CORS, subsets, actions and faults on mesh routes'
       {
         name: 'v2',
         labels: { version: 'v2' },
-        trafficPolicy: {
-          loadBalancer: { simple: 'RANDOM' },
-          connectionPool: { tcp: { maxConnections: 100 }, http: { http2MaxRequests: 10 } },
-          outlierDetection: { consecutive5xxErrors: 5 },
-          tls: { mode: 'ISTIO_MUTUAL' },
-        },
+        // Istio keeps the service's outlier detection and TLS for the fields the subset does not set
+        trafficPolicy: { loadBalancer: { simple: 'RANDOM' }, connectionPool: { tcp: { maxConnections: 100 }, http: { http2MaxRequests: 10 } } },
       },
     ]);
     expect(() => reviews.setVersionTrafficPolicy(v2, {})).toThrow("versions['v2'].trafficPolicy 'set twice' is invalid");
+  });
+
+  test('a subset policy keeps the service\'s port-level settings of every port (Istio would replace them with the subset\'s fields)', () => {
+    const { app, shop, namespace } = meshApp();
+    const admin = ServicePort.http(9090, { nameSuffix: 'admin' });
+    const reviews = svc(shop, 'reviews', {
+      namespace,
+      ports: [ServicePort.http(9080), admin],
+      trafficPolicy: {
+        connectionPool: { tcp: { maxConnections: 100 } },
+        portSettings: [{ port: admin, connectionPool: { tcp: { maxConnections: 5 } } }],
+      },
+    });
+    const v2 = reviews.addVersion('v2', { image: 'reviews:2' });
+    reviews.setVersionTrafficPolicy(v2, { connectionPool: { http: { http2MaxRequests: 10 } } });
+    expect(one(synthClean(app), 'DestinationRule', 'reviews').spec.subsets[1].trafficPolicy).toEqual({
+      connectionPool: { tcp: { maxConnections: 100 }, http: { http2MaxRequests: 10 } },
+      portLevelSettings: [{ port: { number: 9090 }, connectionPool: { tcp: { maxConnections: 5 }, http: { http2MaxRequests: 10 } }, tls: { mode: 'ISTIO_MUTUAL' } }],
+    });
   });
 
   test('a fault for matching requests only (Istio\'s fault-injection task: a delay for jason)', () => {

@@ -1,6 +1,7 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { invalid } from '../errors';
+import { Probe, renderResources, renderSecurity, WorkloadSecurityOptions } from './workload-options';
 import { renderVolumes, WorkloadVolume } from './workload-volume';
 import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { IMesh, ResourceSettings } from '../mesh/mesh';
@@ -18,7 +19,6 @@ import { checkDnsSubdomain, checkInteger, checkLabels, checkLabelValue, compact,
 import { ServicePort } from './service-port';
 import { checkMeshService, ConnectionOptions, FlowKind, IMeshService, IMeshWorkload, MeshConnection, ServiceVersion } from './workload';
 import { MeshModel } from '../model/mesh-model';
-import { Probe, renderResources, renderSecurity, WorkloadSecurityOptions } from './workload-options';
 
 /** Kubernetes Service names are RFC 1035 labels: they start with a letter. */
 const SERVICE_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -635,7 +635,8 @@ export class MeshedService extends Construct implements IMeshService {
         const policy = this._subsetPolicies.get(subset.name);
         if (!policy) return subset;
         const field = `versions['${subset.name}'].trafficPolicy`;
-        return { ...subset, trafficPolicy: renderSubsetTrafficPolicy(this, field, policy, this.trafficPolicy ?? {}, this._ports) };
+        const trafficPolicy = renderSubsetTrafficPolicy(this, field, policy, this.trafficPolicy ?? {}, this._ports);
+        return Object.keys(trafficPolicy).length ? { ...subset, trafficPolicy } : subset;
       }),
     });
   }

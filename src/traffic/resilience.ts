@@ -289,6 +289,10 @@ export function renderResilience(scope: Construct, r: RouteResilience, self: IMe
         invalid(scope, 'retries.perTryTimeout', rt.perTryTimeout.toHumanString(), `must not be longer than grpcTimeout (${r.grpcTimeout!.toHumanString()})`);
       }
       perTryTimeout = istioDuration(scope, 'retries.perTryTimeout', rt.perTryTimeout);
+      if (grpcAware && grpcTimeoutMs === undefined && grpcPorts.length === httpPorts.length) {
+        invalid(scope, 'retries.perTryTimeout', rt.perTryTimeout.toHumanString(),
+          `does not apply to gRPC ports (${grpcPorts.map(p => `${p.name}/${p.port}`).join(', ')}) without grpcTimeout: a per-try timeout would cut streams; set grpcTimeout to time out gRPC calls`);
+      }
     }
     for (const k of ['retryRemoteLocalities', 'retryIgnorePreviousHosts'] as const) {
       if (rt[k] !== undefined && typeof rt[k] !== 'boolean') invalid(scope, `retries.${k}`, rt[k], 'must be true or false');
@@ -304,6 +308,9 @@ export function renderResilience(scope: Construct, r: RouteResilience, self: IMe
       retryRemoteLocalities: rt.retryRemoteLocalities,
       retryIgnorePreviousHosts: rt.retryIgnorePreviousHosts,
     });
+    // Envoy's router applies the route's request headers before it builds the retry state, which adds the codes of
+    // this header to the route's retriable status codes and then strips it (envoy source/common/router/router.cc,
+    // retry_state_impl.cc): the upstream never sees it.
     if (unnamed.length) out.headers = { request: { set: { [ENVOY_RETRIABLE_STATUS_CODES_HEADER]: unnamed.join(',') } } };
   }
   if (r.fault) {

@@ -390,21 +390,30 @@ export function renderTrafficPolicy(scope: Construct, policy: TrafficPolicy, por
 }
 
 /**
- * Renders the traffic policy of one subset (version): the settings given, merged over the service-level policy
- * field by field (as for ports), so that a subset that only sets a connection pool keeps the service's outlier
- * detection and TLS.
+ * Renders the traffic policy of one subset (version). Istio overrides the service's policy with each field the
+ * subset sets, as a whole, and a port-level entry of the service with each of them too; so the subset policy holds:
+ * - the fields it sets, each merged over the service-level field (a subset that only sets a connection pool limit
+ *   keeps the service's other pool limits, its outlier detection and its TLS);
+ * - for every port with service-level port settings, a complete port-level entry: that port's merged policy with
+ *   the subset's settings on top (Istio replaces a port's policy with the subset's port-level entry).
  * @internal
  */
 export function renderSubsetTrafficPolicy(
   scope: Construct, field: string, settings: TrafficPolicySettings, service: TrafficPolicy, ports: ServicePort[]): any {
   const anyHttp = ports.some(p => p.isHttp);
-  const top = renderTrafficPolicy(scope, service, ports);
-  delete top.portLevelSettings;
+  const { portLevelSettings, ...top } = renderTrafficPolicy(scope, service, ports);
   const own = renderSettings(scope, field, settings, anyHttp, ports.map(p => p.name).join(', '));
   if (settings.tls) own.tls = { mode: settings.tls.mode };
-  const merged = mergeSettings(top, own);
-  checkLocalityNeedsOutlier(scope, field, merged);
-  return merged;
+  const effective = mergeSettings(top, own);
+  checkLocalityNeedsOutlier(scope, field, effective);
+  const out: any = {};
+  for (const k of Object.keys(own)) out[k] = effective[k];
+  const portLevel = ((portLevelSettings ?? []) as any[]).map(({ port, ...entry }) => {
+    const merged = mergeSettings(entry, own);
+    checkLocalityNeedsOutlier(scope, `${field} (port ${port.number})`, merged);
+    return { port, ...merged };
+  });
+  return compact({ ...out, portLevelSettings: Object.keys(own).length ? portLevel : undefined });
 }
 
 /** Rendered service-level settings with a port's (or subset's) rendered overrides on top. */
