@@ -80,6 +80,8 @@ export class FlowEvaluator {
         if (pod && port !== undefined) {
           layers.push(peerAuthentication(w, pod, port, mtls));
           layers.push(authorization(w, pod, port, http, mtls && src.pod ? { mtls: true, principal: src.identity, ns: src.pod.ns } : { mtls: false }));
+        } else if (pod) {
+          layers.push({ verdict: FlowVerdict.DENIED, layer: 'Service', object: target.svc, detail: `${pod.entry.kind} ${pod.name} has no container port named ${text(portSpec?.targetPort)}` });
         } else {
           layers.push({ verdict: FlowVerdict.UNKNOWN, layer: 'destination', detail: `the pods behind ${target.host} are not in the input` });
         }
@@ -146,9 +148,15 @@ export function runFlowAnalysis(m: Model, options: FlowAnalysisOptions = {}): Me
   return flows.sort(compareFlows);
 }
 
+/** Code-unit order: the same on every machine and locale. */
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function compareFlows(a: MeshFlow, b: MeshFlow): number {
-  return a.source.localeCompare(b.source) || a.destination.localeCompare(b.destination) || a.port - b.port
-    || (a.subset ?? '').localeCompare(b.subset ?? '') || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.declaredBy.name.localeCompare(b.declaredBy.name);
+  return cmp(a.source, b.source) || cmp(a.destination, b.destination) || a.port - b.port || cmp(a.subset ?? '', b.subset ?? '')
+    || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || cmp(a.declaredBy.kind, b.declaredBy.kind) || cmp(a.declaredBy.namespace ?? '', b.declaredBy.namespace ?? '')
+    || cmp(a.declaredBy.name, b.declaredBy.name);
 }
 
 function report(m: Model, d: Declared, o: Outcome): void {
