@@ -8,7 +8,7 @@ import {
   MeshCertificates, MeshedService, MeshedServiceProps, RequestMatch, RetryOn, RouteAction, ServicePort, StringMatch,
   UpstreamTls, ZeroTrustNamespace,
 } from '../src';
-import { one, ofKind, synthAppValid } from './util';
+import { one, ofKind, synthAppValid, yamlOf } from './util';
 import { checkRegex } from '../src/validation';
 
 /** A platform chart (mesh, control plane) and an app chart with a zero-trust namespace, as users write them. */
@@ -412,7 +412,6 @@ describe('local rate limiting', () => {
     const productpage = svc(shop, 'productpage', { namespace });
     const limit = new LocalRateLimit(shop, 'limit', { service: productpage, requests: 4, per: Duration.minutes(1) });
     const ef = one(synthClean(app), 'EnvoyFilter');
-    expect(ef).toBe(ef);
     expect(limit.envoyFilter.name).toBe('productpage-local-ratelimit');
     expect(ef.metadata.namespace).toBe('shop');
     expect(ef.spec.workloadSelector).toEqual({ labels: { app: 'productpage' } });
@@ -420,6 +419,7 @@ describe('local rate limiting', () => {
       context: 'SIDECAR_INBOUND', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager' } } },
     });
     expect(ef.spec.configPatches[0].patch.value.typed_config.token_bucket).toEqual({ max_tokens: 4, tokens_per_fill: 4, fill_interval: '60s' });
+    expect(yamlOf([ef])).toMatchSnapshot();
   });
 
   test('one port, and bad input', () => {
