@@ -157,24 +157,47 @@ export interface WorkloadSecurityOptions {
    */
   readonly allowPrivilegeEscalation?: boolean;
   /**
-   * Linux capabilities to add back after dropping ALL (e.g. `NET_BIND_SERVICE`).
+   * Linux capabilities to add back after dropping ALL. Only `NET_BIND_SERVICE` (binding ports below 1024) is allowed
+   * without `allowPrivilegedApp`, and never together with root.
    * @default - none
    */
   readonly addCapabilities?: string[];
+  /**
+   * Opt-out: let the app container add capabilities beyond `NET_BIND_SERVICE` (e.g. `NET_ADMIN`, `SYS_PTRACE`) and
+   * run as root with added capabilities. An app with `NET_ADMIN` or `NET_RAW` can rewrite or bypass the proxy's
+   * traffic capture, so the mesh's mTLS and authorization no longer bind it: use only for workloads you trust as
+   * much as the node.
+   * @default false
+   */
+  readonly allowPrivilegedApp?: boolean;
 }
+
+/** The one capability an app may add without `allowPrivilegedApp`: binding ports below 1024. */
+export const SAFE_APP_CAPABILITIES = ['NET_BIND_SERVICE'];
 
 /** Renders the app container's and pod's security contexts. @internal */
 export function renderSecurity(scope: Construct, s: WorkloadSecurityOptions): { container: any; pod: any } {
   for (const f of ['runAsUser', 'runAsGroup', 'fsGroup'] as const) {
     checkInteger(scope, `securityContext.${f}`, s[f], 0, 2147483647);
-    if (f !== 'fsGroup' && s[f] === PROXY_UID) {
-      invalid(scope, `securityContext.${f}`, s[f], `${PROXY_UID} is reserved for the Istio proxy (IST0144); use another ID`);
+    if (s[f] === PROXY_UID) {
+      // the proxy's traffic capture exempts UID/GID 1337: an app with that ID would bypass the mesh
+      invalid(scope, `securityContext.${f}`, s[f], `${PROXY_UID} is reserved for the Istio proxy (IST0144): traffic from that ID bypasses the proxy; use another ID`);
     }
   }
   const nonRoot = !s.allowRunAsRoot;
   if (nonRoot && s.runAsUser === 0) invalid(scope, 'securityContext.runAsUser', 0, 'must not be 0 (root) unless allowRunAsRoot is set');
+  if (s.addCapabilities !== undefined && !Array.isArray(s.addCapabilities)) {
+    invalid(scope, 'securityContext.addCapabilities', s.addCapabilities, 'must be a list of capability names');
+  }
+  const privileged = s.allowPrivilegedApp === true;
   for (const c of s.addCapabilities ?? []) {
-    if (!/^[A-Z_]+$/.test(c) || c === 'ALL') invalid(scope, 'securityContext.addCapabilities', c, "must be a capability name without 'CAP_', e.g. NET_BIND_SERVICE");
+    if (typeof c !== 'string' || !/^[A-Z_]+$/.test(c) || c === 'ALL') invalid(scope, 'securityContext.addCapabilities', c, "must be a capability name without 'CAP_', e.g. NET_BIND_SERVICE");
+    if (!privileged && !SAFE_APP_CAPABILITIES.includes(c)) {
+      invalid(scope, 'securityContext.addCapabilities', c, `must be ${SAFE_APP_CAPABILITIES.join(' or ')} (capabilities such as NET_ADMIN or NET_RAW let an app bypass the proxy); opt-out: allowPrivilegedApp`);
+    }
+  }
+  if (!privileged && s.addCapabilities?.length && (s.allowRunAsRoot || s.runAsUser === 0)) {
+    invalid(scope, 'securityContext.addCapabilities', s.addCapabilities, 'must not be added to a container that may run as root (allowRunAsRoot or runAsUser 0): root with capabilities holds them all in effect; opt-out: allowPrivilegedApp');
   }
   return {
     container: compact({
@@ -235,4 +258,35 @@ export function renderResources(scope: Construct, r: ResourceSettings | undefine
     requests: compact({ cpu: r.cpuRequest, memory: r.memoryRequest }),
     limits: compact({ cpu: r.cpuLimit, memory: r.memoryLimit }),
   });
+}
+
+/**
+ * Checks an app container given as raw JSON (a pod template brought to the injector, a cdk8s-plus workload): not
+ * privileged, no capabilities beyond NET_BIND_SERVICE, no capabilities while it may run as root, not the proxy's
+ * UID/GID 1337 (container or pod level). `allowPrivilegedApp` lifts the first three, as on MeshedService.
+ * @internal
+ */
+export function checkAppContainerSecurity(scope: Construct | string, field: string, container: any, podSecurityContext: any, allowPrivilegedApp = false): void {
+  const sc = container?.securityContext ?? {};
+  const pod = podSecurityContext ?? {};
+  const uid = sc.runAsUser ?? pod.runAsUser;
+  const gid = sc.runAsGroup ?? pod.runAsGroup;
+  for (const [f, v] of [['runAsUser', uid], ['runAsGroup', gid], ['fsGroup', pod.fsGroup]] as const) {
+    if (v === PROXY_UID) invalid(scope, `${field}.securityContext.${f}`, v, `${PROXY_UID} is reserved for the Istio proxy (IST0144): traffic from that ID bypasses the proxy; use another ID`);
+  }
+  if (allowPrivilegedApp) return;
+  if (sc.privileged === true) {
+    invalid(scope, `${field}.securityContext.privileged`, true, 'must not be true: a privileged container can rewrite the pod\'s traffic capture and bypass the mesh; opt-out: allowPrivilegedApp');
+  }
+  const added: unknown[] = Array.isArray(sc.capabilities?.add) ? sc.capabilities.add : [];
+  for (const c of added) {
+    const name = typeof c === 'string' ? c.replace(/^CAP_/, '') : c;
+    if (typeof name !== 'string' || !SAFE_APP_CAPABILITIES.includes(name)) {
+      invalid(scope, `${field}.securityContext.capabilities.add`, c, `must be ${SAFE_APP_CAPABILITIES.join(' or ')} (capabilities such as NET_ADMIN or NET_RAW let an app bypass the proxy); opt-out: allowPrivilegedApp`);
+    }
+  }
+  const nonRoot = sc.runAsNonRoot ?? pod.runAsNonRoot;
+  if (added.length && (uid === 0 || (uid === undefined && nonRoot !== true))) {
+    invalid(scope, `${field}.securityContext.capabilities.add`, added, 'must not be added to a container that may run as root (set runAsNonRoot or a non-zero runAsUser): root with capabilities holds them all in effect; opt-out: allowPrivilegedApp');
+  }
 }
