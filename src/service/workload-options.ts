@@ -266,7 +266,8 @@ export function renderResources(scope: Construct, r: ResourceSettings | undefine
  * UID/GID 1337 (container or pod level). `allowPrivilegedApp` lifts the first three, as on MeshedService.
  * @internal
  */
-export function checkAppContainerSecurity(scope: Construct | string, field: string, container: any, podSecurityContext: any, allowPrivilegedApp = false): void {
+export function checkAppContainerSecurity(scope: Construct | string, field: string, container: any, podSecurityContext: any,
+  allowPrivilegedApp = false): void {
   const sc = container?.securityContext ?? {};
   const pod = podSecurityContext ?? {};
   const uid = sc.runAsUser ?? pod.runAsUser;
