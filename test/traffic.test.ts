@@ -256,6 +256,10 @@ describe('locality load balancing', () => {
     expect(() => svc(shop, 'b', { namespace, ports: [ServicePort.http(9080), p], trafficPolicy: { portSettings: [{ port: p, locality: LocalityLoadBalancing.failoverPriority(['topology.kubernetes.io/zone']) }] } }))
       .toThrow("trafficPolicy.portSettings[0].locality 'failoverPriority' is invalid: needs outlierDetection");
     expect(() => LocalityLoadBalancing.failover([{ from: 'r1/z1', to: 'r2' }])).toThrow('must be a region name');
+    expect(LocalityLoadBalancing.failoverPriority(['topology.istio.io/network=network1', 'topology.kubernetes.io/zone'])._render())
+      .toEqual({ failoverPriority: ['topology.istio.io/network=network1', 'topology.kubernetes.io/zone'] });
+    expect(() => LocalityLoadBalancing.failoverPriority(['a b'])).toThrow("LocalityLoadBalancing.failoverPriority: labels key 'a b' is invalid");
+    expect(() => LocalityLoadBalancing.failoverPriority(['zone', 'zone=a'])).toThrow('must not repeat a label');
     expect(() => LocalityLoadBalancing.distribute([{ from: 'r1', to: { r1: 50, r2: 40 } }])).toThrow('weights must add up to 100');
   });
 });

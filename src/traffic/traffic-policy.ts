@@ -244,16 +244,23 @@ export class LocalityLoadBalancing {
   }
   /**
    * Priority failover by endpoint labels, e.g. `['topology.istio.io/network', 'topology.kubernetes.io/region',
-   * 'topology.kubernetes.io/zone']`: endpoints that share more leading labels with the client are preferred.
-   * @param labels the label keys, most important first
+   * 'topology.kubernetes.io/zone']`: endpoints that share more leading labels with the client are preferred. An
+   * entry `key=value` (e.g. `topology.istio.io/network=network1`) prefers endpoints with that value instead of the
+   * client's own.
+   * @param labels the label keys (or `key=value`), most important first
    */
   public static failoverPriority(labels: string[]): LocalityLoadBalancing {
     const where = 'LocalityLoadBalancing.failoverPriority';
     if (!Array.isArray(labels) || labels.length === 0) invalid(where, 'labels', labels, 'must list at least one label key');
-    const keys: { [k: string]: string } = {};
-    for (const l of labels) keys[l] = 'x';
-    checkLabels(where, 'labels', keys);
-    if (new Set(labels).size !== labels.length) invalid(where, 'labels', labels, 'must not repeat a label');
+    const keys: string[] = [];
+    for (const l of labels) {
+      if (typeof l !== 'string') invalid(where, 'labels', l, "must be label keys or 'key=value'");
+      const eq = l.indexOf('=');
+      const [key, value] = eq < 0 ? [l, 'x'] : [l.slice(0, eq), l.slice(eq + 1)];
+      checkLabels(where, 'labels', { [key]: value });
+      keys.push(key);
+    }
+    if (new Set(keys).size !== keys.length) invalid(where, 'labels', labels, 'must not repeat a label');
     return new LocalityLoadBalancing('failoverPriority', { failoverPriority: [...labels] });
   }
   /**
