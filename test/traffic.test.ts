@@ -289,6 +289,8 @@ describe('header manipulation, CORS, subsets, actions and faults on mesh routes'
     expect(() => svc(shop, 'b', { namespace, headers: { response: { add: { 'x-a': 'bell\u0007' } } } })).toThrow('no control characters');
     expect(() => svc(shop, 'c', { namespace, headers: { request: { set: { 'x-a': '100%' } } } })).toThrow("must write a literal '%' as '%%'");
     expect(() => svc(shop, 'd', { namespace, headers: { request: { set: { host: 'x' } } } })).toThrow('must not be the Host header');
+    expect(() => svc(shop, 'db', { namespace, ports: [ServicePort.tcp(5432)], cors: { allowOrigins: ['*'] } }))
+      .toThrow("shop/db: cors 'set' is invalid: is HTTP-only, but ports tcp/5432 do not speak HTTP");
     const e = svc(shop, 'e', { namespace, headers: { request: { set: { 'x-a': '1' } } } });
     expect(() => e.replaceHttpRoutes([{ headers: { request: { set: { 'x-a': '2' } } } }]))
       .toThrow("shop/e: httpRoutes[0].headers 'request header 'x-a'' is invalid: is changed by both the service headers and httpRoutes[0].headers");

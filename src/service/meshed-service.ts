@@ -233,7 +233,7 @@ export class MeshedService extends Construct implements IMeshService {
     // validate now (errors point at the props), render again at synth time
     renderTrafficPolicy(this, props.trafficPolicy ?? {}, this._ports);
     renderResilience(this, this.resilience, this, true);
-    renderRouteOptions(this, props);
+    renderRouteOptions(this, props, this._ports);
     if (props.readinessProbe) props.readinessProbe._render(this, 'readinessProbe', this._ports[0].targetPort, false);
     if (props.livenessProbe) props.livenessProbe._render(this, 'livenessProbe', this._ports[0].targetPort, true);
     renderSecurity(this, props.securityContext ?? {});

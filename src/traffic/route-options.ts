@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
 import type { CorsPolicy } from '../gateway/routes';
+import { ServicePort } from '../service/service-port';
 import { checkHeaderValue, checkRegex, compact } from '../validation';
 import { istioDuration } from './duration';
 import { HeaderRules, renderHeaderRules } from './http-headers';
@@ -79,8 +80,16 @@ export function renderCorsPolicy(scope: Construct | string, field: string, c: Co
   });
 }
 
-/** Checks the route options and renders their VirtualService fields. @internal */
-export function renderRouteOptions(scope: Construct, o: MeshRouteOptions): { headers?: any; corsPolicy?: any } {
+/**
+ * Checks the route options and renders their VirtualService fields; with `ports`, checks that the service has an
+ * HTTP port (routes, and so headers and CORS, are HTTP-only).
+ * @internal
+ */
+export function renderRouteOptions(scope: Construct, o: MeshRouteOptions, ports?: ServicePort[]): { headers?: any; corsPolicy?: any } {
+  if (ports && hasRouteOptions(o) && !ports.some(p => p.isHttp)) {
+    const set = (['headers', 'cors'] as const).filter(k => o[k] !== undefined).join(', ');
+    invalid(scope, set, 'set', `is HTTP-only, but ports ${ports.map(p => `${p.name}/${p.port}`).join(', ')} do not speak HTTP; use an HTTP, HTTP2, gRPC or gRPC-Web port`);
+  }
   return compact({
     headers: renderHeaderRules(scope, 'headers', o.headers),
     corsPolicy: o.cors === undefined ? undefined : renderCorsPolicy(scope, 'cors', o.cors),
