@@ -1,4 +1,4 @@
-import { Acknowledge, analyze, Finding, FindingLevel } from '../src';
+import { Acknowledge, analyze, AnalysisOptions, Finding, FindingLevel } from '../src';
 import { deployment, ingress, istio, namespace, NS, reviews, route, service } from './fixtures/analysis/builders';
 import { tlsSecret } from './fixtures/analysis/certificate';
 
@@ -9,6 +9,8 @@ interface Case {
   readonly clean: any[];
   /** Text the finding's message must contain. */
   readonly message?: string;
+  /** Analysis options for both inputs. */
+  readonly options?: AnalysisOptions;
 }
 
 /** A fixed analysis time: the test certificate is valid then. */
@@ -375,6 +377,14 @@ const CASES: Case[] = [
     message: 'sidecar.istio.io/inject is deprecated in favor of the "sidecar.istio.io/inject" label',
   },
   {
+    name: 'IST0136 alpha annotation, when asked for',
+    bad: [annotated('Pod', { 'sidecar.istio.io/nativeSidecar': 'true' })],
+    // proxy.istio.io/config is Beta
+    clean: [annotated('Pod', { 'proxy.istio.io/config': 'holdApplicationUntilProxyStarts: true' })],
+    options: { alphaAnnotations: true },
+    message: 'sidecar.istio.io/nativeSidecar is an alpha annotation of Istio 1.30.3',
+  },
+  {
     name: 'IST0002 deprecated field',
     bad: [...reviews(), istio('VirtualService', 'reviews', { hosts: ['reviews'], http: [{ fault: { delay: { percent: 10, fixedDelay: '1s' } }, ...route('reviews') }] })],
     clean: [...reviews(), istio('VirtualService', 'reviews', { hosts: ['reviews'], http: [{ fault: { delay: { percentage: { value: 10 }, fixedDelay: '1s' } }, ...route('reviews') }] })],
@@ -607,10 +617,16 @@ function envoyFilter(patch: any, priority?: number): any {
 
 describe('analyze: every implemented code, misconfigured and clean', () => {
   test.each(CASES.map(c => [c.name, c] as const))('%s', (_name, c) => {
-    const bad = analyze(c.bad, { now: NOW }).filter(f => f.code === code(c));
+    const bad = analyze(c.bad, { now: NOW, ...c.options }).filter(f => f.code === code(c));
     expect(bad.length).toBeGreaterThan(0);
     if (c.message) expect(bad.map(f => f.message).join('\n')).toContain(c.message);
-    expect(analyze(c.clean, { now: NOW }).filter(f => f.code === code(c))).toEqual([]);
+    expect(analyze(c.clean, { now: NOW, ...c.options }).filter(f => f.code === code(c))).toEqual([]);
+  });
+});
+
+describe('analyze: Istio annotation catalogue', () => {
+  test('alpha annotations are not reported by default, as istioctl leaves them out', () => {
+    expect(analyze([annotated('Pod', { 'sidecar.istio.io/nativeSidecar': 'true' })])).toEqual([]);
   });
 });
 
