@@ -757,3 +757,35 @@ describe('IstioControlPlane: gateway and kube-gateway templates (Istio 1.30.3 is
     expect(templates.gateway).toContain('istio-proxy');
   });
 });
+
+describe('IstioControlPlane: mesh-wide proxy settings reach istiod and its templates', () => {
+  test('meshConfig.defaultConfig is the mesh default ProxyConfig (the one synth-time injection writes into PROXY_CONFIG)', () => {
+    const { chart, cp } = install({
+      defaultProxyConfig: { holdApplicationUntilProxyStarts: true, concurrency: 2, proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' } },
+    });
+    synthValid(chart);
+    expect(cp.meshConfig.defaultConfig).toEqual({
+      discoveryAddress: 'istiod.istio-system.svc:15012',
+      holdApplicationUntilProxyStarts: true,
+      concurrency: 2,
+      proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' },
+    });
+  });
+
+  test('network and image pull secrets: injector values and both gateway templates', () => {
+    const { chart, mesh } = install({ network: 'net-east', imagePullSecrets: ['regcred'] });
+    const objects = synthValid(chart);
+    const values = JSON.parse(one(objects, 'ConfigMap', 'istio-sidecar-injector').data.values);
+    expect(values.global.network).toBe('net-east');
+    expect(values.global.imagePullSecrets).toEqual(['regcred']);
+    for (const build of [kubeGatewayTemplate, gatewayInjectionTemplate]) {
+      const rendered = build(mesh, 'sample');
+      expectValid(rendered.filter((o: any) => o.kind));
+      const pod = rendered.find((o: any) => o.kind === 'Deployment')?.spec.template.spec ?? rendered[0].spec;
+      expect(pod.imagePullSecrets).toEqual([{ name: 'regcred' }]);
+      expect(pod.containers[0].env).toContainEqual({ name: 'ISTIO_META_NETWORK', value: 'net-east' });
+    }
+    // a Gateway's own topology.istio.io/network label wins over the mesh's network
+    expect(kubeGatewayTemplate(mesh)).toContain('valueOrDefault (index .InfrastructureLabels "topology.istio.io/network") "net-east"');
+  });
+});

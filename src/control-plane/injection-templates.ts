@@ -162,6 +162,11 @@ function gatewayVolumes(): { volumes: any[]; mounts: any[] } {
   };
 }
 
+/** The mesh's image pull Secrets (values.global.imagePullSecrets) on a pod spec. */
+function pullSecrets(mesh: IMesh): { imagePullSecrets?: Array<{ name: string }> } {
+  return mesh.imagePullSecrets.length ? { imagePullSecrets: mesh.imagePullSecrets.map(name => ({ name })) } : {};
+}
+
 /** Env lines Go renders from the ProxyConfig's proxyMetadata, with samples. */
 function proxyMetadataEnv(s: Slots): any[] {
   return s.items([
@@ -241,12 +246,15 @@ export function kubeGatewayTemplate(mesh: IMesh, mode: TemplateMode = 'template'
                 { name: 'ISTIO_META_CLUSTER_ID', value: DEFAULT_CLUSTER_ID },
                 { name: 'ISTIO_META_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
                 { name: 'ISTIO_META_INTERCEPTION_MODE', value: s.v('.ProxyConfig.InterceptionMode.String | quote', 'REDIRECT') },
+                // the Gateway's topology.istio.io/network label, else the mesh's network
                 ...s.items([
-                  `{{- with (index .InfrastructureLabels ${q(network)}) }}`,
+                  mesh.network
+                    ? `{{- with (valueOrDefault (index .InfrastructureLabels ${q(network)}) ${q(mesh.network)}) }}`
+                    : `{{- with (index .InfrastructureLabels ${q(network)}) }}`,
                   '- name: ISTIO_META_NETWORK',
                   '  value: {{ . | quote }}',
                   '{{- end }}',
-                ], [{ name: 'ISTIO_META_NETWORK', value: 'network1' }]),
+                ], [{ name: 'ISTIO_META_NETWORK', value: mesh.network ?? 'network1' }]),
                 { name: 'ISTIO_META_WORKLOAD_NAME', value: deploymentName },
                 { name: 'ISTIO_META_OWNER', value: s.v('printf "kubernetes://apis/apps/v1/namespaces/%s/deployments/%s" .Namespace .DeploymentName | quote', 'kubernetes://apis/apps/v1/namespaces/shop/deployments/shop-gateway-istio') },
                 { name: 'ISTIO_META_MESH_ID', value: mesh.trustDomain },
@@ -264,6 +272,7 @@ export function kubeGatewayTemplate(mesh: IMesh, mode: TemplateMode = 'template'
               volumeMounts: mounts,
             }],
             volumes,
+            ...pullSecrets(mesh),
           },
         },
       },
@@ -375,6 +384,7 @@ export function gatewayInjectionTemplate(mesh: IMesh, mode: TemplateMode = 'temp
             { name: 'ISTIO_META_CLUSTER_ID', value: DEFAULT_CLUSTER_ID },
             { name: 'ISTIO_META_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
             { name: 'ISTIO_META_INTERCEPTION_MODE', value: s.v('.ProxyConfig.InterceptionMode.String | quote', 'REDIRECT') },
+            ...(mesh.network ? [{ name: 'ISTIO_META_NETWORK', value: mesh.network }] : []),
             ...s.items([
               '{{- if .DeploymentMeta.Name }}',
               '- name: ISTIO_META_WORKLOAD_NAME',
@@ -398,6 +408,7 @@ export function gatewayInjectionTemplate(mesh: IMesh, mode: TemplateMode = 'temp
         volumes: volumes.map(v => v.name === 'istio-token'
           ? { name: v.name, projected: { sources: [{ serviceAccountToken: { path: 'istio-token', expirationSeconds: 43200, audience: TOKEN_AUDIENCE } }] } }
           : v),
+        ...pullSecrets(mesh),
       },
     }];
   });

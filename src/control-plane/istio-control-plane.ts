@@ -24,6 +24,7 @@ import {
   MANAGED_BY_LABEL,
 } from '../mesh/constants';
 import { IMesh, InjectionMode, ResourceSettings } from '../mesh/mesh';
+import { meshProxyConfig } from '../sidecar/proxy-config';
 import { checkDnsSubdomain, checkInteger, checkLabels, checkQuantity, sortKeys } from '../validation';
 
 /** The encoding of Envoy's access log (meshConfig.accessLogEncoding). */
@@ -683,7 +684,9 @@ export class IstioControlPlane extends Construct {
       if (names.length) providers[kind] = [...names];
     }
     const config: { [key: string]: any } = {
-      defaultConfig: { discoveryAddress: mesh.discoveryAddress },
+      // the same defaults synth-time injection writes into PROXY_CONFIG, so istiod's own view (gateways it renders,
+      // webhook injection) agrees
+      defaultConfig: meshProxyConfig(mesh),
       defaultProviders: providers,
       enablePrometheusMerge: true,
       outboundTrafficPolicy: { mode: mesh.outboundTrafficPolicy },
@@ -822,6 +825,8 @@ export class IstioControlPlane extends Construct {
         tag: mesh.version,
         istioNamespace: mesh.rootNamespace,
         multiCluster: { clusterName: DEFAULT_CLUSTER_ID },
+        network: mesh.network ?? '',
+        imagePullSecrets: [...mesh.imagePullSecrets],
         proxy: {
           autoInject: webhook ? 'enabled' : 'disabled',
           clusterDomain: mesh.clusterDomain,
