@@ -1,21 +1,29 @@
 import { Duration } from 'cdk8s';
+import { Construct } from 'constructs';
 import { invalid } from '../errors';
 import { ServicePort } from '../service/service-port';
 import { IMeshService, ServiceVersion } from '../service/workload';
 import { RetryPolicy } from '../traffic/resilience';
 import { StringMatch } from '../traffic/routing';
+import { checkDnsSubdomain, checkDurationMillis, checkHeaderValue, checkPath, checkRegex } from '../validation';
 
 /** How a gateway route matches the request path. */
 export class PathMatch {
-  /** Paths starting with `prefix` (whole segments, as both Istio and the Gateway API match). */
+  /**
+   * Paths starting with `prefix` (whole segments, as both Istio and the Gateway API match). Prefixes are RFC 3986
+   * paths (no spaces, control characters, '?', '#', '\\' or dot segments, which the proxy normalizes away).
+   */
   public static prefix(prefix: string): PathMatch {
     return new PathMatch('PREFIX', prefix);
   }
-  /** Exactly `path`. */
+  /** Exactly `path`. Paths are RFC 3986 (no spaces, control characters, '?', '#', '\\' or dot segments). */
   public static exact(path: string): PathMatch {
     return new PathMatch('EXACT', path);
   }
-  /** Paths matching the RE2 regular expression `pattern` (whole path). */
+  /**
+   * Paths matching the RE2 regular expression `pattern` (whole path), as Envoy compiles it: RE2 syntax, repeat
+   * counts at most 1000, a program within Istio's `re2.max_program_size.error_level`.
+   */
   public static regex(pattern: string): PathMatch {
     return new PathMatch('REGEX', pattern);
   }
@@ -29,6 +37,8 @@ export class PathMatch {
     if (typeof value !== 'string' || value === '') invalid('PathMatch', kind.toLowerCase(), value, 'must be a non-empty string');
     if (kind !== 'REGEX' && !value.startsWith('/')) invalid('PathMatch', kind.toLowerCase(), value, "must start with '/'");
     if (kind !== 'REGEX' && /\s/.test(value)) invalid('PathMatch', kind.toLowerCase(), value, 'must not contain whitespace');
+    if (kind === 'REGEX') checkRegex('PathMatch', 'regex', value);
+    else checkPath('PathMatch', kind.toLowerCase(), value);
     this.kind = kind;
     this.value = value;
   }
@@ -36,7 +46,10 @@ export class PathMatch {
 
 /** Cross-origin resource sharing for a route (Istio `corsPolicy`, Gateway API `CORS` filter). */
 export interface CorsPolicy {
-  /** Allowed origins, e.g. `https://shop.example.com` (or `*`). */
+  /**
+   * Allowed origins, e.g. `https://shop.example.com` (or `*`). `*` (and `http(s)://*`) cannot be combined with
+   * `allowCredentials`: the proxy would answer any site's credentialed request.
+   */
   readonly allowOrigins: string[];
   /**
    * Allowed methods, uppercase.
@@ -54,7 +67,7 @@ export interface CorsPolicy {
    */
   readonly exposeHeaders?: string[];
   /**
-   * How long the browser may cache a preflight response (whole seconds).
+   * How long the browser may cache a preflight response (whole seconds, at most 24 hours).
    * @default Duration.seconds(5)
    */
   readonly maxAge?: Duration;
@@ -146,4 +159,66 @@ export interface GatewayRouteOptions {
    * @default - none
    */
   readonly redirect?: HttpRedirect;
+}
+
+const HTTP_METHODS = ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE'];
+const HEADER_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const ORIGIN = /^https?:\/\/((\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*|\*)(:\d{1,5})?$/;
+/** Browsers cap how long they cache a preflight (Firefox at 24 hours, Chromium at 2). */
+const MAX_CORS_MAX_AGE_SECONDS = 86_400;
+
+/**
+ * Checks a route's CORS policy: origins `*` or `http(s)://host[:port]` (lowercase, a leading `*.` allowed), never
+ * a wildcard origin together with credentials, header-safe values, methods and header names, a max age of whole
+ * seconds up to 24 hours.
+ * @internal
+ */
+export function checkCorsPolicy(scope: Construct, field: string, c: CorsPolicy): void {
+  if (!c || !Array.isArray(c.allowOrigins) || c.allowOrigins.length === 0) invalid(scope, `${field}.allowOrigins`, c?.allowOrigins, 'must list at least one origin');
+  for (const origin of c.allowOrigins) {
+    checkHeaderValue(scope, `${field}.allowOrigins`, origin);
+    if (origin !== '*' && !ORIGIN.test(origin)) invalid(scope, `${field}.allowOrigins`, origin, "must be '*' or 'http(s)://host[:port]' (lowercase; a leading '*.' in the host is allowed)");
+    const port = /:(\d+)$/.exec(origin.replace(/^https?:\/\//, ''));
+    if (port && (Number(port[1]) < 1 || Number(port[1]) > 65535)) invalid(scope, `${field}.allowOrigins`, origin, 'must have a port from 1 to 65535');
+  }
+  if (c.allowCredentials !== undefined && typeof c.allowCredentials !== 'boolean') invalid(scope, `${field}.allowCredentials`, c.allowCredentials, 'must be true or false');
+  if (c.allowCredentials) {
+    const any = c.allowOrigins.filter(o => o === '*' || /^https?:\/\/\*(:\d+)?$/.test(o));
+    if (any.length) {
+      invalid(scope, `${field}.allowOrigins`, any[0], 'must not be a wildcard origin when allowCredentials is true: the proxy would answer every site\'s credentialed requests (cookies, authorization); list the origins');
+    }
+  }
+  for (const m of c.allowMethods ?? []) {
+    if (!HTTP_METHODS.includes(m) && m !== '*') invalid(scope, `${field}.allowMethods`, m, `must be one of ${HTTP_METHODS.join(', ')} or '*'`);
+  }
+  for (const [f, list] of [['allowHeaders', c.allowHeaders], ['exposeHeaders', c.exposeHeaders]] as const) {
+    for (const h of list ?? []) if (typeof h !== 'string' || !HEADER_TOKEN.test(h)) invalid(scope, `${field}.${f}`, h, 'must be HTTP header names');
+  }
+  if (c.maxAge !== undefined) {
+    const secs = c.maxAge instanceof Duration ? c.maxAge.toSeconds({ integral: false }) : NaN;
+    if (!Number.isInteger(secs) || secs < 1 || secs > MAX_CORS_MAX_AGE_SECONDS) {
+      invalid(scope, `${field}.maxAge`, c.maxAge instanceof Duration ? c.maxAge.toHumanString() : c.maxAge, `must be whole seconds from 1 to ${MAX_CORS_MAX_AGE_SECONDS} (24 hours)`);
+    }
+  }
+}
+
+/**
+ * Checks the strings of a gateway route that reach Envoy: the rewrite (an RFC 3986 path, no dot segments), the
+ * redirect (host, path, scheme, status), the CORS policy and the timeout (1 ms to 10 years).
+ * @internal
+ */
+export function checkRouteInputs(scope: Construct, field: string, o: GatewayRouteOptions): void {
+  if (o.rewrite !== undefined) checkPath(scope, `${field}.rewrite`, o.rewrite);
+  if (o.redirect !== undefined) {
+    const r = o.redirect;
+    if (r.host !== undefined) checkDnsSubdomain(scope, `${field}.redirect.host`, r.host);
+    if (r.path !== undefined) checkPath(scope, `${field}.redirect.path`, r.path);
+    if (r.scheme !== undefined && r.scheme !== 'http' && r.scheme !== 'https') invalid(scope, `${field}.redirect.scheme`, r.scheme, "must be 'http' or 'https'");
+    if (r.statusCode !== undefined && ![301, 302, 303, 307, 308].includes(r.statusCode)) invalid(scope, `${field}.redirect.statusCode`, r.statusCode, 'must be 301, 302, 303, 307 or 308');
+  }
+  if (o.cors !== undefined) checkCorsPolicy(scope, `${field}.cors`, o.cors);
+  if (o.timeout !== undefined) {
+    const ms = o.timeout instanceof Duration ? o.timeout.toMilliseconds({ integral: false }) : NaN;
+    checkDurationMillis(scope, `${field}.timeout`, ms);
+  }
 }
