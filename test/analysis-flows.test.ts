@@ -479,6 +479,23 @@ describe('Sidecar scoping', () => {
 });
 
 describe('declared flows', () => {
+  test('REGISTRY_ONLY: an external host needs a ServiceEntry, even when the Sidecar names it', () => {
+    const objects = (extra: any[]) => [...shop().filter(o => o.kind !== 'Sidecar'), ...extra,
+      vs('backend', { hosts: ['backend'], tls: [{ match: [{ port: 80, sniHosts: ['backend'] }], route: [{ destination: { host: 'api.other.com', port: { number: 443 } } }] }] }),
+      sidecar('frontend', { workloadSelector: { labels: { app: 'frontend' } }, egress: [{ hosts: [`./${BACKEND}`, '*/api.other.com'] }], outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } })];
+    const route = (extra: any[]) => find(analyzeFlows(objects(extra)).flows, 'shop/frontend', 'api.other.com', 443, MeshFlowKind.ROUTE);
+    expect(route([])).toMatchObject({ verdict: FlowVerdict.DENIED, deniedAt: 'Sidecar' });
+    expect(route([])).toMatchObject({ reason: 'Sidecar: no ServiceEntry declares api.other.com and the outbound policy of Sidecar shop/frontend is REGISTRY_ONLY' });
+    const se = obj('networking.istio.io/v1', 'ServiceEntry', 'api', SHOP, { hosts: ['api.other.com'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }], resolution: 'DNS' });
+    expect(route([se]).verdict).toBe(FlowVerdict.ALLOWED);
+  });
+
+  test('the acknowledge annotation drops a flow finding on its object', () => {
+    const bad = CASES[0].bad.map(o => (o.kind === 'Sidecar' ? { ...o, metadata: { ...o.metadata, annotations: { 'analysis.cdk8s-mesh.dev/acknowledge': 'MESH101' } } } : o));
+    expect(codes(analyzeFlows(bad).findings)).not.toContain('MESH101');
+    expect(codes(analyze(bad, { flows: {} }))).not.toContain('MESH101');
+  });
+
   test('an Istio Gateway\'s pods call the destinations of the VirtualServices bound to it', () => {
     const objects = [...shop(), ALLOW_FRONTEND_TO_BACKEND,
       namespace('istio-ingress'),

@@ -35,6 +35,8 @@ export interface Target {
   readonly external: boolean;
   /** For scraping: the pod port itself (no Service). */
   readonly podPort?: number;
+  /** An external host no ServiceEntry of the input declares (not in the mesh's registry). */
+  readonly unregistered?: boolean;
   /** DestinationRule subset labels, for the cache key. */
   readonly subset?: string;
 }
@@ -149,7 +151,7 @@ export class FlowCollector {
     const split = splitServiceHost(host, m.options.clusterDomain);
     if (split) return { host, port, hostNs: split[1], external: false };
     const se = m.serviceEntriesFor(host)[0];
-    return { host, port, external: true, ...(se ? { hostNs: se.ns } : {}) };
+    return { host, port, external: true, ...(se ? { hostNs: se.ns } : { unregistered: true }) };
   }
 
   /** The ports of a host (Service or ServiceEntry ports). */

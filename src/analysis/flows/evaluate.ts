@@ -55,7 +55,7 @@ export class FlowEvaluator {
     const pre: LayerResult[] = [];
     let mtls = src.meshed;
     if ((mode === 'app' || mode === 'telemetry') && src.pod) {
-      const sc = sidecarScope(w, src.pod, target.host, target.hostNs, target.port, target.svc, mode === 'telemetry');
+      const sc = sidecarScope(w, src.pod, target.host, target.hostNs, target.port, target.svc, mode === 'telemetry', target.unregistered === true);
       if (sc.verdict === FlowVerdict.DENIED) return combine([sc]);
       if (sc.passthrough) mtls = false;
       pre.push(sc);

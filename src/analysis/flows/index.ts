@@ -2,7 +2,8 @@
  * Flow analysis: from plain objects alone, whether every flow the objects declare and every flow the mesh itself
  * needs gets through NetworkPolicy, Sidecar scoping, PeerAuthentication and AuthorizationPolicy together.
  */
-import { Finding, FindingLevel } from '../finding';
+import { acknowledgedCodes } from '../acknowledge';
+import { Finding, FindingLevel, ObjectRef } from '../finding';
 import { DEFAULT_MODEL_OPTIONS, InputDocument, Model } from '../model';
 import { runFlowAnalysis } from './evaluate';
 import { AnalyzeFlowsOptions, FlowAnalysisResult } from './types';
@@ -30,13 +31,23 @@ export function analyzeFlowDocuments(docs: readonly InputDocument[], options: An
     existing: [],
   });
   const flows = runFlowAnalysis(m, options);
-  return { flows, findings: sortFindings(m.findings) };
+  // the acknowledge annotation on an object drops its findings, as in analyze()
+  const acked = new Map<string, Set<string>>();
+  for (const e of m.entries) {
+    const c = acknowledgedCodes(e.obj);
+    if (c.size) acked.set(refKey(e.ref), c);
+  }
+  return { flows, findings: sortFindings(m.findings.filter(f => !acked.get(refKey(f.object))?.has(f.code))) };
+}
+
+function refKey(r: ObjectRef): string {
+  return `${r.kind}\0${r.namespace ?? ''}\0${r.name}`;
 }
 
 /** Findings deduplicated and sorted: errors first, then by object, code and message. */
 function sortFindings(findings: readonly Finding[]): Finding[] {
   const seen = new Set<string>();
-  const key = (f: Finding) => `${f.object.kind}\0${f.object.namespace ?? ''}\0${f.object.name}`;
+  const key = (f: Finding) => refKey(f.object);
   const out = findings.filter(f => {
     const k = `${key(f)}\0${f.code}\0${f.message}`;
     if (seen.has(k)) return false;

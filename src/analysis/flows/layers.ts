@@ -187,6 +187,7 @@ function hostImported(h: SidecarHost, host: string, hostNs: string | undefined):
  */
 export function sidecarScope(
   w: World, pod: Pod, host: string, hostNs: string | undefined, port: number, svc: Entry | undefined, needCluster: boolean,
+  unregistered = false,
 ): LayerResult {
   const layer = 'Sidecar';
   if (!pod.meshed || pod.gateway) return allowed(layer, '');
@@ -195,7 +196,11 @@ export function sidecarScope(
   if (!visible) {
     return { verdict: FlowVerdict.DENIED, layer, object: svc, detail: `${refText(svc!)} is not exported to namespace ${pod.ns}` };
   }
-  if (!sc) return allowed(layer, '');
+  if (!sc) {
+    const mode = w.meshConfig(pod.revision).outboundPolicy;
+    if (unregistered && mode === 'REGISTRY_ONLY') return { verdict: FlowVerdict.DENIED, layer, detail: `no ServiceEntry declares ${host} and the mesh's outbound policy is REGISTRY_ONLY` };
+    return allowed(layer, '');
+  }
   let imported = false;
   for (const l of arr(sc.obj.spec?.egress)) {
     const lp = l?.port?.number;
@@ -206,8 +211,11 @@ export function sidecarScope(
     }
   }
   if (arr(sc.obj.spec?.egress).length === 0) imported = true; // no egress section: the namespace's default import
-  if (imported) return allowed(layer, `${refText(sc)} imports ${host}`, sc);
   const mode = text(sc.obj.spec?.outboundTrafficPolicy?.mode || w.meshConfig(pod.revision).outboundPolicy);
+  if (imported && unregistered && mode === 'REGISTRY_ONLY') {
+    return { verdict: FlowVerdict.DENIED, layer, object: sc, detail: `no ServiceEntry declares ${host} and the outbound policy of ${refText(sc)} is REGISTRY_ONLY` };
+  }
+  if (imported) return allowed(layer, `${refText(sc)} imports ${host}`, sc);
   if (needCluster) return { verdict: FlowVerdict.DENIED, layer, object: sc, detail: `${refText(sc)} does not import ${host}, so Envoy has no cluster for it` };
   if (mode === 'REGISTRY_ONLY') return { verdict: FlowVerdict.DENIED, layer, object: sc, detail: `${refText(sc)} does not import ${host} and its outbound policy is REGISTRY_ONLY` };
   return { ...allowed(layer, `${refText(sc)} does not import ${host}: ALLOW_ANY passes it through in plaintext`, sc), passthrough: true };
