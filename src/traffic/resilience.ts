@@ -130,7 +130,8 @@ export interface FaultInjection {
    * Inject the fault only into requests that match, e.g. `RequestMatch.headerExact('end-user', 'jason')` (Istio's
    * fault-injection task): each route of the service gets a copy for the matching requests, with the fault, placed
    * before it, so matched requests still go where the route sends them. Give several conditions with
-   * `RequestMatch.all(...)`.
+   * `RequestMatch.all(...)`. The copies are named `<route>-fault`: a progressive CanaryRelease's controller (Argo
+   * Rollouts) manages only its own route, so matched requests keep the starting weights there.
    * @default - every request
    */
   readonly match?: RequestMatch;
