@@ -249,7 +249,8 @@ const PATH_CHARS = /^\/(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})*$/;
  * Checks a URL path Envoy matches or writes (a route's exact or prefix path, a rewrite, a redirect path): starts
  * with '/', only RFC 3986 path characters (no control characters, spaces, '?', '#' or '\'), no '.' or '..' segments
  * (Envoy normalizes them away before matching, so such a route never matches, and a rewrite to one escapes its
- * prefix), also when percent-encoded (`%2e`, `%2f`, `%5c`), at most 1024 characters.
+ * prefix), also when percent-encoded (`%2e`, `%2f`, `%5c`), no `//`, at most 1024 characters: the Gateway API's
+ * HTTPPathMatch rules (its CEL validations) and more.
  * @internal
  */
 export function checkPath(scope: Construct | string, field: string, path: string): void {
@@ -262,6 +263,7 @@ export function checkPath(scope: Construct | string, field: string, path: string
   if (path.split('/').some(s => s === '.' || s === '..')) {
     invalid(scope, field, path, "must not contain '.' or '..' segments ('/a/../b'): the proxy normalizes them away before matching");
   }
+  if (path.includes('//')) invalid(scope, field, path, "must not contain '//' (empty segments): the Gateway API refuses them, and proxies that merge slashes never see them");
 }
 
 /** Whether `s` has a control, bidirectional or invisible character (those escapeText escapes). @internal */

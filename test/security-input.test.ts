@@ -140,13 +140,15 @@ describe('checkHeaderValue', () => {
 
 describe('checkPath', () => {
   test('accepts RFC 3986 paths', () => {
-    for (const p of ['/', '/api/v1', '/a-b_c.d~e', '/%7Euser', '/a//b', '/.well-known/jwks.json', '/a..b']) expect(() => checkPath('test', 'path', p)).not.toThrow();
+    for (const p of ['/', '/api/v1', '/a-b_c.d~e', '/%7Euser', '/.well-known/jwks.json', '/a..b', '/a/']) expect(() => checkPath('test', 'path', p)).not.toThrow();
   });
   test('rejects dot segments, encoded dots and slashes, control characters, query, fragment, backslash', () => {
     const cases: Array<[string, RegExp]> = [
       ['/a/../admin', /must not contain '.' or '..' segments/],
       ['/a/..', /segments/],
       ['/./a', /segments/],
+      ['/a//b', /must not contain '\/\/'/],
+      ['//', /must not contain '\/\/'/],
       ['/a/%2e%2e/admin', /must not percent-encode/],
       ['/a%2Fb', /must not percent-encode/],
       ['/a\r\nb', /must be a URL path/],
