@@ -700,6 +700,16 @@ describe('analyze: acknowledgements', () => {
     expect(analyze(bad(), { acknowledgements: [Acknowledge.everywhere('IST0118', 'legacy services')] })).toEqual([]);
   });
 
+  test("istioctl's galley.istio.io/analyze-suppress annotation is honoured too (a code list, or *)", () => {
+    const svc = bad()[0];
+    svc.metadata.annotations = { 'galley.istio.io/analyze-suppress': 'IST0101,IST0118' };
+    expect(analyze([svc])).toEqual([]);
+    svc.metadata.annotations = { 'galley.istio.io/analyze-suppress': '*' };
+    expect(analyze([svc])).toEqual([]);
+    svc.metadata.annotations = { 'galley.istio.io/analyze-suppress': 'IST0101' };
+    expect(codesOf(analyze([svc]))).toEqual(['IST0118']);
+  });
+
   test('the acknowledge annotation drops the listed codes on the annotated object', () => {
     const svc = bad()[0];
     svc.metadata.annotations = { 'analysis.cdk8s-mesh.dev/acknowledge': 'MESH003, IST0118' };

@@ -68,6 +68,9 @@ export interface AnalysisOptions {
   readonly flows?: FlowAnalysisOptions;
 }
 
+/** The annotation with which istioctl analyze suppresses codes on an object (istio/api 1.30.3). */
+const GALLEY_SUPPRESS = 'galley.istio.io/analyze-suppress';
+
 /** The analyzer families, in the order they run. */
 const ANALYZERS: ReadonlyArray<(m: Model) => void> = [
   analyzeVirtualServices, analyzeDestinationRules, analyzeGateways, analyzeSidecars, analyzeTelemetries, analyzeAuth,
@@ -95,12 +98,16 @@ export function analyzeDocuments(docs: readonly InputDocument[], options: Analys
   const annotated = new Map<string, Set<string>>();
   for (const e of m.entries) {
     const codes = acknowledgedCodes(e.obj);
+    // istioctl's own per-object suppression (Istio 1.30.3): comma-separated codes, `*` for every code
+    const galley = e.obj?.metadata?.annotations?.[GALLEY_SUPPRESS];
+    if (typeof galley === 'string') galley.split(',').map(c => c.trim()).filter(Boolean).forEach(c => codes.add(c));
     if (codes.size) annotated.set(refKey(e.ref), codes);
   }
   const seen = new Set<string>();
   const out: Finding[] = [];
   for (const f of m.findings) {
-    if (annotated.get(refKey(f.object))?.has(f.code)) continue;
+    const suppressed = annotated.get(refKey(f.object));
+    if (suppressed && (suppressed.has(f.code) || suppressed.has('*'))) continue;
     if (acks.some(a => a.covers(f))) continue;
     const k = `${refKey(f.object)}\0${f.code}\0${f.message}`;
     if (seen.has(k)) continue;
