@@ -58,8 +58,9 @@ function peerMatches(w: World, policyNs: string, peer: any, ep: Endpoint): Maybe
   if (peer?.ipBlock) {
     // Approximation: pod IPs are not known offline; a cluster pod is inside an ipBlock only when it covers every
     // address. An external host's address is unknown too, unless the block is everything.
+    // An `except` list may cut the pod network out of 0.0.0.0/0 (the usual "internet only" rule): unknown for pods.
     const all = ALL_CIDRS.has(text(peer.ipBlock.cidr));
-    if (all) return true;
+    if (all) return ep.external || arr(peer.ipBlock.except).length === 0 ? true : undefined;
     return ep.external ? undefined : false;
   }
   if (ep.external || (!peer?.namespaceSelector && !peer?.podSelector)) return false;
