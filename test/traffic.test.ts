@@ -311,13 +311,13 @@ describe('header manipulation, CORS, subsets, actions and faults on mesh routes'
       },
     });
     expect(one(synthClean(app), 'VirtualService', 'api').spec.http[0].corsPolicy).toEqual({
-      allowOrigins: [{ regex: 'https://[^/.]+\\.example\\.org' }, { exact: 'https://shop.example.com' }],
+      allowOrigins: [{ regex: 'https://[-a-z0-9]+(\\.[-a-z0-9]+)*\\.example\\.org' }, { exact: 'https://shop.example.com' }],
       allowMethods: ['GET', 'POST'],
       allowHeaders: ['x-request-id'],
       maxAge: '86400s',
       allowCredentials: true,
     });
-    expect(() => svc(shop, 'b', { namespace, cors: { allowOrigins: ['*'], allowCredentials: true } })).toThrow('must list the origins when allowCredentials is true');
+    expect(() => svc(shop, 'b', { namespace, cors: { allowOrigins: ['*'], allowCredentials: true } })).toThrow('must not be a wildcard origin when allowCredentials is true');
     expect(() => svc(shop, 'c', { namespace, cors: { allowOrigins: ['https://a.example.com\r\n'] } })).toThrow('cors.allowOrigins');
   });
 

@@ -1,17 +1,11 @@
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
-import type { CorsPolicy } from '../gateway/routes';
+import { checkCorsPolicy, CorsPolicy } from '../gateway/routes';
 import { ServicePort } from '../service/service-port';
-import { checkHeaderValue, checkRegex, compact } from '../validation';
+import { checkRegex, compact } from '../validation';
 import { istioDuration } from './duration';
 import { HeaderRules, renderHeaderRules } from './http-headers';
 
-/** Origins: `*`, or `http(s)://host[:port]` where the host may start with `*.`. */
-const ORIGIN = /^(\*|https?:\/\/(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(:\d{1,5})?)$/;
-/** The methods Istio's CORS validation accepts (Go's net/http method names). */
-const CORS_METHODS = ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE'];
-/** RFC 7230 tokens. */
-const HEADER_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * Route settings of a meshed service that apply to every HTTP route to it (its VirtualService), next to the
@@ -37,36 +31,19 @@ export function hasRouteOptions(o: MeshRouteOptions): boolean {
   return o.headers !== undefined || o.cors !== undefined;
 }
 
-/** Checks a CORS policy and renders VirtualService `corsPolicy`. @internal */
-export function renderCorsPolicy(scope: Construct | string, field: string, c: CorsPolicy): any {
-  if (!c || !Array.isArray(c.allowOrigins) || c.allowOrigins.length === 0) {
-    invalid(scope, `${field}.allowOrigins`, c?.allowOrigins, "must list at least one origin ('https://shop.example.com' or '*')");
-  }
-  for (const o of c.allowOrigins) {
-    checkHeaderValue(scope, `${field}.allowOrigins`, o);
-    if (!ORIGIN.test(o)) invalid(scope, `${field}.allowOrigins`, o, "must be '*' or 'http(s)://host[:port]' (lowercase; the host may start with '*.')");
-  }
-  for (const m of c.allowMethods ?? []) {
-    if (!CORS_METHODS.includes(m) && m !== '*') invalid(scope, `${field}.allowMethods`, m, `must be one of ${CORS_METHODS.join(', ')} or '*'`);
-  }
-  for (const [k, list] of [['allowHeaders', c.allowHeaders], ['exposeHeaders', c.exposeHeaders]] as const) {
-    for (const h of list ?? []) if (h !== '*' && !HEADER_TOKEN.test(h)) invalid(scope, `${field}.${k}`, h, "must be HTTP header names (RFC 7230 tokens) or '*'");
-  }
-  let maxAge: string | undefined;
-  if (c.maxAge !== undefined) {
-    const s = c.maxAge.toSeconds({ integral: false });
-    if (!Number.isInteger(s) || s < 1) invalid(scope, `${field}.maxAge`, c.maxAge.toHumanString(), 'must be whole seconds, at least 1 (Istio keeps seconds only)');
-    maxAge = istioDuration(scope, `${field}.maxAge`, c.maxAge);
-  }
-  if (c.allowCredentials !== undefined && typeof c.allowCredentials !== 'boolean') invalid(scope, `${field}.allowCredentials`, c.allowCredentials, 'must be true or false');
-  if (c.allowCredentials && c.allowOrigins.includes('*')) {
-    invalid(scope, `${field}.allowOrigins`, '*', 'must list the origins when allowCredentials is true (browsers refuse credentials for any origin)');
-  }
+/**
+ * Checks a CORS policy with the same rules as gateway routes (`checkCorsPolicy`) and renders VirtualService
+ * `corsPolicy`: `*` as the regex `.*`, an origin with a wildcard host (`https://*.example.com`) as a regex in which
+ * `*` stands for one or more DNS labels, every other origin exactly.
+ * @internal
+ */
+export function renderCorsPolicy(scope: Construct, field: string, c: CorsPolicy): any {
+  checkCorsPolicy(scope, field, c);
   const sorted = (l?: string[]) => (l && l.length ? [...new Set(l)].sort() : undefined);
   const origin = (o: string) => {
     if (o === '*') return { regex: '.*' };
     if (!o.includes('*')) return { exact: o };
-    const regex = o.replace(/[.]/g, '\\.').replace('*\\.', '[^/.]+\\.'); // https://*.example.com: one label
+    const regex = o.replace(/[.]/g, '\\.').replace('*', '[-a-z0-9]+(\\.[-a-z0-9]+)*');
     checkRegex(scope, `${field}.allowOrigins`, regex);
     return { regex };
   };
@@ -75,7 +52,7 @@ export function renderCorsPolicy(scope: Construct | string, field: string, c: Co
     allowMethods: sorted(c.allowMethods),
     allowHeaders: sorted(c.allowHeaders),
     exposeHeaders: sorted(c.exposeHeaders),
-    maxAge,
+    maxAge: c.maxAge === undefined ? undefined : istioDuration(scope, `${field}.maxAge`, c.maxAge),
     allowCredentials: c.allowCredentials,
   });
 }
