@@ -813,10 +813,10 @@ describe('fidelity to Istio 1.30.3 injection (issue 14)', () => {
     expect(none.metadata.labels['topology.istio.io/network']).toBeUndefined();
   });
 
-  test('mesh imagePullSecrets: added to the pod after its own, and listed in the status annotation', () => {
+  test('mesh imagePullSecrets: on the pod before its own (the template is the merge patch), listed in the status', () => {
     const m = mesh({ imagePullSecrets: ['regcred', 'mirror'] });
     const out = injectPodTemplate({ ...app(), spec: { ...app().spec, imagePullSecrets: [{ name: 'mirror' }, { name: 'own' }] } }, m, TARGET);
-    expect(out.spec.imagePullSecrets).toEqual([{ name: 'mirror' }, { name: 'own' }, { name: 'regcred' }]);
+    expect(out.spec.imagePullSecrets).toEqual([{ name: 'regcred' }, { name: 'mirror' }, { name: 'own' }]);
     expect(JSON.parse(out.metadata.annotations['sidecar.istio.io/status']).imagePullSecrets).toEqual(['regcred', 'mirror']);
     expect(injectPodTemplate(app(), mesh(), TARGET).spec.imagePullSecrets).toBeUndefined();
   });
@@ -830,6 +830,22 @@ describe('fidelity to Istio 1.30.3 injection (issue 14)', () => {
     const off = injectPodTemplate(app(), m, TARGET, { holdApplicationUntilProxyStarts: false });
     expect(names(off.spec.containers)).toEqual(['hello', 'istio-proxy']);
     expect(off.spec.containers[1].lifecycle).toBeUndefined();
+  });
+
+  test("merge order: injected volumes before the pod's own; the pod's istio-proxy env before the webhook's additions", () => {
+    const input = {
+      ...app({ readinessProbe: { httpGet: { path: '/r', port: 8080 } } }),
+      spec: {
+        containers: [
+          ...app({ readinessProbe: { httpGet: { path: '/r', port: 8080 } } }).spec.containers,
+          { name: 'istio-proxy', image: 'auto', env: [{ name: 'MY_FLAG', value: '1' }] },
+        ],
+        volumes: [{ name: 'data', emptyDir: {} }],
+      },
+    };
+    const out = injectPodTemplate(input, mesh({ network: 'n1' }), TARGET);
+    expect(names(out.spec.volumes)).toEqual([...VOLUMES.map(v => v.name), 'data']);
+    expect(out.spec.initContainers[1].env.slice(-4).map((e: any) => e.name)).toEqual(['TRUST_DOMAIN', 'MY_FLAG', 'ISTIO_META_NETWORK', 'ISTIO_KUBE_APP_PROBERS']);
   });
 
   test("the pod's own tlsMode label is kept; HBONE proxy metadata adds the tunnel label", () => {

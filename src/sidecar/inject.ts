@@ -10,7 +10,7 @@ import {
   PROXY_CONTAINER, TEMPLATE_GATEWAY, TUNNEL_HTTP, VALIDATION_CONTAINER,
 } from './constants';
 import {
-  canonicalLabels, initContainer, interception, overlayContainer, prometheusMerge, proxyContainer,
+  addWebhookEnv, canonicalLabels, initContainer, interception, overlayContainer, prometheusMerge, proxyContainer,
   proxyEnv, proxyResources, proxyVolumes,
 } from './pod';
 import { rewriteProbes } from './probes';
@@ -198,12 +198,10 @@ export function injectPodTemplate(template: any, mesh: IMesh, target: InjectionT
     appNames: spec.containers.filter((c: Json) => c.name !== PROXY_CONTAINER).map((c: Json) => c.name),
     gateway,
     workloadName: (!gateway && labels[LABEL_WORKLOAD_NAME]) || target.name,
-    network,
-    prometheusAnnotations: prom.env,
-    appProbers,
   });
   let proxy = proxyContainer({ image, env, annotations, resources, gateway, native, hold, clusterDomain: mesh.clusterDomain });
   if (overlay) proxy = overlayContainer(proxy, overlay);
+  proxy.env = addWebhookEnv(proxy.env, { network, prometheusAnnotations: prom.env, appProbers });
 
   // placement: native = [iptables, proxy, ...user init]; legacy = [validation?, ...user init, istio-init?] and the
   // proxy last among containers (first with holdApplicationUntilProxyStarts)
@@ -227,7 +225,8 @@ export function injectPodTemplate(template: any, mesh: IMesh, target: InjectionT
   for (const v of added) {
     if (taken.has(v.name)) invalid(where, `spec.volumes[${v.name}]`, v.name, `volume names ${added.map(x => x.name).join(', ')} are reserved for the Istio proxy`);
   }
-  const volumes = [...(spec.volumes ?? []), ...added];
+  // the template is the strategic merge patch: its volumes come first, then the pod's own (Istio 1.30.3 goldens)
+  const volumes = [...added, ...(spec.volumes ?? [])];
 
   // metadata
   const outAnnotations: { [key: string]: string } = { ...prom.annotations, [IstioLabels.REV]: mesh.revisionLabel };
@@ -265,10 +264,9 @@ export function injectPodTemplate(template: any, mesh: IMesh, target: InjectionT
   outSpec.volumes = volumes;
   if (gateway) outSpec.securityContext = gatewaySecurityContext(where, spec.securityContext);
   if (mesh.imagePullSecrets.length) {
-    // a strategic merge keyed by name: the pod's own Secrets stay, the mesh's are added after them
-    const pullSecrets: Json[] = [...(spec.imagePullSecrets ?? [])];
-    for (const name of mesh.imagePullSecrets) if (!pullSecrets.some(x => x.name === name)) pullSecrets.push({ name });
-    outSpec.imagePullSecrets = pullSecrets;
+    // a strategic merge keyed by name, the template being the patch: the mesh's Secrets, then the pod's other ones
+    const podSecrets: Json[] = (spec.imagePullSecrets ?? []).filter((x: Json) => !mesh.imagePullSecrets.includes(x.name));
+    outSpec.imagePullSecrets = [...mesh.imagePullSecrets.map(name => ({ name })), ...podSecrets];
   }
   // a fresh tree: no object shared between containers (YAML writers would emit anchors for shared ones)
   return clone({ ...t, metadata: { ...t.metadata, labels: sorted(outLabels), annotations: sorted(outAnnotations) }, spec: outSpec });

@@ -189,6 +189,10 @@ export interface EnvInputs {
   readonly gateway: boolean;
   /** ISTIO_META_WORKLOAD_NAME. */
   readonly workloadName: string;
+}
+
+/** The env the webhook adds once the template and the pod's own istio-proxy are merged (webhook.go postProcessPod). */
+export interface EnvAdditions {
   /** ISTIO_META_NETWORK, if any. */
   readonly network?: string;
   readonly prometheusAnnotations?: string;
@@ -210,11 +214,7 @@ export function podPorts(containers: Json[]): string {
   return ['[', ...ports.map((p, i) => `    ${i === 0 ? '' : ','}${p}`), ']'].join('\n');
 }
 
-/**
- * The proxy's environment, in the order of Istio 1.30.3's `sidecar` or `gateway` template, then the webhook's
- * additions: ISTIO_META_NETWORK (moved last by overwriteClusterInfo), ISTIO_PROMETHEUS_ANNOTATIONS,
- * ISTIO_KUBE_APP_PROBERS.
- */
+/** The proxy's environment, in the order of Istio 1.30.3's `sidecar` or `gateway` template. */
 export function proxyEnv(e: EnvInputs): Json[] {
   const { mesh, target } = e;
   const ns = target.namespace ?? '$(POD_NAMESPACE)';
@@ -246,9 +246,18 @@ export function proxyEnv(e: EnvInputs): Json[] {
     { name: 'TRUST_DOMAIN', value: mesh.trustDomain },
     ...metadataEnv(e.proxyConfig.proxyMetadata),
   );
-  const out = e.network ? [...env.filter(x => x.name !== ENV_NETWORK), { name: ENV_NETWORK, value: e.network }] : env;
-  if (e.prometheusAnnotations) out.push({ name: ENV_PROMETHEUS_ANNOTATIONS, value: e.prometheusAnnotations });
-  if (e.appProbers) out.push({ name: ENV_APP_PROBERS, value: e.appProbers });
+  return env;
+}
+
+/**
+ * The webhook's additions, after the pod's own istio-proxy env (Istio 1.30.3 webhook.go postProcessPod, in its order):
+ * ISTIO_META_NETWORK (overwriteClusterInfo: any earlier one removed, the value appended), ISTIO_PROMETHEUS_ANNOTATIONS,
+ * ISTIO_KUBE_APP_PROBERS.
+ */
+export function addWebhookEnv(env: Json[], a: EnvAdditions): Json[] {
+  const out = a.network ? [...env.filter(x => x.name !== ENV_NETWORK), { name: ENV_NETWORK, value: a.network }] : [...env];
+  if (a.prometheusAnnotations) out.push({ name: ENV_PROMETHEUS_ANNOTATIONS, value: a.prometheusAnnotations });
+  if (a.appProbers) out.push({ name: ENV_APP_PROBERS, value: a.appProbers });
   return out;
 }
 
