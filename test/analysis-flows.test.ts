@@ -505,6 +505,36 @@ describe('declared flows', () => {
     expect(route([se]).verdict).toBe(FlowVerdict.ALLOWED);
   });
 
+  test('Gateway API routes with a Service parent (GAMMA) send the Service\'s callers to the backends', () => {
+    const objects = [...shop(),
+      workload('backend-v2', SHOP, { app: 'backend-v2' }, { ports: [{ name: 'http', containerPort: 8080 }] }),
+      service('backend-v2', SHOP, [{ name: 'http', port: 80, targetPort: 8080 }]),
+      obj('gateway.networking.k8s.io/v1', 'HTTPRoute', 'backend', SHOP, { parentRefs: [{ group: '', kind: 'Service', name: 'backend', port: 80 }], rules: [{ backendRefs: [{ name: 'backend-v2', port: 80 }] }] })];
+    const f = find(analyzeFlows(objects).flows, 'shop/frontend', 'backend-v2.shop.svc.cluster.local', 80, MeshFlowKind.ROUTE);
+    expect(f.declaredBy).toEqual({ kind: 'HTTPRoute', namespace: SHOP, name: 'backend' });
+    // REGISTRY_ONLY and backend-v2 not imported by frontend's Sidecar
+    expect(f.deniedAt).toBe('Sidecar');
+  });
+
+  test('scrape flows exist only when the input scrapes: a monitor or a prometheus.io/scrape pod', () => {
+    const scrapes = (objects: any[]) => analyzeFlows(objects).flows.filter(f => f.kind === MeshFlowKind.SCRAPE).map(f => `${f.destination}:${f.port}`);
+    expect(scrapes(shop())).toEqual([]);
+    const annotated = workload('metrics', SHOP, { app: 'metrics' }, { annotations: { 'prometheus.io/scrape': 'true' } });
+    expect(scrapes([...shop(), annotated])).toEqual([
+      'shop/backend:15020', 'shop/backend:15090', 'shop/frontend:15020', 'shop/frontend:15090', 'shop/metrics:15020', 'shop/metrics:15090',
+    ]);
+  });
+
+  test('meshed: an istio-proxy container or native sidecar, or the namespace label without inject: "false"', () => {
+    const native = workload('native', 'plain', { app: 'native' });
+    native.spec.template.spec.initContainers = [{ name: 'istio-proxy', image: 'proxyv2', restartPolicy: 'Always' }];
+    const optedOut = workload('opted-out', SHOP, { app: 'opted-out' }, { extraLabels: { 'sidecar.istio.io/inject': 'false' } });
+    const plain = workload('plain', 'plain', { app: 'plain' });
+    const flows = analyzeFlows([...shop(), namespace('plain'), native, optedOut, plain]).flows;
+    const meshed = [...new Set(flows.filter(f => f.kind === MeshFlowKind.CONTROL_PLANE).map(f => f.source))].sort();
+    expect(meshed).toEqual(['plain/native', 'shop/backend', 'shop/frontend']);
+  });
+
   test('the acknowledge annotation drops a flow finding on its object', () => {
     const bad = CASES[0].bad.map(o => (o.kind === 'Sidecar' ? { ...o, metadata: { ...o.metadata, annotations: { 'analysis.cdk8s-mesh.dev/acknowledge': 'MESH101' } } } : o));
     expect(codes(analyzeFlows(bad).findings)).not.toContain('MESH101');
