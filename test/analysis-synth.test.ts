@@ -72,13 +72,33 @@ describe('MeshAnalyzer at synth time', () => {
     expect(() => app2.synth()).not.toThrow();
   });
 
+  test('one analysis per synthesis: cdk8s validating again does not analyse the same objects again', () => {
+    const app = Testing.app();
+    chartWith(app, 'a', reviews());
+    chartWith(app, 'b', [istio('VirtualService', 'v', { hosts: ['v'], http: [route('reviews')] })]);
+    MeshAnalyzer.attach(app);
+    const spy = jest.spyOn(MeshAnalyzer, 'analyze');
+    try {
+      // Testing.synth validates the whole app for each chart: two validation passes, one analysis
+      for (const chart of app.charts) Testing.synth(chart);
+      expect(spy).toHaveBeenCalledTimes(1);
+      // a change is analysed
+      new ApiObject(app.charts[0], 'late', istio('VirtualService', 'late', { hosts: ['late'], http: [route('reviews')] }));
+      Testing.synth(app.charts[0]);
+      expect(spy).toHaveBeenCalledTimes(2);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   test('check() throws with every error; attach() twice adds one validation', () => {
     const app = Testing.app();
     const chart = chartWith(app, 'shop', [istio('VirtualService', 'a', { hosts: ['a'], http: [route('x')] }), istio('VirtualService', 'b', { hosts: ['b'], http: [route('y')] })]);
     expect(() => MeshAnalyzer.check(chart)).toThrow(/2 finding\(s\):\n {2}Error \[IST0101\] \(VirtualService shop\/a\).*\n {2}Error \[IST0101\] \(VirtualService shop\/b\)/);
     MeshAnalyzer.attach(chart);
     MeshAnalyzer.attach(chart);
-    expect(chart.node.validate()).toHaveLength(2);
+    const errors = chart.node.findAll().flatMap(c => c.node.validate());
+    expect(errors).toHaveLength(2);
     expect(MeshAnalyzer.formatFinding({ code: 'IST0118', name: 'PortNameIsNotUnderNamingConvention', level: FindingLevel.INFO, object: { kind: 'Namespace', name: 'x' }, message: 'm' }))
       .toBe('Info [IST0118] (Namespace x) m');
   });

@@ -1,5 +1,5 @@
 import { ApiObject } from 'cdk8s';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { analyze, AnalysisOptions } from './analyze';
 import { Finding, FindingLevel, formatFinding } from './finding';
 
@@ -17,7 +17,6 @@ export interface MeshAnalyzerOptions extends AnalysisOptions {
   readonly failOnWarnings?: boolean;
 }
 
-const ATTACHED = new WeakSet<IConstruct>();
 
 /**
  * The mesh analyzer at synth time: the checks of `istioctl analyze` (and cdk8s-mesh's own) over every API object
@@ -25,8 +24,6 @@ const ATTACHED = new WeakSet<IConstruct>();
  *
  * `MeshAnalyzer.attach(app)` makes `app.synth()` fail with every error-level finding listed; warnings are printed.
  */
-const PRINTED = new WeakMap<IConstruct, Set<string>>();
-
 export class MeshAnalyzer {
   /**
    * Analyzes plain Kubernetes objects.
@@ -58,9 +55,8 @@ export class MeshAnalyzer {
    * failing finding listed. Attaching twice to the same scope has no further effect.
    */
   public static attach(scope: IConstruct, options: MeshAnalyzerOptions = {}): void {
-    if (ATTACHED.has(scope)) return;
-    ATTACHED.add(scope);
-    scope.node.addValidation({ validate: () => MeshAnalyzer.validate(scope, options) });
+    if (scope.node.tryFindChild(HOOK_ID)) return;
+    new AnalysisHook(scope as Construct, HOOK_ID, options);
   }
 
   /** `Error [IST0101] (VirtualService shop/reviews) <message>`. */
@@ -68,24 +64,60 @@ export class MeshAnalyzer {
     return formatFinding(finding);
   }
 
-  private static objectsOf(scope: IConstruct): any[] {
-    return scope.node.findAll().filter(c => ApiObject.isApiObject(c)).map(c => (c as ApiObject).toJson());
+  /** @internal */
+  public static _objectsOf(scope: IConstruct): any[] {
+    return MeshAnalyzer.objectsOf(scope);
   }
 
-  private static validate(scope: IConstruct, options: MeshAnalyzerOptions): string[] {
-    const findings = MeshAnalyzer.analyzeScope(scope, options);
+  /** The failing findings as messages; the others printed to stderr once each. @internal */
+  public static _report(findings: Finding[], options: MeshAnalyzerOptions, printed: Set<string>): string[] {
     const fails = (f: Finding) => f.level === FindingLevel.ERROR || (options.failOnWarnings === true && f.level === FindingLevel.WARNING);
     const others = findings.filter(f => !fails(f));
     if (others.length && options.printWarnings !== false) {
-      // cdk8s validates once for the app and once per chart: print each finding once per scope
-      let printed = PRINTED.get(scope);
-      if (!printed) PRINTED.set(scope, printed = new Set());
-      const lines = others.map(f => `cdk8s-mesh analysis: ${formatFinding(f)}\n`).filter(l => !printed!.has(l));
-      lines.forEach(l => printed!.add(l));
+      const lines = others.map(f => `cdk8s-mesh analysis: ${formatFinding(f)}\n`).filter(l => !printed.has(l));
+      lines.forEach(l => printed.add(l));
       if (lines.length) process.stderr.write(lines.join(''));
     }
     return findings.filter(fails).map(formatFinding);
   }
 
+  private static validate(scope: IConstruct, options: MeshAnalyzerOptions, printed?: Set<string>): string[] {
+    return MeshAnalyzer._report(MeshAnalyzer.analyzeScope(scope, options), options, printed ?? new Set());
+  }
+
+  private static objectsOf(scope: IConstruct): any[] {
+    return scope.node.findAll().filter(c => ApiObject.isApiObject(c)).map(c => (c as ApiObject).toJson());
+  }
+
   private constructor() {}
+}
+
+const HOOK_ID = 'cdk8s-mesh.analysis';
+
+/**
+ * The synth-time analysis attached to a scope: analyses the objects once per distinct output (cdk8s may validate
+ * several times in one synthesis: the same objects are not analysed again), and prints each warning once.
+ */
+class AnalysisHook extends Construct {
+  /** How many times the objects were actually analysed. */
+  public runs = 0;
+  private lastInput?: string;
+  private lastFindings: Finding[] = [];
+  private readonly printed = new Set<string>();
+
+  constructor(scope: Construct, id: string, private readonly options: MeshAnalyzerOptions) {
+    super(scope, id);
+    this.node.addValidation({ validate: () => this.run() });
+  }
+
+  private run(): string[] {
+    const objects = MeshAnalyzer._objectsOf(this.node.scope!);
+    const input = JSON.stringify(objects);
+    if (input !== this.lastInput) {
+      this.lastInput = input;
+      this.lastFindings = MeshAnalyzer.analyze(objects, this.options);
+      this.runs++;
+    }
+    return MeshAnalyzer._report(this.lastFindings, this.options, this.printed);
+  }
 }

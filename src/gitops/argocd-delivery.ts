@@ -5,6 +5,7 @@ import {
 } from '../../imports/argocd-argoproj.io';
 import { invalid } from '../errors';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
+import { MeshModel } from '../model/mesh-model';
 import { checkDnsLabel, checkInteger } from '../validation';
 import {
   ArgoCdAnnotations, ArgoCdSyncOptions, ARGOCD_DEFAULT_NAMESPACE, ARGOCD_IN_CLUSTER_SERVER, ARGOCD_RESOURCES_FINALIZER,
@@ -13,7 +14,7 @@ import {
 import { ArgoCdHealthCheckOptions, ArgoCdHealthChecks } from './health-checks';
 import { apiObjectsOf, chartOutputName, crdIndex, gk, groupOf, isBuiltinGroup, isClusterScoped } from './inventory';
 import { ArgoSyncPolicy, ArgoSyncRetry, CrdSyncMethod, SkipDryRunScope } from './sync-policy';
-import { addSyncOptions, ensureSyncWave, waveOf } from './sync-wave-table';
+import { mergeSyncOptions, waveOf } from './sync-wave-table';
 import { SyncWaves } from './sync-waves';
 
 /**
@@ -229,6 +230,9 @@ export class ArgoCdDelivery extends Construct {
   private readonly syncPolicy: ArgoSyncPolicy;
   private readonly delivered: Delivered[] = [];
   private readonly extraIgnores = new Map<Chart, ApplicationSpecIgnoreDifferences[]>();
+  /** The delivered charts' CRDs and ranks, computed once per synthesis. */
+  private inventory?: { charts: Set<Chart>; crds: Map<string, string>; ranks: Map<Chart, number> };
+  private takingInventory = false;
 
   constructor(scope: Construct, id: string, props: ArgoCdDeliveryProps) {
     super(scope, id);
@@ -278,8 +282,11 @@ export class ArgoCdDelivery extends Construct {
 
     for (const chart of props.charts ?? []) this.addChart(chart);
 
-    // the synth-time pass: cdk8s runs node validations right before it synthesizes
-    this.node.addValidation({ validate: () => { this.annotateObjects(); return []; } });
+    // sync waves and sync options are written onto every object of the delivered charts as it is synthesized
+    // (whoever created it, whenever): a synth-time transform, never a validation hook
+    MeshModel.of(this).addObjectTransform((obj, json) => this.annotate(obj, json));
+    // a fresh inventory (CRDs delivered, chart ranks) for each synthesis; computing it creates nothing
+    this.node.addValidation({ validate: () => { this.inventory = undefined; return []; } });
   }
 
   /**
@@ -369,28 +376,56 @@ export class ArgoCdDelivery extends Construct {
     return [...this.delivered.map(d => d.chart), own];
   }
 
-  /** Sets waves and sync options on every object of the delivered charts (synth time). */
-  private annotateObjects() {
-    const objects = this.allCharts().flatMap(apiObjectsOf);
-    const crds = crdIndex(objects);
+  private currentInventory() {
+    if (!this.inventory) {
+      // reading the CRDs renders them: they are not annotated while the inventory is taken
+      this.takingInventory = true;
+      try {
+        const charts = this.allCharts();
+        this.inventory = {
+          charts: new Set(charts),
+          crds: crdIndex(charts.flatMap(apiObjectsOf)),
+          ranks: new Map(this.delivered.map(d => [d.chart, chartRank(d.chart)])),
+        };
+      } finally {
+        this.takingInventory = false;
+      }
+    }
+    return this.inventory;
+  }
+
+  /**
+   * The waves and sync options of one object of a delivered chart, added to its JSON as it is written; annotations
+   * the object sets itself win.
+   */
+  private annotate(obj: ApiObject, json: any): any | undefined {
+    if (this.takingInventory) return undefined;
+    const inv = this.currentInventory();
+    const chart = Chart.of(obj);
+    if (!inv.charts.has(chart)) return undefined;
+    const annotations: { [key: string]: string } = { ...json.metadata?.annotations };
+    const labels: { [key: string]: string } = json.metadata?.labels ?? {};
+    const d = this.delivered.find(x => x.application === obj);
+    // the children of an app-of-apps: CRDs first, then the control plane, then the rest
+    const wave = d ? (d.explicitWave ? undefined : SyncWaves.APPLICATIONS + (inv.ranks.get(d.chart) ?? 2)) : waveOf(obj.kind, k => labels[k]);
+    if (wave !== undefined && annotations[ArgoCdAnnotations.SYNC_WAVE] === undefined) annotations[ArgoCdAnnotations.SYNC_WAVE] = String(wave);
     const scope = this.props.skipDryRun ?? SkipDryRunScope.DELIVERED_CRDS;
     const crdOption = (this.props.crdSyncMethod ?? CrdSyncMethod.SERVER_SIDE_APPLY) === CrdSyncMethod.REPLACE
       ? ArgoCdSyncOptions.REPLACE : ArgoCdSyncOptions.SERVER_SIDE_APPLY;
-
-    // the children of an app-of-apps: CRDs first, then the control plane, then the rest
-    for (const d of this.delivered) {
-      if (!d.explicitWave) ensureSyncWave(d.application, SyncWaves.APPLICATIONS + chartRank(d.chart));
+    const group = groupOf(obj.apiVersion);
+    let options: string[] = [];
+    if (!d && obj.kind === 'CustomResourceDefinition' && group === 'apiextensions.k8s.io') {
+      options = [crdOption];
+    } else if (!d && ((scope === SkipDryRunScope.DELIVERED_CRDS && inv.crds.has(gk(group, obj.kind)))
+      || (scope === SkipDryRunScope.ALL_CUSTOM_RESOURCES && !isBuiltinGroup(group)))) {
+      options = [ArgoCdSyncOptions.SKIP_DRY_RUN_ON_MISSING_RESOURCE];
     }
-    for (const obj of objects) {
-      ensureSyncWave(obj, waveOf(obj.kind, (k) => obj.metadata.getLabel(k)));
-      const group = groupOf(obj.apiVersion);
-      if (obj.kind === 'CustomResourceDefinition' && group === 'apiextensions.k8s.io') {
-        addSyncOptions(obj, [crdOption]);
-      } else if ((scope === SkipDryRunScope.DELIVERED_CRDS && crds.has(gk(group, obj.kind)))
-        || (scope === SkipDryRunScope.ALL_CUSTOM_RESOURCES && !isBuiltinGroup(group))) {
-        addSyncOptions(obj, [ArgoCdSyncOptions.SKIP_DRY_RUN_ON_MISSING_RESOURCE]);
-      }
+    if (options.length) {
+      const merged = mergeSyncOptions(annotations[ArgoCdAnnotations.SYNC_OPTIONS], options);
+      if (merged !== undefined) annotations[ArgoCdAnnotations.SYNC_OPTIONS] = merged;
     }
+    if (JSON.stringify(annotations) === JSON.stringify(json.metadata?.annotations ?? {})) return undefined;
+    return { ...json, metadata: { ...json.metadata, annotations } };
   }
 
   /** The spec of a chart's Application (synth time). */

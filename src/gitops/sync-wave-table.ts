@@ -2,8 +2,7 @@
  * The sync wave table behind `SyncWaves` and the helpers that write Argo CD annotations. Internal.
  * @internal
  */
-import { ApiObject } from 'cdk8s';
-import { ArgoCdAnnotations, ISTIOD_LABELS } from './argocd-constants';
+import { ISTIOD_LABELS } from './argocd-constants';
 
 /** The waves, by stage (documented on SyncWaves). @internal */
 export const WAVE = {
@@ -59,36 +58,20 @@ export function waveOf(kind: string, label: (key: string) => string | undefined)
   return waveOfKind(kind);
 }
 
-/** The annotations an object carries now (set through metadata or props). @internal */
-export function annotationsOf(obj: ApiObject): Record<string, string> {
-  return obj.metadata.toJson().annotations ?? {};
-}
-
 /**
- * Sets the sync wave on an object unless one is already set (a wave set by the user wins).
+ * Per-resource sync options merged into an `argocd.argoproj.io/sync-options` value, keeping what is there (an option
+ * the user set explicitly, either value, wins). Returns undefined when nothing changes.
  * @internal
  */
-export function ensureSyncWave(obj: ApiObject, wave: number) {
-  if (annotationsOf(obj)[ArgoCdAnnotations.SYNC_WAVE] === undefined) {
-    obj.metadata.addAnnotation(ArgoCdAnnotations.SYNC_WAVE, String(wave));
-  }
-}
-
-/**
- * Adds per-resource sync options to an object's `argocd.argoproj.io/sync-options`, keeping what is there.
- * @internal
- */
-export function addSyncOptions(obj: ApiObject, options: string[]) {
-  const current = annotationsOf(obj)[ArgoCdAnnotations.SYNC_OPTIONS];
+export function mergeSyncOptions(current: string | undefined, options: string[]): string | undefined {
   const list = current ? current.split(',').map(s => s.trim()).filter(s => s) : [];
   let changed = false;
   for (const o of options) {
     const key = o.split('=')[0];
-    // an option the user set explicitly (either value) wins
     if (!list.some(x => x.split('=')[0] === key)) {
       list.push(o);
       changed = true;
     }
   }
-  if (changed) obj.metadata.addAnnotation(ArgoCdAnnotations.SYNC_OPTIONS, list.join(','));
+  return changed ? list.join(',') : undefined;
 }

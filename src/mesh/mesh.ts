@@ -307,6 +307,7 @@ abstract class MeshBase extends Construct implements IMesh {
   }
   /** @internal */
   protected _caAddress?: string;
+  /** @internal */
   protected _caPod: { port?: number; labels?: { [key: string]: string } } = {};
   /** The external CA's pods, or undefined when istiod signs certificates (caAddress is the discovery address). */
   public get caEndpoint(): CaEndpoint | undefined {

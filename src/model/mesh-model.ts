@@ -1,3 +1,4 @@
+import { ApiObject, App, IResolver, ResolutionContext } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { invalid } from '../errors';
 import type { ExternalService } from '../security/external-service';
@@ -56,6 +57,39 @@ export type MeshFact =
 /** A subscriber to the model's facts. @internal */
 export type MeshFactListener = (fact: MeshFact) => void;
 
+/**
+ * A synth-time rewrite of objects as they are written: gets the object and its JSON (metadata rendered, spec maybe
+ * still lazy), returns the new JSON or undefined for no change. @internal
+ */
+export type ObjectTransform = (obj: ApiObject, json: any) => any | undefined;
+
+/**
+ * Applies the model's object transforms while cdk8s resolves each object (cdk8s resolvers are its documented hook
+ * for rewriting values at synth time): once per object, at the top level, never from a validation hook.
+ */
+class ObjectTransformResolver implements IResolver {
+  private readonly produced = new WeakSet<object>();
+  constructor(private readonly transforms: ObjectTransform[]) {}
+
+  public resolve(context: ResolutionContext): void {
+    if (context.key.length !== 0 || !context.value || typeof context.value !== 'object' || this.produced.has(context.value)) return;
+    // cdk8s also resolves an object's metadata alone from the top (key []): only whole objects are transformed
+    if (typeof context.value.apiVersion !== 'string' || typeof context.value.kind !== 'string') return;
+    let json = context.value;
+    let changed = false;
+    for (const t of this.transforms) {
+      const next = t(context.obj, json);
+      if (next !== undefined) {
+        json = next;
+        changed = true;
+      }
+    }
+    if (!changed) return;
+    this.produced.add(json);
+    context.replaceValue(json);
+  }
+}
+
 const MODEL_ID = 'cdk8s-mesh.model';
 
 /**
@@ -96,6 +130,7 @@ export class MeshModel extends Construct {
   private readonly _collectors: CollectorEndpoint[] = [];
   private readonly _scrapers: ScraperEndpoint[] = [];
   private metricsNeeded = false;
+  private readonly transforms: ObjectTransform[] = [];
   private defaultScraper?: ScraperEndpoint;
 
   private constructor(scope: Construct, id: string) {
@@ -187,6 +222,22 @@ export class MeshModel extends Construct {
     this.metricsNeeded = true;
     this.defaultScraper = defaultScraper;
     this.emit({ type: 'scraper', scraper: defaultScraper });
+  }
+
+  // ------------------------------------------------------------------ synth-time object transforms
+
+  /**
+   * Rewrites objects as they are written (e.g. Argo CD sync waves on every object of a delivered chart, whenever and
+   * by whomever the object was created). Registered with the App's resolvers on first use.
+   */
+  public addObjectTransform(transform: ObjectTransform): void {
+    if (this.transforms.length === 0) {
+      const app = this.node.root;
+      if (!(app instanceof App)) invalid(this, 'root', app.node.path, 'must be a cdk8s App for synth-time object transforms');
+      // first in line: it sees each object before the built-in resolvers descend into it
+      (app as App).resolvers.unshift(new ObjectTransformResolver(this.transforms));
+    }
+    this.transforms.push(transform);
   }
 
   // ------------------------------------------------------------------ subscriptions

@@ -345,8 +345,8 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     return own;
   }
 
-  /** What the renderers read: this namespace's settings and grants, and the app's model. @internal */
-  public get view(): NamespaceView {
+  /** What the renderers read: this namespace's settings and grants, and the app's model. */
+  private get view(): NamespaceView {
     return {
       name: this.name,
       mesh: this.mesh,
