@@ -105,11 +105,16 @@ export function analyzeGateways(m: Model): void {
   // selector includes every label of its own (an empty selector covers all Gateways).
   for (const [certKey, servers] of byCertificate) {
     const label = certKey.startsWith('cred:') ? `"${certKey.slice(5)}"` : `files ${certKey.slice(5).split('\0').join(' and ')}`;
+    // one finding per Gateway and certificate, naming the others (Istio reports each pair; the list keeps the output
+    // linear in the number of Gateways)
+    const done = new Set<Entry>();
     for (const a of servers) {
-      const others = [...new Set(servers.filter(b => b.gw !== a.gw && selectorSubset(a.selector, b.selector)).map(b => b.gw))];
-      for (const o of others) {
-        m.report('IST0138', a.gw, `Duplicate certificate ${label} in gateways ${a.gw.ns}/${a.gw.name} and ${o.ns}/${o.name} (same gateway workload) may cause 404s when clients reuse HTTP/2 connections. Put the hosts on one Gateway or use one certificate per Gateway.`);
-      }
+      if (done.has(a.gw)) continue;
+      done.add(a.gw);
+      const others = [...new Set(servers.filter(b => b.gw !== a.gw && selectorSubset(a.selector, b.selector)).map(b => `${b.gw.ns}/${b.gw.name}`))].sort();
+      if (others.length === 0) continue;
+      const shown = others.length > 5 ? `${others.slice(0, 5).join(', ')} and ${others.length - 5} more` : others.join(', ');
+      m.report('IST0138', a.gw, `Duplicate certificate ${label} in gateways ${a.gw.ns}/${a.gw.name} and ${shown} (same gateway workload) may cause 404s when clients reuse HTTP/2 connections. Put the hosts on one Gateway or use one certificate per Gateway.`);
     }
   }
 

@@ -145,7 +145,14 @@ function checkMeshHostConflicts(m: Model, vss: Entry[]): void {
       }
     }
   }
-  const global = [...byScope.entries()].filter(([k]) => k.startsWith('*/'));
+  // VirtualServices exported everywhere, by exact host and (few) by wildcard host
+  const globalExact = new Map<string, Entry[]>();
+  const globalWild: Array<[string, Entry[]]> = [];
+  for (const [k, l] of byScope) {
+    if (!k.startsWith('*/')) continue;
+    if (k.startsWith('*/*')) globalWild.push([k.slice(2), l]);
+    else globalExact.set(k.slice(2), l);
+  }
   const reported = new Set<Entry>();
   for (const [k, list] of [...byScope.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const slash = k.indexOf('/');
@@ -153,7 +160,9 @@ function checkMeshHostConflicts(m: Model, vss: Entry[]): void {
     const host = k.slice(slash + 1);
     const group = [...list];
     if (scope !== '*') {
-      for (const [gk, gl] of global) if (hostsIntersect(gk.slice(2), host)) for (const vs of gl) if (!group.includes(vs)) group.push(vs);
+      const matching = [...(host.startsWith('*') ? [...globalExact].filter(([h]) => hostsIntersect(host, h)).map(([, l]) => l) : [globalExact.get(host) ?? []]),
+        ...globalWild.filter(([h]) => hostsIntersect(h, host)).map(([, l]) => l)];
+      for (const gl of matching) for (const vs of gl) if (!group.includes(vs)) group.push(vs);
     }
     if (group.length < 2) continue;
     for (const vs of group) {
