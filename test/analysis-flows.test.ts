@@ -453,6 +453,29 @@ describe('AuthorizationPolicy', () => {
   });
 });
 
+describe('ports that bypass the proxy', () => {
+  const withAnnotations = (name: string, annotations: Record<string, string>) => shop().map(o => (o.kind === 'Deployment' && o.metadata.name === name
+    ? workload(name, SHOP, { app: name }, { ports: [{ name: 'http', containerPort: 8080 }], annotations }) : o));
+
+  test('excludeInboundPorts: no PeerAuthentication or AuthorizationPolicy on that port', () => {
+    const objects = [...withAnnotations('backend', { 'traffic.sidecar.istio.io/excludeInboundPorts': '8080' }), ap('allow-nothing', {})];
+    expect(call(objects).verdict).toBe(FlowVerdict.ALLOWED);
+    expect(call(objects).reason).toContain("port 8080 bypasses backend's proxy");
+    expect(call([...shop(), ap('allow-nothing', {})]).verdict).toBe(FlowVerdict.DENIED);
+  });
+
+  test('excludeOutboundPorts: the source sends plaintext, which STRICT refuses', () => {
+    const objects = [...withAnnotations('frontend', { 'traffic.sidecar.istio.io/excludeOutboundPorts': '80' }), pa('default', { mtls: { mode: 'STRICT' } })];
+    expect(call(objects)).toMatchObject({ verdict: FlowVerdict.DENIED, deniedAt: 'PeerAuthentication' });
+  });
+
+  test('15020, 15021 and 15090 are never captured: an allow-nothing policy does not make them unreachable', () => {
+    const objects = [...shop(), service('backend-status', SHOP, [{ name: 'http-status', port: 15021 }], { app: 'backend' }), ap('allow-nothing', {})];
+    const unreachable = analyzeFlows(objects).findings.filter(f => f.code === 'MESH106').map(f => f.object.name);
+    expect(unreachable).toEqual(['backend', 'frontend']);
+  });
+});
+
 describe('Sidecar scoping', () => {
   /** frontend calls frontend-host, which a VirtualService routes to backend-v2 (another Service). */
   function routed(mode: string, extra: any[] = []): MeshFlow {

@@ -7,7 +7,7 @@ import { isHttpProtocol, protocolOfServicePort } from '../protocol';
 import { Declared, EgressRoute, FlowCollector } from './declared';
 import { authorization, Endpoint, LayerResult, networkPolicy, peerAuthentication, refText, sidecarScope } from './layers';
 import { MeshFlow, FlowAnalysisOptions, MeshFlowKind, FlowVerdict } from './types';
-import { Pod, World } from './world';
+import { bypassesInbound, bypassesOutbound, Pod, World } from './world';
 
 interface Outcome {
   readonly verdict: FlowVerdict;
@@ -54,7 +54,10 @@ export class FlowEvaluator {
     const { src, target, mode } = d;
     const pre: LayerResult[] = [];
     let mtls = src.meshed;
-    if ((mode === 'app' || mode === 'telemetry') && src.pod) {
+    if (mode === 'app' && src.pod && src.meshed && !src.pod.gateway && bypassesOutbound(src.pod, target.port)) {
+      mtls = false;
+      pre.push({ verdict: FlowVerdict.ALLOWED, layer: 'Sidecar', detail: `port ${target.port} is excluded from ${src.id}'s proxy (excludeOutboundPorts): plaintext` });
+    } else if ((mode === 'app' || mode === 'telemetry') && src.pod) {
       const sc = sidecarScope(w, src.pod, target.host, target.hostNs, target.port, target.svc, mode === 'telemetry', target.unregistered === true);
       if (sc.verdict === FlowVerdict.DENIED) return combine([sc]);
       if (sc.passthrough) mtls = false;
@@ -77,7 +80,9 @@ export class FlowEvaluator {
       layers.push(networkPolicy(w, 'egress', src.endpoint, dst, port));
       if (!target.external) layers.push(networkPolicy(w, 'ingress', src.endpoint, dst, port));
       if (mode === 'app' && !target.external) {
-        if (pod && port !== undefined) {
+        if (pod && port !== undefined && bypassesInbound(pod, port)) {
+          layers.push({ verdict: FlowVerdict.ALLOWED, layer: 'proxy', detail: `port ${port} bypasses ${pod.name}'s proxy` });
+        } else if (pod && port !== undefined) {
           layers.push(peerAuthentication(w, pod, port, mtls));
           layers.push(authorization(w, pod, port, http, mtls && src.pod ? { mtls: true, principal: src.identity, ns: src.pod.ns } : { mtls: false }));
         } else if (pod) {
@@ -194,7 +199,7 @@ function reportUnreachablePorts(m: Model, w: World): void {
         const port = targetPortOf(portSpec, pod);
         if (port === undefined) continue;
         const np = ingressOpen(w, pod, port);
-        const ap = authorization(w, pod, port, http, { mtls: true, anyone: true });
+        const ap = bypassesInbound(pod, port) ? { verdict: FlowVerdict.ALLOWED, layer: '', detail: '' } : authorization(w, pod, port, http, { mtls: true, anyone: true });
         if (np === true && ap.verdict !== FlowVerdict.DENIED) {
           open = true;
           break;

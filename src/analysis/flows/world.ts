@@ -274,3 +274,22 @@ export function splitServiceHost(host: string, domain: string = CLUSTER_DOMAIN):
 }
 
 export const ISTIOD_PORT = IstioPorts.XDS_TLS;
+
+/** Pod ports the sidecar's iptables rules never redirect inbound (istio-iptables: status, health, Envoy metrics). */
+const UNCAPTURED_INBOUND: ReadonlySet<number> = new Set([IstioPorts.STATUS, IstioPorts.HEALTH, IstioPorts.ENVOY_PROMETHEUS]);
+
+function portsAnnotation(pod: Pod, key: string): string[] {
+  return (pod.annotations[key] ?? '').split(',').map(x => x.trim()).filter(Boolean);
+}
+
+/** Whether inbound traffic to a pod port bypasses its proxy (then PeerAuthentication and AuthorizationPolicy do not apply). */
+export function bypassesInbound(pod: Pod, port: number): boolean {
+  if (UNCAPTURED_INBOUND.has(port)) return true;
+  const excluded = portsAnnotation(pod, IstioAnnotations.EXCLUDE_INBOUND_PORTS);
+  return excluded.includes('*') || excluded.includes(String(port));
+}
+
+/** Whether a pod's outbound traffic to a port bypasses its proxy (`excludeOutboundPorts`): plaintext, no Sidecar scope. */
+export function bypassesOutbound(pod: Pod, port: number): boolean {
+  return portsAnnotation(pod, IstioAnnotations.EXCLUDE_OUTBOUND_PORTS).includes(String(port));
+}
