@@ -4,8 +4,9 @@ import { App } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { invalid } from '../errors';
 import { MeshGateway } from '../gateway/mesh-gateway';
+import { MeshModel } from '../model/mesh-model';
 import { MeshedService } from '../service/meshed-service';
-import { IMeshService, IMeshWorkload, MeshConnection } from '../service/workload';
+import { FlowKind, IMeshService, IMeshWorkload, MeshConnection } from '../service/workload';
 
 /** Properties of `MeshDiagram`. */
 export interface MeshDiagramProps {
@@ -39,7 +40,7 @@ function routeSummary(svc: MeshedService): string[] {
 }
 
 function edgeLabel(c: MeshConnection): string {
-  const parts = [c.ports.map(p => `${p.name} ${p.port}`).sort().join(', ')];
+  const parts = [(c.kind === FlowKind.MIRROR ? 'mirror ' : '') + c.ports.map(p => `${p.name} ${p.port}`).sort().join(', ')];
   if (c.methods.length) parts.push(c.methods.join(','));
   if (c.paths.length) parts.push(c.paths.join(' '));
   return parts.join(' · ');
@@ -77,7 +78,20 @@ export class MeshDiagram extends Construct {
       return id;
     };
 
-    const services = scope.node.findAll().filter(MeshedService.isMeshedService) as MeshedService[];
+    // the facts come from the app's mesh model (declared when the constructs were), never from scanning the tree
+    const model = MeshModel.of(scope);
+    const services = model.namespaces.flatMap(ns => model.servicesIn(ns));
+    for (const w of model.namespaces.flatMap(ns => model.workloadsIn(ns))) {
+      const ext = model.externalsOfWorkload(w);
+      if (!ext.length) continue;
+      const source = addWorkload(w);
+      for (const e of ext) {
+        const id = `ext__${String(e.host).replace(/\*/g, 'star').replace(/-/g, '_h_').replace(/\./g, '_')}__${e.port}`;
+        external.set(id, `${id}[("${esc(`${e.host}:${e.port}`)}")]`);
+        const via = model.egressRouteFor(e);
+        edges.add(`${source} -.->|"${esc(`${e.protocol}${e.originateTls ? ' (TLS originated)' : ''}${via ? ` via ${via.gateway.namespace.name}/${via.gateway.name}` : ''}`)}"| ${id}`);
+      }
+    }
     for (const svc of services) {
       const target = addWorkload(svc);
       for (const c of svc.inboundRules) {
@@ -88,16 +102,6 @@ export class MeshDiagram extends Construct {
           : [];
         const label = routes.length ? `${[...new Set(routes)].sort().join(' · ')} → ${edgeLabel(c)}` : edgeLabel(c);
         edges.add(`${source} -->|"${esc(label)}"| ${target}`);
-      }
-      for (const c of svc.outboundDependencies) {
-        const t = addWorkload(c.target);
-        edges.add(`${target} -->|"${esc(edgeLabel(c))}"| ${t}`);
-      }
-      const ext: any[] = (svc as any).externalDependencies ?? [];
-      for (const e of ext) {
-        const id = `ext__${String(e.host).replace(/\*/g, 'star').replace(/-/g, '_h_').replace(/\./g, '_')}__${e.port}`;
-        external.set(id, `${id}[("${esc(`${e.host}:${e.port}`)}")]`);
-        edges.add(`${target} -.->|"${esc(`${e.protocol}${e.originateTls ? ' (TLS originated)' : ''}`)}"| ${id}`);
       }
     }
 

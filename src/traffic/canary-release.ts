@@ -4,6 +4,7 @@ import { invalid } from '../errors';
 import { CanaryTraffic, checkWeight } from './canary-traffic';
 import { HttpRouteRule, WeightedDestination } from './routing';
 import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
+import { MeshModel } from '../model/mesh-model';
 import { p99LatencyQuery, promDuration, successRateQuery } from '../observability/golden-signals';
 import { MeshedService, WorkloadVersionOptions } from '../service/meshed-service';
 import { ServiceVersion } from '../service/workload';
@@ -165,7 +166,6 @@ export interface CanaryReleaseProps extends WorkloadVersionOptions {
   readonly routeName?: string;
 }
 
-const RELEASES = new WeakMap<MeshedService, CanaryRelease>();
 const ROUTE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
@@ -212,8 +212,9 @@ export class CanaryRelease extends Construct {
     const service = props.service;
     if (!MeshedService.isMeshedService(service)) invalid(this, 'service', service ? String(service) : service, 'must be a MeshedService');
     this.service = service;
-    const other = RELEASES.get(service);
-    if (other) invalid(this, 'service', service.node.path, `already has a release in progress (${other.node.path}): finish it (promote and fold it into the service) before starting another`);
+    // one release in progress per service, app-wide
+    MeshModel.of(this).claim(this, 'release', service.node.path, 'service', service.node.path,
+      other => `already has a release in progress (${other}): finish it (promote and fold it into the service) before starting another`);
 
     const stableName = props.stableVersion ?? service.versions[0].name;
     const stable = service.findVersion(stableName);
@@ -244,7 +245,6 @@ export class CanaryRelease extends Construct {
     } else {
       service.replaceHttpRoutes(this.gitOpsRoutes(props, weight!, routeName));
     }
-    RELEASES.set(service, this);
   }
 
   /** The weight of unmatched traffic in GitOps mode, after validating traffic and steps. */
