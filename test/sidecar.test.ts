@@ -7,7 +7,7 @@ import * as YAML from 'yaml';
 import { InjectionMode, Mesh, ProxyLogLevel, SidecarInjector, SidecarTemplate } from '../src';
 import { expectValid, one, synthValid, yamlOf } from './util';
 import { MeshValidationError } from '../src/errors';
-import { injectPodTemplate } from '../src/sidecar/inject';
+import { injectPodTemplate, podOwner } from '../src/sidecar/inject';
 
 const IMAGE = 'docker.io/istio/proxyv2:1.30.3';
 const TARGET = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'hello', namespace: 'shop' };
@@ -860,6 +860,28 @@ describe('fidelity to Istio 1.30.3 injection (issue 14)', () => {
     const out = injectPodTemplate({ ...app(), metadata: { labels: { 'app': '', 'service.istio.io/workload-name': 'hello-api' } } }, mesh(), TARGET);
     expect(envOf(out.spec.initContainers[1], 'ISTIO_META_WORKLOAD_NAME').value).toBe('hello-api');
     expect(out.metadata.labels['service.istio.io/canonical-name']).toBe('hello');
+  });
+
+  test('a bare Pod with a generated name is named after its controller, as Istio derives it', () => {
+    const pod = (ownerReferences: any[], labels: any = {}) => ({ metadata: { name: 'web-7d9f-x', generateName: 'web-7d9f-', labels, ownerReferences } });
+    const ctrl = (kind: string, name: string, apiVersion = 'apps/v1') => ({ apiVersion, kind, name, uid: 'u', controller: true });
+    expect(podOwner(pod([ctrl('ReplicaSet', 'web-7d9f')], { 'pod-template-hash': '7d9f' }))).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: undefined });
+    expect(podOwner(pod([ctrl('Job', 'report-28012345', 'batch/v1')]))).toEqual({ apiVersion: 'batch/v1', kind: 'CronJob', name: 'report', namespace: undefined });
+    expect(podOwner(pod([ctrl('Bar', 'thing', 'foo/v1')]))).toEqual({ apiVersion: 'foo/v1', kind: 'Bar', name: 'thing', namespace: undefined });
+    expect(podOwner(pod([{ ...ctrl('Bar', 'thing', 'foo/v1'), controller: false }])).kind).toBe('Pod');
+    expect(podOwner({ metadata: { name: 'p', ownerReferences: [ctrl('Bar', 'thing')] } }).name).toBe('p');
+    // through mesh.inject
+    const chart = Testing.chart();
+    new Mesh(chart, 'mesh').inject(new ApiObject(chart, 'p', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { ...pod([ctrl('ReplicaSet', 'web-7d9f')], { 'pod-template-hash': '7d9f' }).metadata, namespace: 'shop' },
+      spec: { containers: [{ name: 'web', image: 'web' }] },
+    }));
+    const p = one(synthValid(chart), 'Pod');
+    expect(envOf(p.spec.initContainers[1], 'ISTIO_META_OWNER').value).toBe('kubernetes://apis/apps/v1/namespaces/shop/deployments/web');
+    expect(envOf(p.spec.initContainers[1], 'ISTIO_META_WORKLOAD_NAME').value).toBe('web');
+    expect(p.metadata.labels['service.istio.io/canonical-name']).toBe('web');
   });
 
   test('hostNetwork pods are left uninjected, as Istio does; mesh.inject of one synthesizes it as written', () => {

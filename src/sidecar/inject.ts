@@ -302,11 +302,37 @@ function skipped(template: Json | undefined): boolean {
   return template?.spec?.hostNetwork === true || template?.metadata?.labels?.[IstioLabels.INJECT] === 'false';
 }
 
+/**
+ * The workload a bare Pod belongs to, as Istio 1.30.3 derives it (pkg/kube/util.go GetDeployMetaFromPod): for a pod
+ * whose name is generated, its controller owner, with a ReplicaSet seen as its Deployment (pod-template-hash) and a
+ * Job named `<name>-<8 to 10 digits>` as its CronJob; otherwise the pod itself.
+ */
+export function podOwner(pod: Json): InjectionTarget {
+  const meta = pod.metadata ?? {};
+  const self: InjectionTarget = { apiVersion: 'v1', kind: 'Pod', name: meta.name, namespace: meta.namespace };
+  const ref = meta.generateName ? (meta.ownerReferences ?? []).find((r: Json) => r?.controller === true) : undefined;
+  if (!ref) return self;
+  const labels = meta.labels ?? {};
+  let { apiVersion, kind, name } = ref as { apiVersion: string; kind: string; name: string };
+  const hash = labels['pod-template-hash'];
+  const cron = /^(.+)-\d{8,10}$/.exec(name);
+  if (kind === 'ReplicaSet' && hash && name.endsWith(hash)) {
+    name = name.slice(0, name.length - hash.length - 1);
+    kind = 'Deployment';
+  } else if (kind === 'Job' && cron) {
+    name = cron[1];
+    kind = 'CronJob';
+    apiVersion = 'batch/v1';
+  }
+  return { apiVersion, kind, name: name || meta.name, namespace: meta.namespace };
+}
+
 /** Injects the pod template of one workload object (JSON), in place. `many`: part of a List or an Include. */
 function injectObject(json: Json, mesh: IMesh, options: ProxyOptions, scope: string, many: boolean): boolean {
   const path = podTemplatePath(json.kind);
   if (!path) return false;
-  const target: InjectionTarget = { apiVersion: json.apiVersion, kind: json.kind, name: json.metadata?.name, namespace: json.metadata?.namespace };
+  const target: InjectionTarget = json.kind === 'Pod' ? podOwner(json)
+    : { apiVersion: json.apiVersion, kind: json.kind, name: json.metadata?.name, namespace: json.metadata?.namespace };
   if (path.length === 0) {
     if (many && skipped(json)) return true;
     const pod = injectPodTemplate({ metadata: json.metadata, spec: json.spec }, mesh, target, options, scope);
