@@ -41,7 +41,7 @@ export interface MeshFlow {
   readonly kind: MeshFlowKind;
   /** The source: `<namespace>/<workload name>`, or `<namespace>/*` for the scraper when its pods are unknown. */
   readonly source: string;
-  /** The source's identity: `<trust domain>/ns/<namespace>/sa/<service account>`. */
+  /** The source's identity: `<trust domain>/ns/<namespace>/sa/<service account>` (`metrics scraper` for scraping). */
   readonly sourceIdentity: string;
   /** Whether the source has an Istio proxy. */
   readonly sourceMeshed: boolean;
