@@ -173,7 +173,7 @@ export interface WorkloadSecurityOptions {
 }
 
 /** The one capability an app may add without `allowPrivilegedApp`: binding ports below 1024. */
-export const SAFE_APP_CAPABILITIES = ['NET_BIND_SERVICE'];
+const SAFE_APP_CAPABILITIES = ['NET_BIND_SERVICE'];
 
 /** Renders the app container's and pod's security contexts. @internal */
 export function renderSecurity(scope: Construct, s: WorkloadSecurityOptions): { container: any; pod: any } {
