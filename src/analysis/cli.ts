@@ -2,6 +2,7 @@
 /**
  * `cdk8s-mesh analyze <files or dirs> [-o json]`: the mesh analyzer over any YAML, offline.
  * Exit code: 1 when there is an error-level finding or an unreadable document, 2 on usage errors, 0 otherwise.
+ * Files that hold no Kubernetes object at all (e.g. a package.json beside the manifests) are skipped with a note.
  * @internal
  */
 import { analyzeDocuments } from './analyze';
@@ -88,7 +89,8 @@ function run(args: readonly string[], io: CliIo): number {
   } catch (e: any) {
     return usage(`cannot read ${e?.path ?? 'input'}: ${e?.code === 'ENOENT' ? 'no such file or directory' : e?.message}`);
   }
-  const { documents, problems } = loadFiles(files);
+  const { documents, problems, skipped } = loadFiles(files);
+  for (const s of skipped) io.stderr(`Note: ${s.file}: ${s.message}; skipped\n`);
   for (const p of problems) {
     io.stderr(`Error: ${p.file}${p.documentIndex !== undefined ? `, document ${p.documentIndex}` : ''}: ${p.message}; skipped\n`);
   }

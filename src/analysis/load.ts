@@ -21,6 +21,11 @@ export interface LoadProblem {
 export interface Loaded {
   readonly documents: InputDocument[];
   readonly problems: LoadProblem[];
+  /**
+   * Files that hold no Kubernetes object at all (every document lacks both apiVersion and kind, e.g. a tsconfig.json
+   * or a Grafana dashboard beside the manifests): skipped, with a note, never an error.
+   */
+  readonly skipped: LoadProblem[];
 }
 
 /** The files under the given paths (sorted, for deterministic output). Throws when a path does not exist. */
@@ -44,6 +49,7 @@ export function listFiles(paths: readonly string[]): string[] {
 export function loadFiles(files: readonly string[]): Loaded {
   const documents: InputDocument[] = [];
   const problems: LoadProblem[] = [];
+  const skipped: LoadProblem[] = [];
   for (const file of files) {
     let text: string;
     try {
@@ -80,6 +86,11 @@ export function loadFiles(files: readonly string[]): Loaded {
         }
       });
     }
+    const present = values.filter(v => v.error === undefined && v.value !== null && v.value !== undefined);
+    if (present.length > 0 && values.every(v => v.error === undefined) && present.every(v => !looksKubernetes(v.value))) {
+      skipped.push({ file, message: 'not a Kubernetes object (no apiVersion or kind)' });
+      continue;
+    }
     for (const { index, value, error } of values) {
       if (error) {
         problems.push({ file, documentIndex: index, message: error });
@@ -99,7 +110,12 @@ export function loadFiles(files: readonly string[]): Loaded {
       });
     }
   }
-  return { documents, problems };
+  return { documents, problems, skipped };
+}
+
+/** Whether a parsed document is meant as a Kubernetes object: a map with apiVersion or kind (or both). */
+function looksKubernetes(v: any): boolean {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && ('apiVersion' in v || 'kind' in v);
 }
 
 function isList(v: any): boolean {
