@@ -173,7 +173,7 @@ export class GoldenSignalAlerts extends Construct {
               labels,
               annotations: annotations(
                 `${who}: p99 latency above ${latency}ms`,
-                `The p99 latency of requests received by ${svc.host} is {{ $value | humanize }}ms (threshold ${latency}ms for ${latencyFor}).`,
+                `The p99 latency of requests received by ${svc.host} is {{ $value | printf "%.0f" }}ms (threshold ${latency}ms for ${latencyFor}).`,
               ),
             },
           ],
