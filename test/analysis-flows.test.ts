@@ -539,10 +539,12 @@ describe('declared flows', () => {
     expect(f.deniedAt).toBe('Sidecar');
   });
 
-  test('scrape flows exist only when the input scrapes: a monitor or a prometheus.io/scrape pod', () => {
-    const scrapes = (objects: any[]) => analyzeFlows(objects).flows.filter(f => f.kind === MeshFlowKind.SCRAPE).map(f => `${f.destination}:${f.port}`);
+  test('scrape flows exist only when the input scrapes: a monitor, or a prometheus.io/scrape pod when told to count it', () => {
+    const scrapes = (objects: any[], scrapeAnnotatedPods = true) => analyzeFlows(objects, { scrapeAnnotatedPods }).flows.filter(f => f.kind === MeshFlowKind.SCRAPE).map(f => `${f.destination}:${f.port}`);
     expect(scrapes(shop())).toEqual([]);
     const annotated = workload('metrics', SHOP, { app: 'metrics' }, { annotations: { 'prometheus.io/scrape': 'true' } });
+    // injection annotates every pod: by default the annotation alone does not mean a scraper exists
+    expect(scrapes([...shop(), annotated], false)).toEqual([]);
     expect(scrapes([...shop(), annotated])).toEqual([
       'shop/backend:15020', 'shop/backend:15090', 'shop/frontend:15020', 'shop/frontend:15090', 'shop/metrics:15020', 'shop/metrics:15090',
     ]);

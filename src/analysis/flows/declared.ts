@@ -44,6 +44,13 @@ export interface Target {
 export interface Declared {
   readonly kind: MeshFlowKind;
   readonly mode: Mode;
+  /** Judge the policies alone: the source's Sidecar scope is not consulted (what NetworkPolicy and authorization allow). */
+  readonly skipSidecar?: boolean;
+  /**
+   * A Sidecar import names a host, not its ports: the calls to each port of the host share this key, and the import
+   * is honoured when some port gets through (the denied ports are then not flows the objects declare).
+   */
+  readonly anyPortOf?: string;
   readonly src: Source;
   readonly target: Target;
   readonly by: Entry;
@@ -161,11 +168,11 @@ export class FlowCollector {
     return [...new Set(ports.map((p: any) => Number(p?.port ?? p?.number)).filter(n => Number.isInteger(n)))].sort((a, b) => a - b);
   }
 
-  private add(kind: MeshFlowKind, mode: Mode, src: Source, target: Target, by: Entry): void {
+  private add(kind: MeshFlowKind, mode: Mode, src: Source, target: Target, by: Entry, anyPortOf?: string): void {
     const k = `${kind}\0${src.id}\0${target.host}\0${target.port}\0${target.subset ?? ''}`;
     if (this.seen.has(k)) return;
     this.seen.add(k);
-    this.flows.push({ kind, mode, src, target, by });
+    this.flows.push({ kind, mode, src, target, by, ...(anyPortOf ? { anyPortOf } : {}) });
   }
 
   /** Destinations of a VirtualService's routes that apply to `gateway` ('mesh' or a gateway key), on `port`. */
@@ -176,8 +183,14 @@ export class FlowCollector {
     const norm = (g: string) => (g === 'mesh' ? g : gatewayKey(g, vs.ns!));
     const dest = (d: any, kind: MeshFlowKind) => {
       if (!d || typeof d.host !== 'string') return;
-      const p = d.port?.number;
-      out.push({ host: fqdnOf(this.m, d.host, vs.ns!), kind, ...(typeof p === 'number' ? { port: p } : {}), ...(typeof d.subset === 'string' ? { subset: d.subset } : {}) });
+      const host = fqdnOf(this.m, d.host, vs.ns!);
+      // no port: the route's port, or for a mirror (another host) the destination's only port, as Istio picks it
+      let p = d.port?.number;
+      if (typeof p !== 'number' && kind === MeshFlowKind.MIRROR) {
+        const ports = this.portsOf(host);
+        if (ports.length === 1) p = ports[0];
+      }
+      out.push({ host, kind, ...(typeof p === 'number' ? { port: p } : {}), ...(typeof d.subset === 'string' ? { subset: d.subset } : {}) });
     };
     for (const section of ['http', 'tcp', 'tls']) {
       for (const route of arr(spec[section])) {
@@ -213,14 +226,14 @@ export class FlowCollector {
   }
 
   /** A call from src to host:port, through the mesh routes of the host when there are any. */
-  private call(src: Source, host: string, port: number, by: Entry, kind: MeshFlowKind): void {
+  private call(src: Source, host: string, port: number, by: Entry, kind: MeshFlowKind, anyPortOf?: string): void {
     const vss = this.meshVs.get(host);
     if (vss && vss.length) {
       const vs = vss[0];
       const dests = this.routeDests(vs, 'mesh', port);
       for (const d of dests) {
         const kindOf = d.kind === MeshFlowKind.MIRROR ? MeshFlowKind.MIRROR : kind === MeshFlowKind.GATEWAY_ROUTE ? kind : MeshFlowKind.ROUTE;
-        this.add(kindOf, 'app', src, this.target(d.host, d.port ?? port, d.subset), vs);
+        this.add(kindOf, 'app', src, this.target(d.host, d.port ?? port, d.subset), vs, anyPortOf);
       }
       // egress through a gateway: the VS sends mesh traffic to a gateway, and the gateway to the external host
       const gws = arr(vs.obj.spec?.gateways).map(text).filter(g => g !== 'mesh');
@@ -235,10 +248,10 @@ export class FlowCollector {
     }
     const gamma = this.gammaRoutes.get(host);
     if (gamma && gamma.length) {
-      for (const d of this.backends(gamma[0])) this.add(d.kind === MeshFlowKind.MIRROR ? d.kind : MeshFlowKind.ROUTE, 'app', src, this.target(d.host, d.port ?? port), gamma[0]);
+      for (const d of this.backends(gamma[0])) this.add(d.kind === MeshFlowKind.MIRROR ? d.kind : MeshFlowKind.ROUTE, 'app', src, this.target(d.host, d.port ?? port), gamma[0], anyPortOf);
       return;
     }
-    this.add(kind, 'app', src, this.target(host, port), by);
+    this.add(kind, 'app', src, this.target(host, port), by, anyPortOf);
   }
 
   /** (a) the hosts each meshed pod's Sidecar imports by name. */
@@ -251,7 +264,11 @@ export class FlowCollector {
       if (!calls) this.sidecarCalls.set(sc, calls = this.callsOf(sc));
       const src = this.source(pod);
       for (const c of calls) {
-        for (const port of c.port !== undefined ? [c.port] : this.portsOf(c.host)) this.call(src, c.host, port, sc, MeshFlowKind.CALL);
+        if (c.port !== undefined) {
+          this.call(src, c.host, c.port, sc, MeshFlowKind.CALL);
+        } else {
+          for (const port of this.portsOf(c.host)) this.call(src, c.host, port, sc, MeshFlowKind.CALL, `${src.id}\0${c.host}`);
+        }
       }
     }
   }
@@ -329,11 +346,15 @@ export class FlowCollector {
     }
   }
 
-  /** The scraper reads every meshed pod on 15020 and 15090, when the input scrapes metrics at all. */
+  /**
+   * The scraper reads every meshed pod on 15020 and 15090, when the input consumes metrics: prometheus-operator
+   * monitors or rules. Injection annotates every pod `prometheus.io/scrape: "true"` by default (Istio's metrics
+   * merging), so the annotation alone says nothing about a scraper: it counts only with `scrapeAnnotatedPods`.
+   */
   public scrapeFlows(): void {
     const m = this.m;
-    const monitors = [...m.ofKind('PodMonitor'), ...m.ofKind('ServiceMonitor')];
-    const annotated = this.w.pods.some(p => p.annotations[IstioAnnotations.PROMETHEUS_SCRAPE] === 'true');
+    const monitors = [...m.ofKind('PodMonitor'), ...m.ofKind('ServiceMonitor'), ...m.ofKind('PrometheusRule')];
+    const annotated = this.w.scrapeAnnotatedPods && this.w.pods.some(p => p.annotations[IstioAnnotations.PROMETHEUS_SCRAPE] === 'true');
     if (monitors.length === 0 && !annotated) return;
     const ns = this.w.scraperNamespace;
     const labels = this.w.scraperLabels;

@@ -43,7 +43,7 @@ export class FlowEvaluator {
   constructor(private readonly w: World) {}
 
   public evaluate(d: Declared): Outcome {
-    const k = `${d.mode}\0${d.src.id}\0${d.target.host}\0${d.target.port}\0${d.target.subset ?? ''}`;
+    const k = `${d.mode}${d.skipSidecar ? '-policies' : ''}\0${d.src.id}\0${d.target.host}\0${d.target.port}\0${d.target.subset ?? ''}`;
     let o = this.cache.get(k);
     if (!o) this.cache.set(k, o = this.compute(d));
     return o;
@@ -57,7 +57,7 @@ export class FlowEvaluator {
     if (mode === 'app' && src.pod && src.meshed && !src.pod.gateway && bypassesOutbound(src.pod, target.port)) {
       mtls = false;
       pre.push({ verdict: FlowVerdict.ALLOWED, layer: 'Sidecar', detail: `port ${target.port} is excluded from ${src.id}'s proxy (excludeOutboundPorts): plaintext` });
-    } else if ((mode === 'app' || mode === 'telemetry') && src.pod) {
+    } else if ((mode === 'app' || mode === 'telemetry') && src.pod && !d.skipSidecar) {
       const sc = sidecarScope(w, src.pod, target.host, target.hostNs, target.port, target.svc, mode === 'telemetry', target.unregistered === true);
       if (sc.verdict === FlowVerdict.DENIED) return combine([sc]);
       if (sc.passthrough) mtls = false;
@@ -130,8 +130,14 @@ export function runFlowAnalysis(m: Model, options: FlowAnalysisOptions = {}): Me
   c.scrapeFlows();
   const ev = new FlowEvaluator(w);
   const flows: MeshFlow[] = [];
+  // a Sidecar import without a port is honoured when some port of the host gets through
+  const honoured = new Set<string>();
+  for (const d of c.flows) {
+    if (d.anyPortOf && ev.evaluate(d).verdict !== FlowVerdict.DENIED) honoured.add(d.anyPortOf);
+  }
   for (const d of c.flows) {
     const o = ev.evaluate(d);
+    if (d.anyPortOf && o.verdict === FlowVerdict.DENIED && honoured.has(d.anyPortOf)) continue;
     flows.push({
       kind: d.kind,
       source: d.src.id,

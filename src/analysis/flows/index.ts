@@ -5,8 +5,10 @@
 import { acknowledgedCodes } from '../acknowledge';
 import { Finding, FindingLevel, ObjectRef } from '../finding';
 import { DEFAULT_MODEL_OPTIONS, InputDocument, Model } from '../model';
-import { runFlowAnalysis } from './evaluate';
-import { AnalyzeFlowsOptions, FlowAnalysisResult } from './types';
+import { FlowCollector, sourceOf } from './declared';
+import { FlowEvaluator, runFlowAnalysis } from './evaluate';
+import { AnalyzeFlowsOptions, FlowAnalysisResult, FlowVerdict, MeshFlowKind } from './types';
+import { World } from './world';
 
 export * from './types';
 
@@ -65,4 +67,60 @@ function sortFindings(findings: readonly Finding[]): Finding[] {
 export function formatFlowMatrix(result: FlowAnalysisResult): string {
   if (result.flows.length === 0) return 'No flows declared or needed by the input.\n';
   return result.flows.map(f => `${f.source} -> ${f.destination}:${f.port}${f.subset ? ` (subset ${f.subset})` : ''} ${f.verdict.toUpperCase()} [${f.kind}] ${f.reason}\n`).join('');
+}
+
+/** A connection to judge: from a workload's pods to a host and port. */
+export interface FlowQuery {
+  /** The source workload, `<namespace>/<workload name>` (a Deployment, StatefulSet... or Pod of the input). */
+  readonly source: string;
+  /** The destination host (a Service FQDN, `<svc>.<ns>.svc.<domain>`, or an external host). */
+  readonly host: string;
+  /** The destination port (the Service port). */
+  readonly port: number;
+  /**
+   * Judge NetworkPolicy, PeerAuthentication and AuthorizationPolicy alone, without the source's Sidecar scope: whether
+   * the policies would stop the call even if the proxy knew the host.
+   * @default false
+   */
+  readonly ignoreSidecar?: boolean;
+}
+
+/** The verdict on one queried connection. */
+export interface FlowAnswer {
+  /** The query. */
+  readonly query: FlowQuery;
+  /** The verdict. */
+  readonly verdict: FlowVerdict;
+  /** Why: the rules that let it through, or the layer and object that stop it. */
+  readonly reason: string;
+}
+
+/**
+ * Judges arbitrary connections (declared or not) through every layer, as `analyzeFlows` judges the declared ones: for
+ * "may A reach B on port P?" questions, and to prove that what is not declared is denied.
+ */
+export function checkFlows(objects: any[], queries: FlowQuery[], options: AnalyzeFlowsOptions = {}): FlowAnswer[] {
+  const m = new Model(objects.map(object => ({ object })), {
+    defaultNamespace: options.defaultNamespace ?? DEFAULT_MODEL_OPTIONS.defaultNamespace,
+    rootNamespace: options.rootNamespace ?? DEFAULT_MODEL_OPTIONS.rootNamespace,
+    clusterDomain: options.clusterDomain ?? DEFAULT_MODEL_OPTIONS.clusterDomain,
+    existing: [],
+  });
+  const w = new World(m, options);
+  const collector = new FlowCollector(w);
+  const evaluator = new FlowEvaluator(w);
+  const byId = new Map(w.pods.map(p => [`${p.ns}/${p.name}`, p]));
+  return queries.map(query => {
+    const pod = byId.get(query.source);
+    if (!pod) return { query, verdict: FlowVerdict.UNKNOWN, reason: `no workload ${query.source} in the input` };
+    const o = evaluator.evaluate({
+      kind: MeshFlowKind.CALL,
+      mode: 'app',
+      skipSidecar: query.ignoreSidecar === true,
+      src: sourceOf(w, pod),
+      target: collector.target(query.host, query.port),
+      by: pod.entry,
+    });
+    return { query, verdict: o.verdict, reason: o.reason };
+  });
 }

@@ -90,6 +90,12 @@ export interface FlowAnalysisOptions {
    * @default - any pod of `scraperNamespace`
    */
   readonly scraperLabels?: { [key: string]: string };
+  /**
+   * Treat pods annotated `prometheus.io/scrape: "true"` as scrape targets even when the input has no
+   * prometheus-operator monitor or rule (an annotation-driven Prometheus). Injection annotates every pod so by default.
+   * @default false
+   */
+  readonly scrapeAnnotatedPods?: boolean;
 }
 
 /** Options of `analyzeFlows`. */

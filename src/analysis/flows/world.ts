@@ -88,6 +88,7 @@ export class World {
   public readonly trustDomain: string;
   public readonly scraperNamespace: string;
   public readonly scraperLabels?: Readonly<Record<string, string>>;
+  public readonly scrapeAnnotatedPods: boolean;
 
   constructor(public readonly m: Model, options: FlowAnalysisOptions) {
     for (const n of m.ofKind('Namespace')) this.nsLabels.set(n.name, { ...stringMap(n.obj.metadata?.labels), [NAMESPACE_NAME_LABEL]: n.name });
@@ -146,6 +147,7 @@ export class World {
     }
     this.trustDomain = options.trustDomain ?? this.meshConfigs.get('')?.trustDomain ?? DEFAULT_TRUST_DOMAIN;
     this.scraperNamespace = options.scraperNamespace ?? 'monitoring';
+    this.scrapeAnnotatedPods = options.scrapeAnnotatedPods === true;
     this.scraperLabels = options.scraperLabels;
   }
 
