@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { buildBookinfo } from '../examples/bookinfo/app';
-import { analyze } from '../src';
+import { analyze, analyzeFlows, checkFlows, FlowVerdict, formatFlowMatrix, MeshFlowKind } from '../src';
 import { validateAll } from './util';
 
 function synth(): { dir: string; files: Record<string, string>; objects: any[] } {
@@ -101,4 +101,38 @@ describe('Bookinfo example', () => {
 test('the README shows the current Bookinfo diagram', () => {
   const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
   expect(readme).toContain('```mermaid\n' + first.files['mesh.mmd'].trimEnd() + '\n```');
+});
+
+describe('Bookinfo flows (issue 13): the mesh works as declared, proven offline', () => {
+  const result = analyzeFlows(first.objects, { scraperNamespace: 'monitoring', scraperLabels: { 'app.kubernetes.io/name': 'prometheus' } });
+
+  test('no flow finding: every declared call, route and mirror gets through, and every proxy reaches istiod', () => {
+    expect(result.findings.map(f => `${f.code} ${f.object.kind}/${f.object.name}: ${f.message}`)).toEqual([]);
+    const denied = result.flows.filter(f => f.verdict === FlowVerdict.DENIED);
+    expect(denied).toEqual([]);
+    // the edges Bookinfo declares, each allowed (partial: GET only)
+    const calls = result.flows.filter(f => f.kind === MeshFlowKind.CALL || f.kind === MeshFlowKind.ROUTE || f.kind === MeshFlowKind.GATEWAY_ROUTE)
+      .map(f => `${f.source} -> ${f.destination.split('.')[0]}`);
+    expect([...new Set(calls)].sort()).toEqual([
+      'bookinfo/productpage-v1 -> details', 'bookinfo/productpage-v1 -> reviews',
+      'bookinfo/reviews-v1 -> ratings', 'bookinfo/reviews-v2 -> ratings', 'bookinfo/reviews-v3 -> ratings',
+      'istio-ingress/istio-ingressgateway -> productpage',
+    ]);
+  });
+
+  test('nothing else: productpage cannot reach ratings, ratings cannot reach anyone, even ignoring Sidecar scoping', () => {
+    const host = (s: string) => `${s}.bookinfo.svc.cluster.local`;
+    const answers = checkFlows(first.objects, [
+      { source: 'bookinfo/productpage-v1', host: host('ratings'), port: 9080, ignoreSidecar: true },
+      { source: 'bookinfo/ratings-v1', host: host('reviews'), port: 9080, ignoreSidecar: true },
+      { source: 'bookinfo/details-v1', host: host('productpage'), port: 9080, ignoreSidecar: true },
+      { source: 'bookinfo/reviews-v1', host: host('details'), port: 9080 },
+    ]);
+    expect(answers.map(a => a.verdict)).toEqual([FlowVerdict.DENIED, FlowVerdict.DENIED, FlowVerdict.DENIED, FlowVerdict.DENIED]);
+  });
+
+  test('the README shows the current Bookinfo flow matrix', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    expect(readme).toContain('```text\n' + formatFlowMatrix(result).trimEnd() + '\n```');
+  });
 });

@@ -2,6 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { analyze, AnalysisOptions } from './analyze';
 import { Finding, FindingLevel, formatFinding } from './finding';
+import { MeshModel } from '../model/mesh-model';
 
 /** Options of the synth-time mesh analysis. */
 export interface MeshAnalyzerOptions extends AnalysisOptions {
@@ -15,6 +16,13 @@ export interface MeshAnalyzerOptions extends AnalysisOptions {
    * @default false
    */
   readonly failOnWarnings?: boolean;
+  /**
+   * Prove at synth time that the mesh works: run the flow analysis (MESH101..MESH106) over the synthesized objects,
+   * with the metrics scraper the app declared (`flows` options given explicitly win). A declared call, gateway route
+   * or mirror that the policies deny, or a proxy that cannot reach istiod or its CA, fails the synth.
+   * @default true
+   */
+  readonly flowAnalysis?: boolean;
 }
 
 
@@ -110,12 +118,22 @@ class AnalysisHook extends Construct {
     this.node.addValidation({ validate: () => this.run() });
   }
 
+  /** The options, with the flow analysis on by default and the scraper taken from the app's mesh model. */
+  private analysisOptions(): AnalysisOptions {
+    if (this.options.flows || this.options.flowAnalysis === false) return this.options;
+    const scraper = MeshModel.of(this).scrapers[0];
+    return {
+      ...this.options,
+      flows: scraper ? { scraperNamespace: scraper.namespace, scraperLabels: { ...scraper.podLabels } } : {},
+    };
+  }
+
   private run(): string[] {
     const objects = MeshAnalyzer._objectsOf(this.node.scope!);
     const input = JSON.stringify(objects);
     if (input !== this.lastInput) {
       this.lastInput = input;
-      this.lastFindings = MeshAnalyzer.analyze(objects, this.options);
+      this.lastFindings = MeshAnalyzer.analyze(objects, this.analysisOptions());
       this.runs++;
     }
     return MeshAnalyzer._report(this.lastFindings, this.options, this.printed);
