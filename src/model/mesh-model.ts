@@ -1,4 +1,4 @@
-import { ApiObject, App, IResolver, ResolutionContext } from 'cdk8s';
+import { ApiObject, App, IResolver, resolve, ResolutionContext } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { invalid } from '../errors';
 import type { ExternalService } from '../security/external-service';
@@ -44,9 +44,20 @@ export interface ScraperEndpoint {
   readonly declaredBy: string;
 }
 
+/** A gateway of the mesh: who deploys it, and which way its traffic flows. @internal */
+export interface GatewayInfo {
+  /** The gateway workload. */
+  readonly workload: IMeshWorkload;
+  /** Whether istiod's gateway deployment controller deploys it (GatewayDeployment.ISTIO_AUTOMATED). */
+  readonly automated: boolean;
+  /** Whether it is an egress gateway (else an ingress gateway). */
+  readonly egress: boolean;
+}
+
 /** A fact, as delivered to subscribers. @internal */
 export type MeshFact =
   | { readonly type: 'workload'; readonly workload: IMeshWorkload }
+  | { readonly type: 'gateway'; readonly gateway: GatewayInfo }
   | { readonly type: 'service'; readonly service: IMeshService }
   | { readonly type: 'edge'; readonly edge: MeshConnection }
   | { readonly type: 'external'; readonly source: IMeshWorkload; readonly external: ExternalService }
@@ -65,19 +76,33 @@ export type ObjectTransform = (obj: ApiObject, json: any) => any | undefined;
 
 /**
  * Applies the model's object transforms while cdk8s resolves each object (cdk8s resolvers are its documented hook
- * for rewriting values at synth time): once per object, at the top level, never from a validation hook.
+ * for rewriting values at synth time): once per object, at the top level, never from a validation hook. Transforms
+ * registered for one object get its fully resolved JSON (lazy specs produced; the object's JSON patches apply after).
  */
 class ObjectTransformResolver implements IResolver {
   private readonly produced = new WeakSet<object>();
-  constructor(private readonly transforms: ObjectTransform[]) {}
+  private readonly resolving = new WeakSet<object>();
+  constructor(private readonly all: ObjectTransform[], private readonly perObject: Map<ApiObject, ObjectTransform[]>) {}
 
   public resolve(context: ResolutionContext): void {
-    if (context.key.length !== 0 || !context.value || typeof context.value !== 'object' || this.produced.has(context.value)) return;
+    const value = context.value;
+    if (context.key.length !== 0 || !value || typeof value !== 'object' || this.produced.has(value) || this.resolving.has(value)) return;
     // cdk8s also resolves an object's metadata alone from the top (key []): only whole objects are transformed
-    if (typeof context.value.apiVersion !== 'string' || typeof context.value.kind !== 'string') return;
-    let json = context.value;
+    if (typeof value.apiVersion !== 'string' || typeof value.kind !== 'string') return;
+    let json = value;
     let changed = false;
-    for (const t of this.transforms) {
+    const own = this.perObject.get(context.obj) ?? [];
+    if (own.length) {
+      this.resolving.add(value);
+      try {
+        json = resolve([], value, context.obj);
+      } finally {
+        this.resolving.delete(value);
+      }
+      changed = true;
+      for (const t of own) json = t(context.obj, json) ?? json;
+    }
+    for (const t of this.all) {
       const next = t(context.obj, json);
       if (next !== undefined) {
         json = next;
@@ -131,6 +156,8 @@ export class MeshModel extends Construct {
   private readonly _scrapers: ScraperEndpoint[] = [];
   private metricsNeeded = false;
   private readonly transforms: ObjectTransform[] = [];
+  private readonly objectTransforms = new Map<ApiObject, ObjectTransform[]>();
+  private transformResolver?: ObjectTransformResolver;
   private defaultScraper?: ScraperEndpoint;
 
   private constructor(scope: Construct, id: string) {
@@ -157,6 +184,14 @@ export class MeshModel extends Construct {
     this.claim(w, 'workload', `${w.namespace.name}/${w.name}`, 'name', w.name, other => `must be unique in namespace '${w.namespace.name}': ${other} already uses it`);
     push(this.workloadsByNs, w.namespace.name, w);
     this.emit({ type: 'workload', workload: w });
+  }
+
+  /**
+   * Declares that a workload (declared first) is a gateway: namespaces that cannot host one refuse it, and the
+   * control plane grants istiod's gateway deployment controller its rights only when a gateway it deploys exists.
+   */
+  public declareGateway(g: GatewayInfo): void {
+    this.emit({ type: 'gateway', gateway: g });
   }
 
   /** Declares a service (it must have been declared as a workload first). */
@@ -230,14 +265,21 @@ export class MeshModel extends Construct {
    * Rewrites objects as they are written (e.g. Argo CD sync waves on every object of a delivered chart, whenever and
    * by whomever the object was created). Registered with the App's resolvers on first use.
    */
-  public addObjectTransform(transform: ObjectTransform): void {
-    if (this.transforms.length === 0) {
+  public addObjectTransform(transform: ObjectTransform, forObject?: ApiObject): void {
+    if (!this.transformResolver) {
       const app = this.node.root;
       if (!(app instanceof App)) invalid(this, 'root', app.node.path, 'must be a cdk8s App for synth-time object transforms');
+      this.transformResolver = new ObjectTransformResolver(this.transforms, this.objectTransforms);
       // first in line: it sees each object before the built-in resolvers descend into it
-      (app as App).resolvers.unshift(new ObjectTransformResolver(this.transforms));
+      (app as App).resolvers.unshift(this.transformResolver);
     }
-    this.transforms.push(transform);
+    if (forObject) {
+      const list = this.objectTransforms.get(forObject) ?? [];
+      list.push(transform);
+      this.objectTransforms.set(forObject, list);
+    } else {
+      this.transforms.push(transform);
+    }
   }
 
   // ------------------------------------------------------------------ subscriptions

@@ -18,6 +18,7 @@ import { meshProxyConfig, mergeProxyConfig, proxyConfigEnvValue } from './proxy-
 import { InjectionTarget, ProxyOptions, SidecarTemplate } from './proxy-options';
 import { IstioAnnotations, IstioLabels, IstioPorts, PROXY_UID, RESERVED_PORTS } from '../mesh/constants';
 import { IMesh, InjectionMode } from '../mesh/mesh';
+import { MeshModel } from '../model/mesh-model';
 
 export type { InjectionTarget } from './proxy-options';
 
@@ -390,9 +391,7 @@ export function injectWorkload(workload: IConstruct, mesh: IMesh, options: Proxy
       invalid(scope, 'options', options, `the workload is already injected with other proxy options (${previous})`);
     }
     Object.defineProperty(obj, INJECTED_WITH, { value: key, enumerable: false });
-    const toJson = obj.toJson.bind(obj);
-    obj.toJson = () => {
-      const json = toJson();
+    const inject = (json: Json): Json => {
       if (!isList(json)) {
         if (!injectObject(json, mesh, options, scope, many)) invalid(scope, 'kind', json.kind, `must be a workload with a pod template (${WORKLOAD_KINDS})`);
         return json;
@@ -406,6 +405,18 @@ export function injectWorkload(workload: IConstruct, mesh: IMesh, options: Proxy
       }
       return json;
     };
+    if (Object.getPrototypeOf(obj).toJson === ApiObject.prototype.toJson) {
+      // a plain ApiObject (raw, included YAML): injected as it is written, by a synth-time transform of the mesh
+      // model (a cdk8s resolver); its own JSON patches apply to the injected object
+      MeshModel.of(obj).addObjectTransform((_o, json) => inject(json), obj);
+    } else {
+      // A generated binding (cdk8s-plus's KubeDeployment...) maps its props to JSON after cdk8s resolved them, and
+      // drops fields its Kubernetes version does not know (cdk8s-plus-27 has no container restartPolicy, which native
+      // sidecars need): only its final JSON can be injected, and cdk8s 2.70 has no hook after that mapping. The one
+      // deliberate exception to "never replace another object's methods", recorded in docs/architecture.md.
+      const toJson = obj.toJson.bind(obj);
+      obj.toJson = () => inject(toJson());
+    }
   }
 }
 
