@@ -11,7 +11,7 @@ import { MeshModel } from '../model/mesh-model';
 import { ExternalService } from '../security/external-service';
 import { injectWorkload } from '../sidecar/inject';
 import { ProxyOptions } from '../sidecar/proxy-options';
-import { checkDnsSubdomain, checkLabels } from '../validation';
+import { checkDnsSubdomain, checkLabels, checkPrincipal } from '../validation';
 
 const SERVICE_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -223,6 +223,7 @@ export class MeshWorkload extends Construct implements IMeshService {
     if (caller.mesh.trustDomain !== this.mesh.trustDomain) {
       invalid(this, 'allowFrom caller', caller.node.path, `must be in the same mesh (trust domain '${this.mesh.trustDomain}')`);
     }
+    checkPrincipal(this, 'allowFrom caller principal', caller.principal, this.mesh.trustDomain);
     const ports = options.ports === undefined ? [...this._ports] : options.ports.map(p => {
       const own = p && this._ports.find(q => q.port === p.port && q.name === p.name);
       if (!own) invalid(this, 'allowFrom ports', p ? `${p.name}/${p.port}` : p, `must be ports ${this.name} exposes: ${this._ports.map(q => `${q.name}/${q.port}`).join(', ')}`);

@@ -15,7 +15,7 @@ import { hasResilience, pickRouteResilience, renderResilience, RouteResilience }
 import { hasRouteOptions, MeshRouteOptions, renderRouteOptions } from '../traffic/route-options';
 import { HttpRouteRule } from '../traffic/routing';
 import { renderSubsetTrafficPolicy, renderTrafficPolicy, TrafficPolicy, TrafficPolicySettings } from '../traffic/traffic-policy';
-import { checkDnsSubdomain, checkInteger, checkLabels, checkLabelValue, compact, isDnsLabel } from '../validation';
+import { checkDnsSubdomain, checkInteger, checkLabels, checkLabelValue, checkPrincipal, compact, isDnsLabel } from '../validation';
 import { ServicePort } from './service-port';
 import { checkMeshService, ConnectionOptions, FlowKind, IMeshService, IMeshWorkload, MeshConnection, ServiceVersion } from './workload';
 import { MeshModel } from '../model/mesh-model';
@@ -510,6 +510,8 @@ export class MeshedService extends Construct implements IMeshService {
       invalid(this, 'allowFrom caller', caller.node.path,
         `must be in the same mesh (trust domain '${this.mesh.trustDomain}'), not in trust domain '${caller.mesh.trustDomain}'`);
     }
+    // a caller is one identity: a wildcard or malformed principal from a custom IMeshWorkload would open the service
+    checkPrincipal(this, 'allowFrom caller principal', caller.principal, this.mesh.trustDomain);
     const field = `connection from ${caller.node.path}`;
     let ports: ServicePort[];
     if (options.ports === undefined) {
@@ -678,7 +680,7 @@ export class MeshedService extends Construct implements IMeshService {
       },
     };
     const injected = injectPodTemplate(template, this.mesh,
-      { apiVersion: 'apps/v1', kind: 'Deployment', name: `${this.name}-${v.subsetName}`, namespace: this.namespace.name }, o.proxy ?? {});
+      { apiVersion: 'apps/v1', kind: 'Deployment', name: `${this.name}-${v.subsetName}`, namespace: this.namespace.name }, o.proxy ?? {}, this.node.path);
     return {
       replicas: v.replicas,
       selector: { matchLabels: { ...v.selector } },

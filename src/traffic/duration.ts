@@ -5,6 +5,7 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
+import { checkDurationMillis } from '../validation';
 
 /** The smallest duration Istio's CRDs accept (`duration(self) >= duration('1ms')`, networking CRDs). @internal */
 export const MIN_ISTIO_DURATION_MS = 1;
@@ -16,6 +17,8 @@ export function millisOf(scope: Construct | string, field: string, d: Duration):
   if (!Number.isFinite(ms) || !Number.isInteger(ms) || ms < MIN_ISTIO_DURATION_MS) {
     invalid(scope, field, d.toHumanString(), 'must be a whole number of milliseconds, at least 1ms (Istio rejects shorter durations)');
   }
+  // protobuf Durations (and Envoy) stop far below what a Duration can say: at most 10 years, one bound for every duration
+  checkDurationMillis(scope, field, ms, MIN_ISTIO_DURATION_MS);
   return ms;
 }
 
