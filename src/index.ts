@@ -25,6 +25,8 @@ export * from './traffic/local-rate-limit';
 export * from './traffic/request-match';
 export * from './traffic/canary-traffic';
 export * from './traffic/canary-release';
+export * from './traffic/analysis';
+export * from './traffic/tcp-routes';
 export * from './observability/golden-signals';
 export * from './gitops/argocd-delivery';
 export * from './gitops/health-checks';

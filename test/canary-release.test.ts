@@ -236,9 +236,10 @@ describe('CanaryRelease: the seed scenario', () => {
         name: 'primary-targeted-1',
         match: [{ headers: { 'user-agent': { regex: '.*iPhone.*' }, 'x-region': { exact: 'southern-spain' } } }],
         split: { v1: 50, v2: 50 },
-        mirror: 'v2@5',
+        // 5% of the stable share: 5% of the half that stays on stable
+        mirror: 'v2@2.5',
       },
-      { name: 'primary', split: { v1: 90, v2: 10 }, mirror: 'v2@5' },
+      { name: 'primary', split: { v1: 90, v2: 10 }, mirror: 'v2@4.5' },
     ]);
     expectRoutingAgrees(objects);
   });
@@ -366,7 +367,10 @@ describe('CanaryRelease: progressive delivery with Argo Rollouts', () => {
       progressive: ProgressiveDelivery.argoRollouts({
         steps: [5, 25, 50],
         pause: Duration.minutes(10),
-        analysis: { minSuccessRate: 99.5, maxP99Latency: Duration.millis(300), interval: Duration.seconds(30), failureLimit: 1 },
+        analysis: {
+          minSuccessRate: 99.5, maxP99Latency: Duration.millis(300), interval: Duration.seconds(30), failureLimit: 1, inconclusiveLimit: 3, count: 20,
+        },
+        stableAdopted: true,
       }),
     });
     const objects = synthValid(chart);
@@ -377,7 +381,9 @@ describe('CanaryRelease: progressive delivery with Argo Rollouts', () => {
     const rollout = one(objects, 'Rollout', 'reviews');
     expect(rollout.apiVersion).toBe('argoproj.io/v1alpha1');
     expect(rollout.spec.replicas).toBe(4);
+    // adopted: the Rollout's template is the canary's; both Deployments only hold templates (0 replicas in Git)
     expect(rollout.spec.workloadRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'reviews-v2', scaleDown: 'never' });
+    expect(one(objects, 'Deployment', 'reviews-v1').spec.replicas).toBe(0);
     expect(rollout.spec.selector).toEqual({ matchLabels: { app: 'reviews' } });
     expect(rollout.spec.strategy.canary.steps).toEqual([
       { setWeight: 5 }, { pause: { duration: '10m' } }, { setWeight: 25 }, { pause: { duration: '10m' } },
@@ -386,7 +392,7 @@ describe('CanaryRelease: progressive delivery with Argo Rollouts', () => {
     expect(rollout.spec.strategy.canary.analysis).toEqual({ templates: [{ templateName: 'reviews-canary' }], startingStep: 1 });
     expect(rollout.spec.strategy.canary.trafficRouting).toEqual({
       istio: {
-        virtualService: { name: 'reviews', routes: ['primary'] },
+        virtualServices: [{ name: 'reviews', routes: ['primary'] }],
         destinationRule: { name: 'reviews', stableSubsetName: 'stable', canarySubsetName: 'canary' },
       },
     });
@@ -401,12 +407,15 @@ describe('CanaryRelease: progressive delivery with Argo Rollouts', () => {
     expectRoutingAgrees(objects);
 
     const metrics = one(objects, 'AnalysisTemplate', 'reviews-canary').spec.metrics;
-    expect(metrics.map((m: any) => [m.name, m.interval, m.failureLimit, m.successCondition])).toEqual([
-      ['success-rate', '30s', 1, 'result[0] >= 0.995'],
-      ['p99-latency', '30s', 1, 'result[0] <= 300'],
+    const knobs = (m: any) => [m.name, m.interval, m.count, m.failureLimit, m.inconclusiveLimit, m.successCondition, m.failureCondition];
+    expect(metrics.map(knobs)).toEqual([
+      ['success-rate', '30s', 20, 1, 3, 'len(result) > 0 && !isNaN(result[0]) && result[0] >= 0.995', 'len(result) > 0 && !isNaN(result[0]) && result[0] < 0.995'],
+      ['p99-latency', '30s', 20, 1, 3, 'len(result) > 0 && !isNaN(result[0]) && result[0] <= 300', 'len(result) > 0 && !isNaN(result[0]) && result[0] > 300'],
     ]);
-    const q = { namespace: 'shop', service: 'reviews', version: 'v2', window: Duration.minutes(5) };
-    expect(metrics[0].provider.prometheus).toEqual({ address: 'http://prometheus.istio-system:9090', query: successRateQuery(q) });
+    const q = { namespace: 'shop', service: 'reviews', version: 'v2', window: Duration.minutes(5), grpcErrors: true };
+    // the Prometheus that scrapes the proxies by default (prometheus-operator's, in monitoring), as the alerts assume
+    expect(metrics[0].provider.prometheus).toEqual({ address: 'http://prometheus-operated.monitoring.svc:9090', query: successRateQuery(q) });
+    expect(metrics[0].provider.prometheus.query).toContain('response_code!~"5.*",grpc_response_status=~"0|"}');
     expect(metrics[1].provider.prometheus.query).toBe(p99LatencyQuery(q));
   });
 
@@ -414,7 +423,10 @@ describe('CanaryRelease: progressive delivery with Argo Rollouts', () => {
     const a = synthValid(release({ progressive: ProgressiveDelivery.argoRollouts() }).chart);
     expect(one(a, 'Rollout').spec.strategy.canary.steps.filter((s: any) => s.setWeight).map((s: any) => s.setWeight)).toEqual([10, 25, 50, 75]);
     expect(one(a, 'Rollout').spec.strategy.canary.steps[1]).toEqual({ pause: { duration: '5m' } });
-    expect(one(a, 'AnalysisTemplate').spec.metrics.map((m: any) => m.successCondition)).toEqual(['result[0] >= 0.99', 'result[0] <= 500']);
+    expect(one(a, 'AnalysisTemplate').spec.metrics.map((m: any) => [m.successCondition, m.failureLimit, m.inconclusiveLimit, m.count])).toEqual([
+      ['len(result) > 0 && !isNaN(result[0]) && result[0] >= 0.99', 2, 5, undefined],
+      ['len(result) > 0 && !isNaN(result[0]) && result[0] <= 500', 2, 5, undefined],
+    ]);
     const b = synthValid(release({ progressive: ProgressiveDelivery.argoRollouts({ manualPromotion: true, withoutAnalysis: true }) }).chart);
     expect(one(b, 'Rollout').spec.strategy.canary.steps[1]).toEqual({ pause: {} });
     expect(one(b, 'Rollout').spec.strategy.canary.analysis).toBeUndefined();
@@ -425,7 +437,9 @@ describe('CanaryRelease: progressive delivery with Argo Rollouts', () => {
     const { chart } = release({ progressive: ProgressiveDelivery.argoRollouts() }, { ports: [ServicePort.http(9080), ServicePort.tcp(5432)] });
     const objects = synthValid(chart);
     const names = one(objects, 'VirtualService').spec.http.map((r: any) => r.name);
-    expect(one(objects, 'Rollout').spec.strategy.canary.trafficRouting.istio.virtualService.routes).toEqual(names);
+    expect(one(objects, 'Rollout').spec.strategy.canary.trafficRouting.istio.virtualServices).toEqual([
+      { name: 'reviews', routes: names, tcpRoutes: [{ port: 5432 }] },
+    ]);
     expect(names).toEqual(['primary-http']);
   });
 });

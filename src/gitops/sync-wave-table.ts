@@ -13,6 +13,8 @@ export const WAVE = {
   CONTROL_PLANE: -5,
   MESH_POLICY: -4,
   DESTINATIONS: -3,
+  /** A release's new version (CanaryRelease's canary Deployment): ready before the routes that send it traffic. */
+  CANARY_WORKLOADS: -3,
   ROUTES: -2,
   GATEWAYS: -1,
   WORKLOADS: 0,

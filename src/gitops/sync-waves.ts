@@ -16,6 +16,7 @@ import { SYNC_WAVE_TABLE, WAVE, waveOf, waveOfKind } from './sync-wave-table';
  * | -5 | CONTROL_PLANE | MutatingWebhookConfiguration, ValidatingWebhookConfiguration, GatewayClass, and istiod's Deployment, Service, HorizontalPodAutoscaler, PodDisruptionBudget (labelled `app: istiod` or `istio: pilot`) |
  * | -4 | MESH_POLICY | PeerAuthentication, RequestAuthentication, AuthorizationPolicy, Sidecar, Telemetry, EnvoyFilter, WasmPlugin, ProxyConfig, NetworkPolicy, ReferenceGrant, PodMonitor, ServiceMonitor, PrometheusRule, AnalysisTemplate, ClusterAnalysisTemplate |
  * | -3 | DESTINATIONS | ServiceEntry, WorkloadEntry, WorkloadGroup, DestinationRule |
+ * | -3 | CANARY_WORKLOADS | a CanaryRelease's canary Deployment (annotated with its wave by the release) |
  * | -2 | ROUTES | VirtualService, HTTPRoute, GRPCRoute, TCPRoute, TLSRoute, UDPRoute |
  * | -1 | GATEWAYS | Gateway (networking.istio.io and gateway.networking.k8s.io) |
  * | 0 | WORKLOADS | Deployment, StatefulSet, DaemonSet, Job, CronJob, Service, HorizontalPodAutoscaler, PodDisruptionBudget, Rollout, and every kind not listed here |
@@ -26,6 +27,8 @@ import { SYNC_WAVE_TABLE, WAVE, waveOf, waveOfKind } from './sync-wave-table';
  *   pod runs without them.
  * - DestinationRules (and their subsets) come before the VirtualServices that route to those subsets; Istio's docs
  *   warn that routing to a subset that does not exist yet gives 503s.
+ * - A release's new version is running and ready before the routes that send it traffic (a canary share or a
+ *   blue/green switch to pods that are not ready yet fails those requests); its stable version is already running.
  * - Routes exist before the gateway listener opens, so a new listener never serves a host without routes.
  * - istiod and its webhooks are up before any workload is created, so every pod is injected.
  */
@@ -44,6 +47,8 @@ export class SyncWaves {
   public static readonly MESH_POLICY: number = WAVE.MESH_POLICY;
   /** ServiceEntries, WorkloadEntries and DestinationRules. */
   public static readonly DESTINATIONS: number = WAVE.DESTINATIONS;
+  /** A CanaryRelease's canary Deployment: ready before the routes that send it traffic (the wave of DESTINATIONS). */
+  public static readonly CANARY_WORKLOADS: number = WAVE.CANARY_WORKLOADS;
   /** VirtualServices and Gateway API routes. */
   public static readonly ROUTES: number = WAVE.ROUTES;
   /** Istio and Gateway API Gateways. */

@@ -47,3 +47,10 @@ export const GRAFANA_UID_MAX = 40;
  * kube-prometheus-stack docs install into `monitoring`. Zero-trust namespaces let it in on the metrics ports.
  */
 export const DEFAULT_SCRAPER = { namespace: 'monitoring', podLabels: { 'app.kubernetes.io/name': 'prometheus' } } as const;
+
+/**
+ * Where the analysis of a canary (Argo Rollouts, Flagger) queries Prometheus by default: the Prometheus that scrapes
+ * the proxies by default (`DEFAULT_SCRAPER`), through the `prometheus-operated` Service prometheus-operator creates
+ * for every `Prometheus` in its namespace (port 9090, `web`; operator v0.93.0).
+ */
+export const DEFAULT_PROMETHEUS_ADDRESS = `http://prometheus-operated.${DEFAULT_SCRAPER.namespace}.svc:9090`;

@@ -38,6 +38,10 @@ export const IstioMetrics = {
   LABEL_RESPONSE_CODE: 'response_code',
   /** `response_code` regex that matches server errors. */
   SERVER_ERROR_CODES: '5.*',
+  /** Label: the gRPC status of a gRPC response (empty for other requests). */
+  LABEL_GRPC_RESPONSE_STATUS: 'grpc_response_status',
+  /** `grpc_response_status` regex of the responses that are not gRPC errors: OK (0), or not gRPC (empty). */
+  GRPC_OK_STATUSES: '0|',
 } as const;
 
 /** The default rate window of every query. */
@@ -79,6 +83,12 @@ export interface GoldenSignalOptions {
    * @default 'destination'
    */
   readonly reporter?: string;
+  /**
+   * Count gRPC errors as failures in the success rate: a gRPC call that fails answers HTTP 200 with a non-zero
+   * `grpc-status`, invisible to `response_code` (Istio reports it as `grpc_response_status`).
+   * @default false
+   */
+  readonly grpcErrors?: boolean;
 }
 
 /** Options of a latency quantile query. */
@@ -141,7 +151,8 @@ export function requestRateQuery(o: GoldenSignalOptions): string {
  * Without traffic the result is empty (no sample), not 1: callers decide what "no data" means.
  */
 export function successRateQuery(o: GoldenSignalOptions): string {
-  const ok = selector(o, [`${IstioMetrics.LABEL_RESPONSE_CODE}!~${promString(IstioMetrics.SERVER_ERROR_CODES)}`]);
+  const ok = selector(o, [`${IstioMetrics.LABEL_RESPONSE_CODE}!~${promString(IstioMetrics.SERVER_ERROR_CODES)}`,
+    ...(o.grpcErrors ? [`${IstioMetrics.LABEL_GRPC_RESPONSE_STATUS}=~${promString(IstioMetrics.GRPC_OK_STATUSES)}`] : [])]);
   const w = windowOf(o);
   return `sum(rate(${IstioMetrics.REQUESTS_TOTAL}${ok}${w})) / sum(rate(${IstioMetrics.REQUESTS_TOTAL}${selector(o)}${w}))`;
 }

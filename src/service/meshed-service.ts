@@ -14,6 +14,7 @@ import { checkRouteExtras, MeshRouteContext, renderMeshHttpRoutes } from '../tra
 import { hasResilience, pickRouteResilience, renderResilience, RouteResilience } from '../traffic/resilience';
 import { hasRouteOptions, MeshRouteOptions, renderRouteOptions } from '../traffic/route-options';
 import { HttpRouteRule } from '../traffic/routing';
+import { checkTcpRoutes, renderMeshTcpRoutes, TcpRouteRule } from '../traffic/tcp-routes';
 import { renderSubsetTrafficPolicy, renderTrafficPolicy, TrafficPolicy, TrafficPolicySettings } from '../traffic/traffic-policy';
 import { checkDnsSubdomain, checkInteger, checkLabels, checkLabelValue, checkPrincipal, compact, isDnsLabel } from '../validation';
 import { ServicePort } from './service-port';
@@ -192,6 +193,8 @@ export class MeshedService extends Construct implements IMeshService {
   private _routes?: HttpRouteRule[];
   /** Who set the routes (construct path), once they are set: the routes have one owner. */
   private _routesOwner?: string;
+  private _tcpRoutes?: TcpRouteRule[];
+  private _tcpRoutesOwner?: string;
   /** Traffic policies of single versions (DestinationRule subsets), by subset name. */
   private readonly _subsetPolicies = new Map<string, TrafficPolicySettings>();
   private readonly _controllerSubsets: ServiceVersion[] = [];
@@ -314,6 +317,11 @@ export class MeshedService extends Construct implements IMeshService {
    */
   public get httpRoutes(): HttpRouteRule[] {
     return this._routes ? [...this._routes] : [{}];
+  }
+
+  /** The layer-4 routes (TCP, TLS and HTTPS ports) given to `replaceTcpRoutes`; none by default. */
+  public get tcpRoutes(): TcpRouteRule[] {
+    return (this._tcpRoutes ?? []).map(r => ({ port: r.port, destinations: [...r.destinations] }));
   }
 
   /** The version with this name, or undefined. */
@@ -470,6 +478,25 @@ export class MeshedService extends Construct implements IMeshService {
   }
 
   /**
+   * Replaces the layer-4 routes of this service's TCP, TLS and HTTPS ports (by default the Service balances their
+   * connections over every version): one rule per port splits its connections between versions by weight (Istio's
+   * "TCP traffic shifting"), rendered as VirtualService `tcp` routes, and `tls` routes matched on the service host
+   * as SNI for TLS and HTTPS ports. Creates the VirtualService when there is none yet. Like the HTTP routes, the
+   * layer-4 routes have one owner.
+   * @param owner the construct that owns the routes, named in the error a second writer gets
+   */
+  public replaceTcpRoutes(rules: TcpRouteRule[], owner?: IConstruct): void {
+    if (this._tcpRoutesOwner !== undefined) {
+      invalid(this, 'tcpRoutes', owner?.node?.path ?? 'replaced again',
+        `are already set by ${this._tcpRoutesOwner}: the routes of a service have one owner, and a second writer would silently overwrite them; set all the rules in one call`);
+    }
+    checkTcpRoutes(this, this, rules, v => !!this.findVersion(v.name) || this._controllerSubsets.includes(v));
+    this._tcpRoutesOwner = owner?.node?.path ? `'${owner.node.path}'` : 'an earlier replaceTcpRoutes call';
+    this._tcpRoutes = rules.map(r => ({ port: r.port, destinations: [...r.destinations] }));
+    this.ensureVirtualService();
+  }
+
+  /**
    * Declares that this service calls `target`: one fact, read by the policy constructs to allow the call
    * (AuthorizationPolicy, NetworkPolicy) and to scope this service's egress (Sidecar). Recorded on both sides:
    * here in `outboundDependencies`, on the target in `inboundRules`.
@@ -622,7 +649,13 @@ export class MeshedService extends Construct implements IMeshService {
       apiVersion: 'networking.istio.io/v1',
       kind: 'VirtualService',
       metadata: { name: this.name, namespace: this.namespace.name, labels: { ...this.labels } },
-      spec: Lazy.any({ produce: () => ({ hosts: [this.host], http: this.renderHttpRoutes() }) }),
+      spec: Lazy.any({
+        produce: () => ({
+          hosts: [this.host],
+          ...(this._ports.some(p => p.isHttp) ? { http: this.renderHttpRoutes() } : {}),
+          ...renderMeshTcpRoutes(this, this._tcpRoutes ?? []),
+        }),
+      }),
     } as any);
   }
 

@@ -1,59 +1,26 @@
-import { ApiObject, Duration, JsonPatch } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { invalid } from '../errors';
+import { CanaryAnalysis, renderArgoAnalysisSpec, resolveAnalysis } from './analysis';
 import { CanaryTraffic, checkWeight } from './canary-traffic';
+import { RequestMatch } from './request-match';
 import { HttpRouteRule, WeightedDestination } from './routing';
+import { isTlsPort, TcpRouteRule } from './tcp-routes';
+import { invalid } from '../errors';
+import { MeshGateway, RoutingApi } from '../gateway/mesh-gateway';
+import { ArgoCdAnnotations } from '../gitops/argocd-constants';
+import { WAVE } from '../gitops/sync-wave-table';
 import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { MeshModel } from '../model/mesh-model';
-import { p99LatencyQuery, promDuration, successRateQuery } from '../observability/golden-signals';
+import { promDuration } from '../observability/golden-signals';
+import { declareScraper } from '../observability/scraper';
 import { MeshedService, WorkloadVersionOptions } from '../service/meshed-service';
-import { ServiceVersion } from '../service/workload';
+import { FlowKind, ServiceVersion } from '../service/workload';
 
-/** Argo Rollouts' API version (argoproj.io/v1alpha1: Rollout, AnalysisTemplate). */
+/** Argo Rollouts' API version (argoproj.io/v1alpha1: Rollout, AnalysisTemplate; Argo Rollouts v1.9.1). */
 export const ARGO_ROLLOUTS_API_VERSION = 'argoproj.io/v1alpha1';
-/**
- * Where the Argo Rollouts controller reaches Prometheus by default: the `prometheus` Service of Istio's sample
- * add-on (samples/addons/prometheus.yaml), port 9090, in istio-system.
- */
-export const DEFAULT_PROMETHEUS_ADDRESS = 'http://prometheus.istio-system:9090';
 /** The subset names Argo Rollouts' Istio subset-level splitting is given (it adds `rollouts-pod-template-hash`). */
 export const ROLLOUT_STABLE_SUBSET = 'stable';
 export const ROLLOUT_CANARY_SUBSET = 'canary';
-
-/** Thresholds of the automated canary analysis (Argo Rollouts AnalysisTemplate over Istio metrics). */
-export interface CanaryAnalysis {
-  /**
-   * The lowest acceptable success rate of the canary, in percent (0 < x <= 100): non-5xx responses / all responses,
-   * as the canary's proxies report them (`reporter="destination"`).
-   * @default 99
-   */
-  readonly minSuccessRate?: number;
-  /**
-   * The highest acceptable p99 latency of the canary (more than 0).
-   * @default Duration.millis(500)
-   */
-  readonly maxP99Latency?: Duration;
-  /**
-   * How often each metric is measured.
-   * @default Duration.minutes(1)
-   */
-  readonly interval?: Duration;
-  /**
-   * The rate window of the queries.
-   * @default Duration.minutes(5)
-   */
-  readonly window?: Duration;
-  /**
-   * Failed measurements tolerated before the analysis fails and the rollout aborts (Argo's `failureLimit`).
-   * @default 0 (the first failed measurement aborts)
-   */
-  readonly failureLimit?: number;
-  /**
-   * The Prometheus the Argo Rollouts controller queries.
-   * @default 'http://prometheus.istio-system:9090' (Istio's sample add-on)
-   */
-  readonly prometheusAddress?: string;
-}
 
 /** Options of progressive delivery by Argo Rollouts. */
 export interface ArgoRolloutsOptions {
@@ -84,14 +51,23 @@ export interface ArgoRolloutsOptions {
    * @default false
    */
   readonly withoutAnalysis?: boolean;
+  /**
+   * Whether the Rollout already runs the stable version (it took over the stable Deployment in an earlier commit).
+   *
+   * Argo Rollouts promotes a Rollout's first revision at once, without steps or analysis. So a release in
+   * progressive mode takes two commits, as Argo's migration guide does it: first the Rollout takes over the running
+   * stable Deployment (`workloadRef` to it, `scaleDown: progressively`: the Rollout's first revision is the stable
+   * version, and the Deployment is scaled down as the Rollout's pods become ready), no traffic changes; then, with
+   * `stableAdopted: true`, the Rollout's template becomes the canary's (`workloadRef` to the canary Deployment,
+   * kept at 0 replicas, and the stable Deployment at 0 in Git too): that revision is stepped and analysed.
+   * @default false (this commit adopts the stable version; the canary is not released yet)
+   */
+  readonly stableAdopted?: boolean;
 }
 
 /**
  * Who moves the traffic of a release. Without one, the release is GitOps-driven: the weights are in the YAML and
  * each commit moves them (`steps`/`currentStep`, `promote`, `abort`).
- *
- * A Flagger mode is not implemented: there the controller owns the VirtualService and the DestinationRule, so the
- * release would have to emit neither (a future `ProgressiveDelivery.flagger(...)`).
  */
 export class ProgressiveDelivery {
   /**
@@ -111,6 +87,21 @@ export class ProgressiveDelivery {
     this.controller = controller;
     this._options = options;
   }
+}
+
+/** Sticky canaries: each user keeps the version that first answered them, for the whole release. */
+export interface CanarySessionAffinity {
+  /**
+   * The cookie that pins a user to a version. Its value is the version's subset name, so a cookie left over from an
+   * earlier release (another version) pins nobody.
+   * @default 'canary-<service name>'
+   */
+  readonly cookieName?: string;
+  /**
+   * How long the pin lasts (the cookie's Max-Age), whole seconds.
+   * @default Duration.days(1)
+   */
+  readonly maxAge?: Duration;
 }
 
 /** Properties of a CanaryRelease. */
@@ -154,6 +145,13 @@ export interface CanaryReleaseProps extends WorkloadVersionOptions {
    */
   readonly abort?: boolean;
   /**
+   * Sticky canaries (GitOps mode, HTTP and gRPC ports): the version that answers a user's first request sets a
+   * cookie, and requests with the cookie go to that version first, so a split is per user instead of per request
+   * (as Flagger's `sessionAffinity`). Without it every request is split on its own.
+   * @default - no affinity: every request is split independently
+   */
+  readonly sessionAffinity?: CanarySessionAffinity;
+  /**
    * Let a controller move the traffic in the cluster instead of Git (Argo Rollouts).
    * @default - GitOps mode: the weights are in the YAML
    */
@@ -167,28 +165,36 @@ export interface CanaryReleaseProps extends WorkloadVersionOptions {
 }
 
 const ROUTE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * A release of a new version of a MeshedService next to the current (stable) one: weighted, targeted (A/B),
  * mirrored (dark launch), blue/green, staged in Git, or progressive with Argo Rollouts.
  *
  * The canary is added with `service.addVersion(...)`, so it is injected like the stable version and gets its
- * DestinationRule subset; the split is written to the service's VirtualService with `service.replaceHttpRoutes(...)`,
- * so the service's timeout, retries and fault injection apply to every route, canary or not. Zero-trust policies
- * select pods by the `app` label and gateway routes read `service.httpRoutes`/the service host, so both cover the
- * canary without extra code.
+ * DestinationRule subset; the split is written to the service's VirtualService with `service.replaceHttpRoutes(...)`
+ * for HTTP and gRPC ports and `service.replaceTcpRoutes(...)` for TCP, TLS and HTTPS ports (per connection, Istio's
+ * "TCP traffic shifting"; request matches, mirroring and session affinity are HTTP-only, so those ports take the
+ * base weight), with this release as the routes' owner. The service's timeout, retries and fault injection apply to
+ * every HTTP route, canary or not. Zero-trust policies select pods by the `app` label and gateway routes read
+ * `service.httpRoutes`/the service host, so both cover the canary without extra code.
+ *
+ * Ordering: the canary Deployment is annotated with Argo CD sync wave `SyncWaves.CANARY_WORKLOADS`, before the
+ * routes (`SyncWaves.ROUTES`), so its pods are ready before any route sends them traffic; a weight above 0 to a
+ * version with 0 replicas is refused.
  *
  * GitOps mode (default): the weights are in the YAML. `steps` + `currentStep` stage the rollout (each commit that
  * moves the step changes only the weight lines); `promote` sends everything to the canary, `abort` everything back
  * to stable. Unmatched traffic goes to stable (unless a weight says otherwise).
  *
  * Progressive mode (`progressive: ProgressiveDelivery.argoRollouts(...)`): an Argo Rollout named after the service
- * takes over its pods (`workloadRef` to the canary's Deployment, which is kept at 0 replicas), with Istio
- * subset-level splitting through the service's own VirtualService (route `primary`) and DestinationRule (subsets
- * `stable` and `canary`, to which the controller adds `rollouts-pod-template-hash`), and an AnalysisTemplate over
- * Istio's metrics. The controller owns the route weights and those subset labels: a GitOps tool must ignore them
- * (cdk8s-mesh's Argo CD `progressiveDelivery` option does). Argo Rollouts promotes a Rollout's FIRST revision at
- * once, without steps: the first release in progressive mode is not stepped.
+ * takes over the service's pods in two commits (see `ArgoRolloutsOptions.stableAdopted`), with Istio subset-level
+ * splitting through every VirtualService that routes to the service (its own, route `primary`, and the Istio
+ * gateways' that route to it) and its DestinationRule (subsets `stable` and `canary`, to which the controller adds
+ * `rollouts-pod-template-hash`), and an AnalysisTemplate over Istio's metrics. The controller owns the route weights
+ * and those subset labels: a GitOps tool must ignore them (cdk8s-mesh's Argo CD `progressiveDelivery` option does).
+ * Gateway API routes to the service are refused in this mode (Argo Rollouts shifts them only through its Gateway
+ * API plugin, which needs per-version backend Services this mode does not have).
  */
 export class CanaryRelease extends Construct {
   /** The service. */
@@ -231,8 +237,18 @@ export class CanaryRelease extends Construct {
         if (props[k] !== undefined) invalid(this, k, props[k], 'must not be set with progressive delivery: the controller owns the weights and the steps');
       }
       if (!(props.progressive instanceof ProgressiveDelivery)) invalid(this, 'progressive', props.progressive, 'must be made with ProgressiveDelivery.argoRollouts(...)');
+      if (props.sessionAffinity !== undefined) {
+        invalid(this, 'sessionAffinity', 'set', 'is not supported with Argo Rollouts (it splits each request on its own): use GitOps mode for sticky canaries');
+      }
     }
     const weight = props.progressive ? undefined : this.baseWeight(props);
+    const httpPorts = service.ports.filter(p => p.isHttp);
+    if (httpPorts.length === 0 && !props.progressive) {
+      const traffic = props.traffic;
+      if (traffic?._targeted.length) invalid(this, 'traffic', 'request matches', `are HTTP-only, but ${service.name} has no HTTP or gRPC port: split its connections by weight`);
+      if (traffic?.mirrorPercent !== undefined) invalid(this, 'traffic', 'mirror', `is HTTP-only, but ${service.name} has no HTTP or gRPC port`);
+      if (props.sessionAffinity) invalid(this, 'sessionAffinity', 'set', `is HTTP-only, but ${service.name} has no HTTP or gRPC port`);
+    }
 
     this.stable = stable;
     this.canary = service.addVersion(props.version, props);
@@ -243,7 +259,13 @@ export class CanaryRelease extends Construct {
       this.rollout = rollout;
       this.analysisTemplate = analysisTemplate;
     } else {
-      service.replaceHttpRoutes(this.gitOpsRoutes(props, weight!, routeName));
+      this.checkReplicas(props, weight!);
+      // the canary's pods are ready before the routes that send them traffic are applied
+      this.canary.deployment.metadata.addAnnotation(ArgoCdAnnotations.SYNC_WAVE, String(WAVE.CANARY_WORKLOADS));
+      if (httpPorts.length) service.replaceHttpRoutes(this.gitOpsRoutes(props, weight!, routeName), this);
+      const final = props.promote ? 100 : props.abort ? 0 : weight!;
+      const l4 = this.tcpRoutes(this.stable, this.canary, final);
+      if (l4.length) service.replaceTcpRoutes(l4, this);
     }
   }
 
@@ -275,19 +297,72 @@ export class CanaryRelease extends Construct {
     return props.promote ? 100 : props.abort ? 0 : steps[current];
   }
 
+  /** A version with 0 replicas gets no traffic: every request sent to it would fail. */
+  private checkReplicas(props: CanaryReleaseProps, weight: number) {
+    const final = props.promote ? 100 : props.abort ? 0 : undefined;
+    const canaryWeights = final !== undefined ? [final] : [weight, ...(props.traffic?._targeted ?? []).map(t => t.weight)];
+    const maxCanary = Math.max(...canaryWeights);
+    const maxStable = 100 - Math.min(...canaryWeights);
+    if (this.canary.replicas === 0 && maxCanary > 0) {
+      invalid(this, 'replicas', 0, `must be above 0: the release sends ${maxCanary}% of some requests to version '${this.canary.name}'`);
+    }
+    if (this.stable.replicas === 0 && maxStable > 0) {
+      invalid(this, 'stableVersion', this.stable.name, `must have replicas (it has 0): the release sends ${maxStable}% of some requests to it`);
+    }
+  }
+
   private gitOpsRoutes(props: CanaryReleaseProps, weight: number, routeName: string): HttpRouteRule[] {
     const traffic = props.traffic;
     const final = props.promote ? 100 : props.abort ? 0 : undefined;
-    const split = (w: number): WeightedDestination[] => [{ version: this.stable, weight: 100 - w }, { version: this.canary, weight: w }];
-    const mirror = traffic?.mirrorPercent !== undefined && final === undefined ? { version: this.canary, weight: traffic.mirrorPercent } : undefined;
-    const rules: HttpRouteRule[] = (traffic?._targeted ?? []).map((t, i) => ({
-      name: `${routeName}-targeted-${i + 1}`,
-      matches: t.matches.map(m => m._toHttpRequestMatch()),
-      destinations: split(final ?? t.weight),
-      mirror,
-    }));
-    rules.push({ name: routeName, destinations: split(weight), mirror });
+    const sticky = final === undefined ? this.stickyCookie(props.sessionAffinity) : undefined;
+    const dest = (version: ServiceVersion, w: number): WeightedDestination => ({
+      version,
+      weight: w,
+      headers: sticky ? { response: { add: { 'set-cookie': `${sticky.name}=${version.subsetName}; Max-Age=${sticky.maxAge}; Path=/` } } } : undefined,
+    });
+    const split = (w: number): WeightedDestination[] => [dest(this.stable, 100 - w), dest(this.canary, w)];
+    // Only the stable share is mirrored: Envoy copies a random share of ALL the requests of a route, whichever
+    // version they go to, so the percentage is scaled by the route's stable weight (copies = p% of what goes to stable).
+    const mirror = (w: number): WeightedDestination | undefined => {
+      const p = traffic?.mirrorPercent;
+      if (p === undefined || final !== undefined || w === 100) return undefined;
+      return { version: this.canary, weight: Math.round(p * (100 - w) * 10000) / 1000000 };
+    };
+    const rules: HttpRouteRule[] = [];
+    if (sticky) {
+      // a pinned user goes to the version that pinned them, before any other rule
+      for (const [v, w] of [[this.canary, 100], [this.stable, 0]] as Array<[ServiceVersion, number]>) {
+        rules.push({
+          name: `${routeName}-sticky-${v === this.canary ? 'canary' : 'stable'}`,
+          matches: [RequestMatch.cookie(sticky.name, v.subsetName)._toHttpRequestMatch()],
+          destinations: [dest(v, 100)],
+          mirror: mirror(w),
+        });
+      }
+    }
+    (traffic?._targeted ?? []).forEach((t, i) => {
+      const w = final ?? t.weight;
+      rules.push({ name: `${routeName}-targeted-${i + 1}`, matches: t.matches.map(m => m._toHttpRequestMatch()), destinations: split(w), mirror: mirror(w) });
+    });
+    rules.push({ name: routeName, destinations: split(weight), mirror: mirror(weight) });
     return rules;
+  }
+
+  private stickyCookie(a: CanarySessionAffinity | undefined): { name: string; maxAge: number } | undefined {
+    if (a === undefined) return undefined;
+    const name = a.cookieName ?? `canary-${this.service.name}`;
+    if (typeof name !== 'string' || !COOKIE_NAME.test(name)) invalid(this, 'sessionAffinity.cookieName', name, 'must be a cookie name (an RFC 7230 token)');
+    const ms = a.maxAge === undefined ? 86400000 : a.maxAge instanceof Duration ? a.maxAge.toMilliseconds({ integral: false }) : NaN;
+    if (!(ms >= 1000) || ms % 1000 !== 0) invalid(this, 'sessionAffinity.maxAge', a.maxAge instanceof Duration ? a.maxAge.toHumanString() : a.maxAge, 'must be a whole number of seconds, at least 1s');
+    return { name, maxAge: ms / 1000 };
+  }
+
+  /** One layer-4 rule per TCP, TLS or HTTPS port: its connections split by the base weight. */
+  private tcpRoutes(stable: ServiceVersion, canary: ServiceVersion, weight: number): TcpRouteRule[] {
+    return this.service.ports.filter(p => !p.isHttp).map(port => ({
+      port,
+      destinations: [{ version: stable, weight: 100 - weight }, { version: canary, weight }],
+    }));
   }
 
   private renderRollout(o: ArgoRolloutsOptions, routeName: string): { rollout: ApiObject; analysisTemplate?: ApiObject } {
@@ -304,27 +379,60 @@ export class CanaryRelease extends Construct {
     if (o.manualPromotion && o.pause) invalid(this, 'progressive.pause', o.pause.toHumanString(), 'must not be set with manualPromotion (the rollout waits for a person)');
     const pause = o.manualPromotion ? {} : { duration: promDuration(o.pause ?? Duration.minutes(5), 'progressive.pause', this) };
     if (o.withoutAnalysis && o.analysis) invalid(this, 'progressive.analysis', 'set', 'must not be set with withoutAnalysis');
+    const adopted = o.stableAdopted ?? false;
+    // the Rollout runs the stable version while it adopts it, then the canary's template
+    const runs = adopted ? this.canary : this.stable;
+    if (runs.replicas === 0) invalid(this, adopted ? 'replicas' : 'stableVersion', 0, `must be above 0: the Rollout runs version '${runs.name}' with its replicas`);
 
     const analysisTemplate = o.withoutAnalysis ? undefined : this.renderAnalysis(o.analysis ?? {}, labels);
-    const routes = service.ports.length > 1 ? service.ports.filter(p => p.isHttp).map(p => `${routeName}-${p.name}`) : [routeName];
+    const httpPorts = service.ports.filter(p => p.isHttp);
+    const routes = httpPorts.length === 0 ? [] : service.ports.length > 1 ? httpPorts.map(p => `${routeName}-${p.name}`) : [routeName];
     const selector = { [IstioLabels.APP]: service.name };
+
+    // Gateways that route to the service: their VirtualServices carry part of its traffic, so the controller must
+    // shift them too. Gateway API routes name per-version backend Services, which the controller's subsets lack.
+    const gateways: MeshGateway[] = [];
+    MeshModel.of(this).subscribe(fact => {
+      if (fact.type !== 'edge' || fact.edge.target !== service || fact.edge.kind !== FlowKind.GATEWAY_ROUTE) return;
+      const gw = fact.edge.source;
+      if (!(gw instanceof MeshGateway) || gateways.includes(gw)) return;
+      if (gw.routingApi === RoutingApi.GATEWAY_API) {
+        invalid(this, 'progressive', `Argo Rollouts with Gateway API gateway ${gw.node.path}`,
+          'is not supported: Argo Rollouts shifts Istio VirtualServices here; route to a progressively released service through a RoutingApi.ISTIO gateway, or release it in GitOps mode');
+      }
+      gateways.push(gw);
+    });
+
+    const l4 = service.ports.filter(p => !p.isHttp);
+    const ownVirtualService = compact({
+      name: service.name,
+      routes,
+      tcpRoutes: l4.filter(p => !isTlsPort(p)).map(p => ({ port: p.port })),
+      tlsRoutes: l4.filter(p => isTlsPort(p)).map(p => ({ port: p.port, sniHosts: [service.host] })),
+    });
     const rollout = new ApiObject(this, 'Rollout', {
       apiVersion: ARGO_ROLLOUTS_API_VERSION,
       kind: 'Rollout',
       metadata: { name: service.name, namespace: ns, labels },
       spec: {
-        replicas: this.canary.replicas,
+        replicas: runs.replicas,
         revisionHistoryLimit: 2,
         selector: { matchLabels: selector },
-        // The Rollout runs its pods from the canary Deployment's (injected) template; the Deployment stays at 0.
-        workloadRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: `${service.name}-${this.canary.subsetName}`, scaleDown: 'never' },
+        // Argo's migration: reference the running stable Deployment (scaled down as the Rollout's pods come up),
+        // then, once adopted, the canary Deployment (a template holder kept at 0 replicas).
+        workloadRef: {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: `${service.name}-${runs.subsetName}`,
+          scaleDown: adopted ? 'never' : 'progressively',
+        },
         strategy: {
           canary: {
             ...(analysisTemplate ? { analysis: { templates: [{ templateName: analysisTemplate.name }], startingStep: 1 } } : {}),
             steps: steps.flatMap(w => [{ setWeight: w }, { pause }]),
             trafficRouting: {
               istio: {
-                virtualService: { name: service.name, routes },
+                virtualServices: Lazy.any({ produce: () => [ownVirtualService, ...this.gatewayVirtualServices(gateways)] }),
                 destinationRule: { name: service.name, stableSubsetName: ROLLOUT_STABLE_SUBSET, canarySubsetName: ROLLOUT_CANARY_SUBSET },
               },
             },
@@ -334,59 +442,74 @@ export class CanaryRelease extends Construct {
     } as any);
     // Argo Rollouts' subset-level splitting: the controller adds rollouts-pod-template-hash to these subsets.
     const subset = (name: string, image: string): ServiceVersion => ({
-      name, subsetName: name, selector, image, replicas: this.canary.replicas, deployment: rollout,
+      name, subsetName: name, selector, image, replicas: runs.replicas, deployment: rollout,
     });
     const stableSubset = subset(ROLLOUT_STABLE_SUBSET, this.stable.image);
     const canarySubset = subset(ROLLOUT_CANARY_SUBSET, this.canary.image);
     service.addControllerSubset(stableSubset);
     service.addControllerSubset(canarySubset);
     // The controller owns these weights; 100/0 is where it starts and ends, so the YAML never changes with a step.
-    service.replaceHttpRoutes([{ name: routeName, destinations: [{ version: stableSubset, weight: 100 }, { version: canarySubset, weight: 0 }] }]);
+    if (routes.length) {
+      const destinations = [{ version: stableSubset, weight: 100 }, { version: canarySubset, weight: 0 }];
+      service.replaceHttpRoutes([{ name: routeName, destinations }], this);
+    }
+    const tcp = this.tcpRoutes(stableSubset, canarySubset, 0);
+    if (tcp.length) service.replaceTcpRoutes(tcp, this);
+    // the canary Deployment only holds the template; once adopted, the stable one is the Rollout's too
     this.canary.deployment.addJsonPatch(JsonPatch.replace('/spec/replicas', 0));
+    if (adopted) this.stable.deployment.addJsonPatch(JsonPatch.replace('/spec/replicas', 0));
     return { rollout, analysisTemplate };
   }
 
-  private renderAnalysis(a: CanaryAnalysis, labels: { [key: string]: string }): ApiObject {
-    const minSuccess = a.minSuccessRate ?? 99;
-    if (typeof minSuccess !== 'number' || !(minSuccess > 0 && minSuccess <= 100)) {
-      invalid(this, 'analysis.minSuccessRate', minSuccess, 'must be a percentage above 0, at most 100 (e.g. 99 for 99%)');
+  /**
+   * The gateways' VirtualServices that route to the service, as Argo Rollouts entries (`<name>.<namespace>` when in
+   * another namespace), naming the routes that reach the service (synth time).
+   */
+  private gatewayVirtualServices(gateways: MeshGateway[]): any[] {
+    const service = this.service;
+    const out: any[] = [];
+    for (const gw of gateways) {
+      for (const vs of gw.virtualServicesFor(service)) {
+        const spec = vs.toJson().spec ?? {};
+        const reaches = (r: any) => (r.route ?? []).some((d: any) => d.destination?.host === service.host);
+        const http: any[] = spec.http ?? [];
+        const ours = http.filter(reaches);
+        const ns = vs.metadata.namespace;
+        const entry: any = { name: ns && ns !== service.namespace.name ? `${vs.name}.${ns}` : vs.name };
+        if (ours.length && http.length > 1) {
+          if (ours.some(r => !r.name)) {
+            invalid(this, 'progressive', `VirtualService ${vs.name} of gateway ${gw.node.path}`,
+              `has several HTTP routes, and the ones to ${service.name} have no name: Argo Rollouts can only shift named routes`);
+          }
+          entry.routes = ours.map(r => r.name);
+        }
+        const tls = (spec.tls ?? []).filter(reaches).flatMap((r: any) => r.match ?? [])
+          .map((m: any) => compact({ port: m.port, sniHosts: m.sniHosts }));
+        if (tls.length) entry.tlsRoutes = tls;
+        if (ours.length || tls.length) out.push(entry);
+      }
     }
-    const maxP99 = a.maxP99Latency ?? Duration.millis(500);
-    const maxMs = maxP99 instanceof Duration ? maxP99.toMilliseconds({ integral: false }) : NaN;
-    if (!(maxMs > 0) || !Number.isFinite(maxMs)) invalid(this, 'analysis.maxP99Latency', maxP99 instanceof Duration ? maxP99.toHumanString() : maxP99, 'must be a Duration above 0');
-    const failureLimit = a.failureLimit;
-    if (failureLimit !== undefined && (!Number.isInteger(failureLimit) || failureLimit < 0)) invalid(this, 'analysis.failureLimit', failureLimit, 'must be a whole number, 0 or more');
-    const address = a.prometheusAddress ?? DEFAULT_PROMETHEUS_ADDRESS;
-    if (!/^https?:\/\/\S+$/.test(address)) invalid(this, 'analysis.prometheusAddress', address, 'must be an http(s) URL');
-    const interval = promDuration(a.interval ?? Duration.minutes(1), 'analysis.interval', this);
-    const window = a.window ?? Duration.minutes(5);
-    promDuration(window, 'analysis.window', this);
-    const q = {
-      namespace: this.service.namespace.name,
-      service: this.service.name,
-      version: this.canary.name,
-      window,
-      clusterDomain: this.service.mesh.clusterDomain,
-    };
-    const metric = (name: string, successCondition: string, query: string) => ({
-      name,
-      interval,
-      ...(failureLimit !== undefined ? { failureLimit } : {}),
-      successCondition,
-      provider: { prometheus: { address, query } },
-    });
-    // Success rate as a fraction (Istio's query returns 0-1); thresholds given in percent.
-    const ratio = Math.round(minSuccess * 1000) / 100000;
+    return out;
+  }
+
+  private renderAnalysis(a: CanaryAnalysis, labels: { [key: string]: string }): ApiObject {
+    const resolved = resolveAnalysis(this, a);
+    // the analysis reads the proxies' metrics: a scraper must reach them (zero-trust namespaces let it in)
+    declareScraper(this, undefined);
     return new ApiObject(this, 'AnalysisTemplate', {
       apiVersion: ARGO_ROLLOUTS_API_VERSION,
       kind: 'AnalysisTemplate',
       metadata: { name: `${this.service.name}-canary`, namespace: this.service.namespace.name, labels },
-      spec: {
-        metrics: [
-          metric('success-rate', `result[0] >= ${ratio}`, successRateQuery(q)),
-          metric('p99-latency', `result[0] <= ${maxMs}`, p99LatencyQuery(q)),
-        ],
-      },
+      spec: renderArgoAnalysisSpec(resolved, {
+        namespace: this.service.namespace.name,
+        service: this.service.name,
+        version: this.canary.name,
+        clusterDomain: this.service.mesh.clusterDomain,
+      }),
     } as any);
   }
+}
+
+function compact(o: { [key: string]: any }): any {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
 }

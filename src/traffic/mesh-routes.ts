@@ -169,9 +169,10 @@ function renderRule(ctx: MeshRouteContext, index: number, rule: HttpRouteRule, n
   }
   headerParts.push({ source: 'retries.retriableStatusCodes', rules: retryHeaders });
   const dests = rule.destinations?.length ? rule.destinations : [undefined];
-  const route = dests.map(d => compact({
+  const route = dests.map((d, j) => compact({
     destination: compact({ host: self.host, subset: d?.version.subsetName, port: port ? { number: port.port } : undefined }),
     weight: dests.length > 1 ? d!.weight : undefined,
+    headers: renderHeaderRules(scope, `httpRoutes[${index}].destinations[${j}].headers`, d?.headers),
   }));
   const serviceMirror = mirror ? { mirror, mirrorPercentage } : {};
   return compact({

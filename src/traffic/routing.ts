@@ -85,6 +85,12 @@ export interface WeightedDestination {
    * @default 100
    */
   readonly weight?: number;
+  /**
+   * Header changes for the requests sent to this destination and their responses (VirtualService
+   * `route[].headers`), e.g. a `set-cookie` that pins a user to the version that answered.
+   * @default - none
+   */
+  readonly headers?: HeaderRules;
 }
 
 /**
