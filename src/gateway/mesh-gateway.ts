@@ -458,38 +458,6 @@ export class MeshGateway extends Construct implements IMeshWorkload {
     return hosts.map(h => this.routeObjects.get(h)).filter((o): o is ApiObject => o !== undefined);
   }
 
-  /**
-   * The EnvoyFilter that removes the trusted headers from every request the gateway receives, before the route is
-   * chosen: Envoy's HTTP connection manager applies its early header mutations before route selection (a route's
-   * `headers.request.remove` would apply only after the route was chosen on the forged value).
-   */
-  private renderTrustedHeadersFilter(): ApiObject {
-    return new ApiObject(this, 'EnvoyFilter-trusted-headers', {
-      apiVersion: 'networking.istio.io/v1alpha3',
-      kind: 'EnvoyFilter',
-      metadata: this.meta(`${this.name}-trusted-headers`),
-      spec: {
-        workloadSelector: { labels: { ...this.podSelector } },
-        configPatches: [{
-          applyTo: 'NETWORK_FILTER',
-          match: { context: 'GATEWAY', listener: { filterChain: { filter: { name: HTTP_CONNECTION_MANAGER } } } },
-          patch: {
-            operation: 'MERGE',
-            value: {
-              typed_config: {
-                '@type': HTTP_CONNECTION_MANAGER_TYPE,
-                'early_header_mutation_extensions': [{
-                  name: EARLY_HEADER_MUTATION,
-                  typed_config: { '@type': EARLY_HEADER_MUTATION_TYPE, 'mutations': this.trustedHeaders.map(h => ({ remove: h })) },
-                }],
-              },
-            },
-          },
-        }],
-      },
-    } as any);
-  }
-
   private meta(name: string, namespace = this.namespace.name) {
     return { name, namespace, labels: { ...this.labels } };
   }
