@@ -33,16 +33,29 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   bin: { 'cdk8s-mesh': 'lib/src/analysis/cli.js' },
   devDeps: [
     'cdk8s-plus-27@^2.9.5',
+    // the newest cdk8s-plus on the registry: injection and the access graph are tested with 27 and with it
+    'cdk8s-plus-34@2.0.54',
+    // `npm run example` and the build scripts transpile with swc through ts-node (type checking is `typecheck`'s job)
+    '@swc/core@1.16.22',
     'cdk8s-cli@^2.200.0',
     'ajv@^8.17.1',
     'fast-check@^4.0.0',
   ],
 
-  // No hosted CI or release automation: CI is .ci/run.
-  github: false,
-  release: false,
+  // Releases as construct libraries do them: versions and CHANGELOG from conventional commits, the build and release
+  // workflows for GitHub Actions (committed under .github/workflows; they run on the hosting CI, .ci/run is the
+  // check here), npm with provenance and PyPI through jsii-pacmak.
+  release: true,
+  releaseToNpm: true,
+  npmProvenance: true,
+  publishToPypi: { distName: 'cdk8s-mesh', module: 'cdk8s_mesh' },
+  githubOptions: { mergify: false, pullRequestLint: true },
+  // the release tooling (commit-and-tag-version 13) needs Node 22; the library itself supports Node 20 and later
+  workflowNodeVersion: '22.x',
   depsUpgrade: false,
   pullRequestTemplate: false,
+  // The API reference is docs/api/ (an index, one page per concern, the CRD bindings apart): projenrc/api-docs.ts.
+  docgenFilePath: 'docs/api/README.md',
 
   // Generated CRD bindings live in a top-level imports/, compiled together with src/.
   // jsii: rootDir '.' so lib/ mirrors src/ and imports/ (main becomes lib/src/index.js).
@@ -86,8 +99,12 @@ project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
 
 // Ship the CRDs bundled at build time (assets/), never the sources or tests.
 project.npmignore?.addPatterns('/test/', '/examples/', '/projenrc/', '/scripts/', '/.ci/', '/.crds-cache/', '/bench-results/');
-project.npmignore?.include('/assets/', '/lib/', '/API.md', '/README.md', '/.jsii');
-project.addFields({ files: ['lib/', 'assets/', '.jsii', 'API.md', 'README.md', 'LICENSE'] });
+project.npmignore?.include('/assets/', '/lib/', '/docs/', '/README.md', '/.jsii');
+// docs/ ships so the README's links (docs/*.md, docs/api/) work for a reader of the installed package too.
+project.addFields({ files: ['lib/', 'assets/', '.jsii', 'docs/', 'README.md', 'LICENSE'] });
+// docs/api/ from the assembly: an index by construct, one page per concern, the CRD bindings apart. Committed (so the
+// README links work on the repository host); verify-package regenerates it and fails when it differs.
+project.tasks.tryFind('docgen')?.reset('ts-node --swc --project tsconfig.dev.json projenrc/api-docs.ts');
 
 // ---------------------------------------------------------------------------------------------------------
 // Upstream CRDs: one pinned source for imports/, the bundled control-plane CRDs and the test schemas.
@@ -95,7 +112,7 @@ project.addFields({ files: ['lib/', 'assets/', '.jsii', 'API.md', 'README.md', '
 // downloaded once into .crds-cache/.
 const crds = project.addTask('crds', {
   description: 'Bundle the pinned upstream CRDs into assets/ (read at build time, shipped in the package)',
-  exec: 'ts-node --project tsconfig.dev.json projenrc/bundle-crds.ts',
+  exec: 'ts-node --swc --project tsconfig.dev.json projenrc/bundle-crds.ts',
 });
 project.addTask('import', {
   description: 'Regenerate imports/ (typed CRD bindings) with cdk8s import from the pinned upstream CRDs',
@@ -106,7 +123,7 @@ project.testTask.prependSpawn(crds);
 // Istio's annotation and label catalogue (istio/api at the pinned version) for the analyzer: assets/, like the CRDs.
 const catalogue = project.addTask('istio-catalogue', {
   description: 'Generate assets/istio-catalogue.json (Istio\'s annotation and label catalogue, read by the mesh analyzer)',
-  exec: 'ts-node --project tsconfig.dev.json projenrc/istio-catalogue.ts',
+  exec: 'ts-node --swc --project tsconfig.dev.json projenrc/istio-catalogue.ts',
 });
 project.preCompileTask.spawn(catalogue);
 project.testTask.prependSpawn(catalogue);
@@ -118,13 +135,18 @@ project.testTask.spawn(project.addTask('typecheck', {
 
 project.addTask('example', {
   description: 'Synthesize the flagship example (Bookinfo) into examples/bookinfo/dist/',
-  exec: 'ts-node --project tsconfig.dev.json examples/bookinfo/main.ts',
+  // swc transpiles (no type check: `npm run typecheck` does that), and the CRD bundle is rebuilt only when stale
+  exec: 'ts-node --swc --project tsconfig.dev.json examples/bookinfo/main.ts',
 }).prependSpawn(crds);
 
 project.addTask('bench', {
   description: 'Synthesis benchmark: generated meshes of 250 to 2,000 services against the raw-ApiObject floor',
   exec: 'ts-node --project tsconfig.dev.json bench/run.ts',
 }).prependSpawn(crds);
+project.addTask('release-dry-run', {
+  description: 'Offline proof of the release machinery: bump and changelog from conventional commits in a scratch clone',
+  exec: 'bash scripts/release-dry-run.sh',
+});
 project.addTask('verify-package', {
   description: 'Pack the npm tarball and synthesize a meshed service with it from a fresh cdk8s app outside the repo',
   exec: 'bash scripts/verify-package.sh',

@@ -82,6 +82,20 @@ export const PROJECTS: Record<string, CrdProject> = {
   },
 };
 
+/** The pinned CRDs cannot be read (no local copy, no network): the message says what is missing and what to do. */
+export class CrdSourceError extends Error {}
+
+/** Runs a build script; a missing source prints one line (no stack trace) and exits 1. */
+export function runScript(main: () => void): void {
+  try {
+    main();
+  } catch (e) {
+    if (!(e instanceof CrdSourceError)) throw e;
+    console.error(`cdk8s-mesh: ${e.message}`);
+    process.exit(1);
+  }
+}
+
 const ROOT = path.resolve(__dirname, '..');
 const SHARED_MIRROR = '../shared/reference/crds';
 
@@ -93,14 +107,22 @@ export function crdFile(project: keyof typeof PROJECTS | string, file: string): 
   const local = process.env.CRDS_DIR || (fs.existsSync(path.join(ROOT, SHARED_MIRROR)) ? SHARED_MIRROR : undefined);
   if (local) {
     const f = path.resolve(ROOT, local, p.dir, file);
-    if (!fs.existsSync(f)) throw new Error(`CRDS_DIR=${local}: missing ${p.dir}/${file}`);
+    if (!fs.existsSync(f)) throw new CrdSourceError(`CRDS_DIR=${local}: missing ${p.dir}/${file}`);
     return f;
   }
   const cached = path.join(ROOT, '.crds-cache', `${p.dir}-${p.version}`, file);
   if (!fs.existsSync(cached)) {
     fs.mkdirSync(path.dirname(cached), { recursive: true });
     // synchronous download through curl keeps callers simple (jest setup, build scripts)
-    execFileSync('curl', ['-fsSL', '--retry', '3', '-o', cached, p.files[file]], { stdio: 'inherit' });
+    try {
+      execFileSync('curl', ['-fsSL', '--retry', '2', '--connect-timeout', '10', '-o', cached, p.files[file]], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (e: any) {
+      fs.rmSync(cached, { force: true });
+      const why = String(e?.stderr ?? e?.message ?? e).trim().split('\n').pop();
+      throw new CrdSourceError(`cannot download ${p.dir}/${file} (${why || 'curl failed'}). Without network, point CRDS_DIR at a `
+        + 'local copy laid out one folder per project (istio/, cert-manager/, gateway-api/, ...), e.g. '
+        + '`CRDS_DIR=../shared/reference/crds npm run example`; see projenrc/crd-source.ts for the pinned files.');
+    }
   }
   return cached;
 }

@@ -31,7 +31,16 @@ function sourceFile(file: string): string {
   const cached = path.join(ROOT, '.crds-cache', `istio-api-${ISTIO_VERSION}`, file);
   if (!fs.existsSync(cached)) {
     fs.mkdirSync(path.dirname(cached), { recursive: true });
-    execFileSync('curl', ['-fsSL', '--retry', '3', '-o', cached, UPSTREAM[file]], { stdio: 'inherit' });
+    try {
+      execFileSync('curl', ['-fsSL', '--retry', '2', '--connect-timeout', '10', '-o', cached, UPSTREAM[file]], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (e: any) {
+      fs.rmSync(cached, { force: true });
+      const why = String(e?.stderr ?? e?.message ?? e).trim().split('\n').pop();
+      console.error(`cdk8s-mesh: cannot download istio/api ${file} (${why || 'curl failed'}). Without network, point ISTIO_API_DIR `
+        + 'at a local folder holding annotations.yaml and labels.yaml (istio/api at the pinned version), e.g. '
+        + '`ISTIO_API_DIR=../shared/reference/istio-api npm test`.');
+      process.exit(1);
+    }
   }
   return cached;
 }

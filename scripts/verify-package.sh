@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Proves the package is publishable as it stands: builds the npm tarball (compiled library, .jsii assembly, API.md,
-# README, bundled CRD assets; nothing of tests or examples), installs it into a fresh cdk8s TypeScript app outside
-# the repository and synthesizes a meshed service with it.
+# Proves the package is publishable as it stands: builds the npm tarball (compiled library, .jsii assembly, the API
+# reference docs/api/ and the docs the README links, README, bundled CRD assets; nothing of tests or examples),
+# installs it into a fresh cdk8s TypeScript app outside the repository and synthesizes a meshed service with it; then
+# generates the Python target's code with jsii-pacmak (offline: building the wheel needs PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 npx projen compile >/dev/null
 npx projen docgen >/dev/null
+# the committed API reference is the one the assembly gives (it cannot drift from the TSDoc)
+if [ -d .git ] && [ -n "$(git status --porcelain -- docs/api)" ]; then
+  git status --short -- docs/api | head
+  echo "docs/api/ is out of date with the TSDoc: run 'npx projen compile && npx projen docgen' and commit docs/api/"; exit 1
+fi
 rm -rf dist/js && mkdir -p dist/js
 tarball=$(npm pack --pack-destination dist/js --silent | tail -n 1)
 tgz="$root/dist/js/$tarball"
@@ -15,9 +21,17 @@ echo "packed $tarball ($(du -h "$tgz" | cut -f1))"
 
 # what is in it, and what must not be
 contents=$(tar -tzf "$tgz")
-for must in package/lib/src/index.js package/lib/src/index.d.ts package/.jsii package/API.md package/README.md package/assets/crds/istio.json; do
+for must in package/lib/src/index.js package/lib/src/index.d.ts package/.jsii package/docs/api/README.md package/README.md package/assets/crds/istio.json; do
   grep -qx "$must" <<<"$contents" || { echo "missing from the tarball: $must"; exit 1; }
 done
+# every file the README links (docs/*.md, docs/api/...) is in the package, so the links work where it is installed
+linked=$(grep -oE '\]\((docs/[^)#[:space:]]+)' README.md | sed -E 's/^\]\(//' | sort -u)
+[ -n "$linked" ] || { echo "the README links no docs/ page"; exit 1; }
+for f in $linked; do
+  grep -qx "package/$f" <<<"$contents" || { echo "README links $f, which is not in the tarball"; exit 1; }
+done
+echo "the README's $(wc -l <<<"$linked") docs/ links resolve inside the package"
+
 if grep -E '^package/(test|examples|projenrc|scripts|src|imports)/' <<<"$contents" | head -5 | grep -q .; then
   echo "the tarball holds sources, tests or examples:"; grep -E '^package/(test|examples|projenrc|scripts|src|imports)/' <<<"$contents" | head; exit 1
 fi
@@ -63,4 +77,19 @@ if out=$(npx cdk8s-mesh analyze handwritten/ 2>&1); then
   echo "cdk8s-mesh analyze should fail on handwritten/broken.yaml"; exit 1
 fi
 grep -q 'Error \[IST0101\] (VirtualService shop/reviews)' <<<"$out" || { echo "unexpected analyzer output: $out"; exit 1; }
+
+# jsii targets: the Python package's code from the assembly (jsii-pacmak --code-only needs no network; building the
+# wheel needs setuptools and the jsii runtime from PyPI, so the release workflow builds it on the hosting CI)
+cd "$root"
+if command -v python3 >/dev/null; then
+  rm -rf dist/pacmak-code
+  npx jsii-pacmak --target python --code-only -o dist/pacmak-code >/dev/null 2>&1 || { echo "jsii-pacmak --target python failed"; exit 1; }
+  py=dist/pacmak-code/python
+  grep -q '"name": "cdk8s-mesh"' "$py/setup.py" || { echo "no setup.py for the cdk8s-mesh distribution"; exit 1; }
+  grep -q '^class Mesh(' "$py/src/cdk8s_mesh/__init__.py" || { echo "the Python module has no class Mesh"; exit 1; }
+  python3 -m compileall -q "$py/src" >/dev/null || { echo "the generated Python does not compile"; exit 1; }
+  echo "jsii-pacmak: Python package cdk8s_mesh generated ($(find "$py/src" -name '*.py' | wc -l) modules) and byte-compiled"
+else
+  echo "jsii-pacmak: python3 not found; the Python target was not checked"
+fi
 echo "verify-package: a fresh cdk8s app synthesized a meshed service with $tarball, and its analyzer CLI ran"
