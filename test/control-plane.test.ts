@@ -7,9 +7,13 @@ import {
 import { expectValid, one, ofKind, synthValid, withoutCrdBodies, yamlOf } from './util';
 import { gatewayInjectionTemplate, kubeGatewayTemplate } from '../src/control-plane/injection-templates';
 
+/**
+ * istiod's install on its own: the Istio CNI node agent, on by default (Mesh `cni`), has its own tests in
+ * istio-cni.test.ts, so these meshes opt out unless a test says `cni: true`.
+ */
 function install(meshProps: MeshProps = {}, props: Partial<IstioControlPlaneProps> = {}) {
   const chart = Testing.chart();
-  const mesh = new Mesh(chart, 'mesh', meshProps);
+  const mesh = new Mesh(chart, 'mesh', { cni: false, ...meshProps });
   const cp = new IstioControlPlane(chart, 'istio', { mesh, ...props });
   return { chart, mesh, cp };
 }
@@ -40,13 +44,12 @@ describe('IstioControlPlane: default install', () => {
 
   test('the object set matches a default base + istiod install', () => {
     // Istio's istiod chart minus the debug-only `values` ConfigMap, plus the base chart and the namespace.
+    // istiod's gateway-controller ClusterRole comes only with a gateway Istio deploys (test/zero-trust-namespace.test.ts)
     expect(names(objects)).toEqual([
       'ClusterRole/istio-reader-clusterrole-istio-system',
       'ClusterRole/istiod-clusterrole-istio-system',
-      'ClusterRole/istiod-gateway-controller-istio-system',
       'ClusterRoleBinding/istio-reader-clusterrole-istio-system',
       'ClusterRoleBinding/istiod-clusterrole-istio-system',
-      'ClusterRoleBinding/istiod-gateway-controller-istio-system',
       'ConfigMap/istio',
       'ConfigMap/istio-sidecar-injector',
       ...ISTIO_CRDS.map(n => `CustomResourceDefinition/${n}`),
@@ -198,6 +201,7 @@ describe('IstioControlPlane: default install', () => {
     expect(c.livenessProbe).toBeUndefined();
     expect(c.env.map((e: any) => e.name)).toEqual([
       'REVISION', 'PILOT_CERT_PROVIDER', 'POD_NAME', 'POD_NAMESPACE', 'SERVICE_ACCOUNT', 'KUBECONFIG',
+      'PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER',
       'PILOT_TRACE_SAMPLING', 'PILOT_ENABLE_ANALYSIS', 'CLUSTER_ID', 'PLATFORM',
     ]);
     expect(c.env.slice(0, 6)).toEqual([
@@ -259,6 +263,7 @@ describe('IstioControlPlane: default install', () => {
       defaultProviders: { metrics: ['prometheus'] },
       enablePrometheusMerge: true,
       outboundTrafficPolicy: { mode: 'ALLOW_ANY' },
+      pathNormalization: { normalization: 'DECODE_AND_MERGE_SLASHES' },
       rootNamespace: 'istio-system',
       trustDomain: 'cluster.local',
     });
@@ -299,7 +304,8 @@ describe('IstioControlPlane: default install', () => {
 });
 
 describe('IstioControlPlane: revisions', () => {
-  const { chart } = install({ revision: '1-30' });
+  // the gateway controller on, so its role's name is checked too
+  const { chart } = install({ revision: '1-30' }, { gatewayDeploymentController: true });
   const objects = synthValid(chart);
 
   test('names carry the revision', () => {
@@ -349,12 +355,14 @@ describe('IstioControlPlane: revisions', () => {
     expect(v.webhooks[0].clientConfig.service.name).toBe('istiod-1-30');
   });
 
-  test('a second revision beside the default one: no duplicate base objects', () => {
+  test('a second revision beside the default one: no duplicate base objects (nor a second CNI agent)', () => {
     const c = Testing.chart();
     const stable = new Mesh(c, 'stable');
     const canary = new Mesh(c, 'canary', { revision: '1-31', version: '1.31.0' });
     new IstioControlPlane(c, 'istio', { mesh: stable });
-    new IstioControlPlane(c, 'istio-canary', { mesh: canary, installCrds: false, createNamespace: false });
+    expect(() => new IstioControlPlane(c, 'istio-canary', { mesh: canary, installCrds: false, createNamespace: false }))
+      .toThrow(/test\/istio-canary: installCni .* is invalid: must be false: test\/istio already installs the Istio CNI node agent/);
+    new IstioControlPlane(c, 'istio-canary2', { mesh: canary, installCrds: false, createNamespace: false, installCni: false });
     const all = synthValid(c);
     const n = names(all);
     expect(new Set(n).size).toBe(n.length);
@@ -404,7 +412,7 @@ describe('IstioControlPlane: options', () => {
     expect(pod.containers[0].resources).toEqual({ requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '2', memory: '4Gi' } });
     expect(pod.containers[0].env.map((e: any) => e.name)).toEqual([
       'REVISION', 'PILOT_CERT_PROVIDER', 'POD_NAME', 'POD_NAMESPACE', 'SERVICE_ACCOUNT', 'KUBECONFIG',
-      'A_FLAG', 'PILOT_ENABLE_STATUS',
+      'PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER', 'A_FLAG', 'PILOT_ENABLE_STATUS',
       'PILOT_TRACE_SAMPLING', 'PILOT_ENABLE_ANALYSIS', 'CLUSTER_ID', 'PLATFORM',
     ]);
     expect(pod.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
@@ -436,6 +444,7 @@ describe('IstioControlPlane: options', () => {
         { name: 'otel', opentelemetry: { port: 4317, service: 'otel.observability.svc.cluster.local' } },
       ],
       outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' },
+      pathNormalization: { normalization: 'DECODE_AND_MERGE_SLASHES' },
       rootNamespace: 'istio-system',
       trustDomain: 'example.org',
     });

@@ -34,8 +34,9 @@ describe('Mesh({ cni: true }): the control plane installs the Istio CNI node age
     expect(cp.cni).toBeInstanceOf(IstioCni);
   });
 
-  test('a mesh without cni installs no agent', () => {
-    expect(cniObjects(synthValid(install({}).chart))).toEqual([]);
+  test('a mesh without cni (the cni: false opt-out) installs no agent; by default the agent is installed', () => {
+    expect(cniObjects(synthValid(install({ cni: false }).chart))).toEqual([]);
+    expect(ofKind(cniObjects(synthValid(install({}).chart)), 'DaemonSet').map(o => o.metadata.name)).toEqual(['istio-cni-node']);
   });
 
   test('DaemonSet: on every Linux node, critical, with the agent image, probes and least capabilities', () => {
@@ -109,7 +110,7 @@ describe('Mesh({ cni: true }): the control plane installs the Istio CNI node age
 
   test('the root namespace admits the privileged agent; without CNI it stays baseline', () => {
     expect(one(objects, 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
-    expect(one(synthValid(install({}).chart), 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('baseline');
+    expect(one(synthValid(install({ cni: false }).chart), 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('baseline');
     const elsewhere = synthValid(install({ cni: true }, { cni: { namespace: 'kube-system' } }).chart);
     expect(one(elsewhere, 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('baseline');
     expect(one(elsewhere, 'DaemonSet').metadata.namespace).toBe('kube-system');
@@ -211,9 +212,9 @@ describe('Istio CNI: revisions and options', () => {
 
 describe('Istio CNI: bad input', () => {
   test('CNI options on a mesh without cni', () => {
-    expect(() => install({}, { cni: { platform: CniPlatform.gke() } }))
+    expect(() => install({ cni: false }, { cni: { platform: CniPlatform.gke() } }))
       .toThrow(/istio: cni .* is invalid: needs a mesh with cni: true/);
-    expect(() => install({}, { installCni: true })).toThrow(/istio: installCni true is invalid: needs a mesh with cni: true/);
+    expect(() => install({ cni: false }, { installCni: true })).toThrow(/istio: installCni true is invalid: needs a mesh with cni: true/);
   });
 
   test('bad paths, namespaces and quantities', () => {
@@ -228,7 +229,7 @@ describe('Istio CNI: bad input', () => {
 
   test('an IstioCni on its own needs a cni mesh', () => {
     const chart = Testing.chart();
-    const mesh = new Mesh(chart, 'mesh');
+    const mesh = new Mesh(chart, 'mesh', { cni: false });
     expect(() => new IstioCni(chart, 'cni', { mesh })).toThrow(/cni: mesh.cni false is invalid: must be true/);
   });
 });

@@ -30,7 +30,7 @@ describe('Mesh', () => {
       rootNamespace: 'istio-system',
       kubernetesVersion: '1.33',
       injectionMode: InjectionMode.SYNTH_TIME,
-      cni: false,
+      cni: true, // Istio CNI by default (issue 16): no NET_ADMIN init container, restricted Pod Security
       nativeSidecars: true,
       outbound: OutboundTrafficPolicy.ALLOW_ANY,
       istiod: 'istiod',

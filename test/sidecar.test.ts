@@ -11,7 +11,12 @@ import { injectPodTemplate, podOwner } from '../src/sidecar/inject';
 
 const IMAGE = 'docker.io/istio/proxyv2:1.30.3';
 const TARGET = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'hello', namespace: 'shop' };
-const mesh = (props: any = {}) => new Mesh(Testing.chart(), 'mesh', props);
+/**
+ * These tests follow Istio's kube-inject goldens, which inject `istio-init` (no CNI): the meshes here opt out of the
+ * Istio CNI default explicitly, and the CNI cases say `cni: true`.
+ */
+const NO_CNI = { cni: false };
+const mesh = (props: any = {}) => new Mesh(Testing.chart(), 'mesh', { ...NO_CNI, ...props });
 
 const app = (extra: any = {}) => ({
   metadata: { labels: { app: 'hello', version: 'v1' } },
@@ -579,7 +584,7 @@ describe('mesh.inject', () => {
 
   test('a Deployment: injected at synth, schema-valid on Kubernetes 1.33, snapshot', () => {
     const chart = Testing.chart();
-    const m = new Mesh(chart, 'mesh');
+    const m = new Mesh(chart, 'mesh', NO_CNI);
     m.inject(kubeDeployment(chart), { concurrency: 2 });
     const objects = synthValid(chart, '1.33');
     const d = one(objects, 'Deployment', 'hello');
@@ -591,14 +596,14 @@ describe('mesh.inject', () => {
   test('legacy and CNI variants are schema-valid too', () => {
     for (const props of [{ nativeSidecars: false }, { cni: true }, { injectionMode: InjectionMode.WEBHOOK, revision: 'canary' }]) {
       const chart = Testing.chart();
-      new Mesh(chart, 'mesh', props).inject(kubeDeployment(chart), { holdApplicationUntilProxyStarts: true });
+      new Mesh(chart, 'mesh', { ...NO_CNI, ...props }).inject(kubeDeployment(chart), { holdApplicationUntilProxyStarts: true });
       synthValid(chart, '1.33');
     }
   });
 
   test('escape-hatch patches are applied before injection; injecting twice with the same options is a no-op', () => {
     const chart = Testing.chart();
-    const m = new Mesh(chart, 'mesh');
+    const m = new Mesh(chart, 'mesh', NO_CNI);
     const d = kubeDeployment(chart);
     m.inject(d);
     m.inject(d);
@@ -611,7 +616,7 @@ describe('mesh.inject', () => {
 
   test('a CronJob (jobTemplate path) and a StatefulSet', () => {
     const chart = Testing.chart();
-    const m = new Mesh(chart, 'mesh');
+    const m = new Mesh(chart, 'mesh', NO_CNI);
     const cron = new ApiObject(chart, 'cron', {
       apiVersion: 'batch/v1',
       kind: 'CronJob',
@@ -639,7 +644,7 @@ describe('mesh.inject', () => {
 
   test('a cdk8s-plus Deployment', () => {
     const chart = Testing.chart();
-    const m = new Mesh(chart, 'mesh');
+    const m = new Mesh(chart, 'mesh', NO_CNI);
     const dep = new kplus.Deployment(chart, 'web', {
       containers: [{ name: 'web', image: 'web:v1', portNumber: 8080, securityContext: { user: 1000, group: 1000 } }],
     });
@@ -653,7 +658,7 @@ describe('mesh.inject', () => {
   test('not a workload', () => {
     const chart = Testing.chart();
     const svc = new ApiObject(chart, 'svc', { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' } });
-    expectError(() => new Mesh(chart, 'mesh').inject(svc), "kind 'Service' is invalid: must be a workload with a pod template");
+    expectError(() => new Mesh(chart, 'mesh', NO_CNI).inject(svc), "kind 'Service' is invalid: must be a workload with a pod template");
   });
 });
 
@@ -711,7 +716,7 @@ describe('fidelity to Istio 1.30.3 injection (issue 14)', () => {
     expect(pinned.spec.initContainers[0].image).toBe('mirror/proxyv2:1.30.3');
     // schema-valid in a chart: one istio-init, as the API server requires unique container names
     const chart = Testing.chart();
-    const m = new Mesh(chart, 'mesh');
+    const m = new Mesh(chart, 'mesh', NO_CNI);
     m.inject(new ApiObject(chart, 'd', {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -758,7 +763,7 @@ describe('fidelity to Istio 1.30.3 injection (issue 14)', () => {
 
   test('mesh.inject with the gateway template: the port sysctl, no proxy resources or CPU annotations, no istio-ca-crl', () => {
     const chart = Testing.chart();
-    const m = new Mesh(chart, 'mesh');
+    const m = new Mesh(chart, 'mesh', NO_CNI);
     const gw = (id: string) => new ApiObject(chart, id, {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -872,7 +877,7 @@ describe('fidelity to Istio 1.30.3 injection (issue 14)', () => {
     expect(podOwner({ metadata: { name: 'p', ownerReferences: [ctrl('Bar', 'thing')] } }).name).toBe('p');
     // through mesh.inject
     const chart = Testing.chart();
-    new Mesh(chart, 'mesh').inject(new ApiObject(chart, 'p', {
+    new Mesh(chart, 'mesh', NO_CNI).inject(new ApiObject(chart, 'p', {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { ...pod([ctrl('ReplicaSet', 'web-7d9f')], { 'pod-template-hash': '7d9f' }).metadata, namespace: 'shop' },
@@ -889,7 +894,7 @@ describe('fidelity to Istio 1.30.3 injection (issue 14)', () => {
     expect(injectPodTemplate(hostNet, mesh(), TARGET)).toEqual(hostNet);
     const chart = Testing.chart();
     const spec = { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: hostNet.spec } };
-    new Mesh(chart, 'mesh').inject(new ApiObject(chart, 'ds', { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent' }, spec }));
+    new Mesh(chart, 'mesh', NO_CNI).inject(new ApiObject(chart, 'ds', { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent' }, spec }));
     expect(one(synthValid(chart), 'DaemonSet').spec).toEqual(spec);
   });
 
@@ -914,7 +919,7 @@ describe('fidelity to Istio 1.30.3 injection (issue 14)', () => {
       // the Include itself, and the List object directly
       for (const pick of [(inc: Include) => inc, (inc: Include) => inc.apiObjects[0]]) {
         const chart = Testing.chart();
-        const m = new Mesh(chart, 'mesh');
+        const m = new Mesh(chart, 'mesh', NO_CNI);
         const inc = new Include(chart, 'included', { url: file });
         m.inject(pick(inc), { concurrency: 2 });
         const [list] = Testing.synth(chart);
@@ -929,7 +934,7 @@ describe('fidelity to Istio 1.30.3 injection (issue 14)', () => {
       // a List with no workload at all
       const chart = Testing.chart();
       fs.writeFileSync(file, YAML.stringify({ apiVersion: 'v1', kind: 'List', items: [service] }));
-      new Mesh(chart, 'mesh').inject(new Include(chart, 'included', { url: file }).apiObjects[0]);
+      new Mesh(chart, 'mesh', NO_CNI).inject(new Include(chart, 'included', { url: file }).apiObjects[0]);
       expectError(() => Testing.synth(chart), "items 'Service' is invalid: the List holds no workload to inject");
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

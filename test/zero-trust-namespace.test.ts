@@ -1,9 +1,10 @@
 import { App, Chart, Testing } from 'cdk8s';
 import {
-  ExternalService, InjectionMode, JwtRule, Mesh, MeshedService, MeshedServiceProps, MeshNamespace, PodSecurityLevel,
-  PolicyMode, ServicePort, UpstreamTls, ZeroTrustNamespace, ZeroTrustNamespaceProps,
+  EgressGateway, ExternalService, GatewayDeployment, InjectionMode, IstioControlPlane, JwtRule, Mesh, MeshedService,
+  MeshedServiceProps, MeshGateway, MeshNamespace, PodSecurityLevel, PolicyMode, RoutingApi, ServicePort, UpstreamTls,
+  ZeroTrustNamespace, ZeroTrustNamespaceProps,
 } from '../src';
-import { expectValid, ofKind, one, synthValid, yamlOf } from './util';
+import { expectValid, ofKind, one, synthAppValid, synthValid, yamlOf } from './util';
 import { BASELINE_ALLOWED_CAPABILITIES } from '../src/security/constants';
 
 const POLICY_KINDS = ['Namespace', 'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication', 'NetworkPolicy', 'Sidecar', 'ServiceEntry'];
@@ -47,8 +48,8 @@ function shop(meshProps: any = {}, nsProps: Partial<ZeroTrustNamespaceProps> = {
   frontend.connectsToExternal(ExternalService.https('api.stripe.com'));
   reviews.connectsToExternal(ExternalService.http('legacy.example.com', 80, { originateTls: true }));
   ratings.connectsToExternal(ExternalService.tcp('pg.example.com', 5432, ['203.0.113.10']));
-  ns.requireJwt(frontend, jwt(), { paths: ['/checkout', '/orders/*'], claims: { group: 'customers' } });
-  ns.permissiveMtls(db, db.ports[0]);
+  ns.requireJwt(frontend, jwt(), { exceptPaths: ['/healthz', '/public/*'], claims: { group: 'customers' } });
+  ns.permissiveMtls(db, db.ports[0], { namespaces: ['legacy'], cidrs: ['10.20.0.0/16'] });
   ns.allowFromAnyMeshed(reviews, { ports: [reviews.ports[1]] });
   return { chart, mesh, ns, frontend, reviews, ratings, db };
 }
@@ -84,15 +85,16 @@ describe('ZeroTrustNamespace', () => {
       expect(labels['istio-injection']).toBeUndefined();
     });
 
-    test('Pod Security: restricted with CNI; privileged enforce, restricted warn/audit without', () => {
-      const cni = one(synthValid(setup({ cni: true }).chart), 'Namespace', 'shop').metadata.labels;
+    test('Pod Security: restricted with CNI (the default); privileged enforce, restricted warn/audit with the cni: false opt-out', () => {
+      const cni = one(synthValid(setup().chart), 'Namespace', 'shop').metadata.labels;
       expect(cni).toMatchObject({
         'pod-security.kubernetes.io/enforce': 'restricted',
         'pod-security.kubernetes.io/enforce-version': 'v1.33',
         'pod-security.kubernetes.io/warn': 'restricted',
         'pod-security.kubernetes.io/audit': 'restricted',
       });
-      const noCni = one(synthValid(setup().chart), 'Namespace', 'shop').metadata.labels;
+      expect(setup().mesh.cni).toBe(true);
+      const noCni = one(synthValid(setup({ cni: false }).chart), 'Namespace', 'shop').metadata.labels;
       expect(noCni['pod-security.kubernetes.io/enforce']).toBe('privileged');
       expect(noCni['pod-security.kubernetes.io/warn']).toBe('restricted');
     });
@@ -103,7 +105,7 @@ describe('ZeroTrustNamespace', () => {
         svc(chart, 'web', { namespace: ns });
         return ofKind(synthValid(chart), 'Deployment').map(d => d.spec.template.spec);
       };
-      for (const spec of pods({ cni: true })) {
+      for (const spec of pods({})) {
         const containers = [...spec.containers, ...(spec.initContainers ?? [])];
         for (const c of containers) {
           const sc = c.securityContext ?? {};
@@ -116,7 +118,7 @@ describe('ZeroTrustNamespace', () => {
           expect(sc.seccompProfile?.type ?? spec.securityContext?.seccompProfile?.type).toBe('RuntimeDefault');
         }
       }
-      const added = pods({}).flatMap(s => (s.initContainers ?? []).flatMap((c: any) => c.securityContext?.capabilities?.add ?? []));
+      const added = pods({ cni: false }).flatMap(s => (s.initContainers ?? []).flatMap((c: any) => c.securityContext?.capabilities?.add ?? []));
       expect(added).toEqual(expect.arrayContaining(['NET_ADMIN', 'NET_RAW']));
       expect(added.filter((c: string) => !BASELINE_ALLOWED_CAPABILITIES.includes(c)).sort()).toEqual(['NET_ADMIN', 'NET_RAW']);
     });
@@ -136,10 +138,12 @@ describe('ZeroTrustNamespace', () => {
     });
     // allowFromAnyMeshed: any mTLS peer on the admin port
     expect(r.rules).toContainEqual({ from: [{ source: { principals: ['*'] } }], to: [{ operation: { ports: ['9081'] } }] });
-    // the TCP port gets ports only; the permissive port is open to any caller (no from)
+    // the TCP port gets ports only; the permissive port admits unauthenticated peers only (the NetworkPolicy names
+    // their namespaces and blocks), never a rule without `from`
     const d = one(objects, 'AuthorizationPolicy', 'db').spec;
-    expect(d.rules).toContainEqual({ to: [{ operation: { ports: ['5432'] } }] });
-    expect(d.rules.filter((x: any) => x.from).every((x: any) => Object.keys(x.to[0].operation).join() === 'ports')).toBe(true);
+    expect(d.rules).toContainEqual({ from: [{ source: { notPrincipals: ['*'] } }], to: [{ operation: { ports: ['5432'] } }] });
+    expect(d.rules.every((x: any) => x.from)).toBe(true);
+    expect(d.rules.every((x: any) => Object.keys(x.to[0].operation).join() === 'ports')).toBe(true);
     expect(JSON.stringify(objects)).not.toContain('spiffe://');
     // per-port exception on a selected PeerAuthentication (Istio rejects port-level mTLS without a selector)
     expect(one(objects, 'PeerAuthentication', 'db-permissive').spec).toEqual({
@@ -360,7 +364,8 @@ describe('ZeroTrustNamespace', () => {
     });
     const deny = one(objects, 'AuthorizationPolicy', 'frontend-require-jwt').spec;
     expect(deny.action).toBe('DENY');
-    const to = [{ operation: { ports: ['9080'], paths: ['/checkout', '/orders/*'] } }];
+    // negative path matching (Istio's DENY-with-negative-match pattern); '/public/*' also exempts '/public'
+    const to = [{ operation: { ports: ['9080'], notPaths: ['/healthz', '/public', '/public/*'] } }];
     expect(deny.rules).toEqual([
       { from: [{ source: { notRequestPrincipals: ['https://accounts.example.com/*'] } }], to },
       { to, when: [{ key: 'request.auth.claims[group]', notValues: ['customers'] }] },
@@ -421,7 +426,7 @@ describe('ZeroTrustNamespace', () => {
       const a = svc(chart, 'a', { namespace: ns });
       const b = svc(chart, 'b', { namespace: ns });
       expect(() => a.connectsTo(b, { ports: [ServicePort.http(1234)] })).toThrow(/port 'http\/1234' is invalid: must be a port b exposes: http\/9080/);
-      expect(() => ns.permissiveMtls(b, ServicePort.tcp(9080))).toThrow(/permissiveMtls port 'tcp\/9080' is invalid: must be a port b exposes/);
+      expect(() => ns.permissiveMtls(b, ServicePort.tcp(9080), { namespaces: ['legacy'] })).toThrow(/permissiveMtls port 'tcp\/9080' is invalid: must be a port b exposes/);
       expect(() => ns.allowFromAnyMeshed(b, { ports: [ServicePort.http(1)] })).toThrow(/allowFromAnyMeshed port 'http\/1' is invalid/);
     });
 
@@ -429,14 +434,17 @@ describe('ZeroTrustNamespace', () => {
       const { chart, mesh, ns } = setup();
       const other = MeshNamespace.fromName(chart, 'other', { name: 'other', mesh });
       const b = svc(chart, 'b', { namespace: other });
-      expect(() => ns.permissiveMtls(b, b.ports[0])).toThrow(/ns: permissiveMtls service 'test\/b' is invalid: must be in namespace 'shop', not 'other'/);
+      expect(() => ns.permissiveMtls(b, b.ports[0], { namespaces: ['legacy'] })).toThrow(/ns: permissiveMtls service 'test\/b' is invalid: must be in namespace 'shop', not 'other'/);
     });
 
-    test('a path Istio does not accept (* only at the start or the end)', () => {
+    test('a path Istio does not accept (* only at the start or the end); token exceptions: exact or /x/* only', () => {
       const { chart, ns } = setup();
       const a = svc(chart, 'a', { namespace: ns });
       const b = svc(chart, 'b', { namespace: ns });
-      expect(() => ns.requireJwt(a, jwt(), { paths: ['/api/*/items'] })).toThrow(/requireJwt paths '\/api\/\*\/items' is invalid: .*'\*' only at the start or the end/);
+      expect(() => ns.requireJwt(a, jwt(), { exceptPaths: ['/api/*/items'] })).toThrow(/requireJwt exceptPaths '\/api\/\*\/items' is invalid: must be an exact path \('\/healthz'\) or a prefix ending in '\/\*'/);
+      expect(() => ns.requireJwt(a, jwt(), { exceptPaths: ['*.css'] })).toThrow(/exceptPaths '\*.css' is invalid: .*a suffix such as '\*.css' would exempt/);
+      expect(() => ns.requireJwt(a, jwt(), { exceptPaths: ['/*'] })).toThrow(/exceptPaths '\/\*' is invalid: must not exempt every path/);
+      expect(() => ns.requireJwt(a, jwt(), { exceptPaths: ['/a/../b'] })).toThrow(/exceptPaths '\/a\/..\/b' is invalid: must not contain '.' or '..' segments/);
       expect(() => a.connectsTo(b, { paths: ['/a*b'] })).toThrow(/paths '\/a\*b' is invalid/);
     });
 
@@ -489,8 +497,8 @@ describe('ZeroTrustNamespace', () => {
     });
 
     test('a Pod Security level stricter than the proxy setup allows', () => {
-      expect(() => setup({}, { podSecurity: PodSecurityLevel.BASELINE })).toThrow(/podSecurity 'baseline' is invalid: must be 'privileged' without Istio CNI/);
-      expect(() => setup({ cni: true }, { podSecurity: PodSecurityLevel.BASELINE })).not.toThrow();
+      expect(() => setup({ cni: false }, { podSecurity: PodSecurityLevel.BASELINE })).toThrow(/podSecurity 'baseline' is invalid: must be 'privileged' with the mesh's cni: false opt-out/);
+      expect(() => setup({}, { podSecurity: PodSecurityLevel.BASELINE })).not.toThrow();
     });
 
     test('the control plane namespace', () => {
@@ -511,8 +519,208 @@ describe('ZeroTrustNamespace', () => {
       legacy.connectsTo(caller); // a cycle between the namespaces changes nothing: the rule is per port
       back.connectsTo(caller);
       expect(() => Testing.synth(b)).toThrow(/a\/ns: legacy port http\/9080 'plaintext \(UpstreamTls.disabledAllowPlaintext\)' is invalid: conflicts with STRICT mTLS in namespace 'ns-a'/);
-      nsA.permissiveMtls(legacy, legacy.ports[0]);
+      nsA.permissiveMtls(legacy, legacy.ports[0], { namespaces: ['ns-b'] });
       expect(() => Testing.synth(b)).not.toThrow();
+    });
+  });
+});
+
+/** Istio's path normalization as the mesh config sets it (DECODE_AND_MERGE_SLASHES): decode, merge, dot segments. */
+function normalizePath(path: string): string {
+  const decoded = path.replace(/%2f/gi, '/').replace(/%5c/gi, '\\');
+  const merged = decoded.replace(/\/{2,}/g, '/');
+  const out: string[] = [];
+  for (const seg of merged.split('/').slice(1)) {
+    if (seg === '.') continue;
+    if (seg === '..') out.pop();
+    else out.push(seg);
+  }
+  return '/' + out.join('/');
+}
+
+/** An AuthorizationPolicy path pattern (exact, prefix `x*`, suffix `*x`, `*`) against a normalized path. */
+function pathMatches(pattern: string, path: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.endsWith('*')) return path.startsWith(pattern.slice(0, -1));
+  if (pattern.startsWith('*')) return path.endsWith(pattern.slice(1));
+  return pattern === path;
+}
+
+/** Whether a DENY policy denies a request on `port` to `path` with request principal `principal` (none: no token). */
+function denies(spec: any, path: string, principal?: string, port = '9080'): boolean {
+  const p = normalizePath(path);
+  const principalIn = (list: string[]) => principal !== undefined && list.some(x => pathMatches(x, principal));
+  return spec.rules.some((r: any) => {
+    const from = !r.from || r.from.some((f: any) => !f.source.notRequestPrincipals || !principalIn(f.source.notRequestPrincipals));
+    const to = !r.to || r.to.some((t: any) => (!t.operation.ports || t.operation.ports.includes(port))
+      && (!t.operation.notPaths || !t.operation.notPaths.some((x: string) => pathMatches(x, p)))
+      && (!t.operation.paths || t.operation.paths.some((x: string) => pathMatches(x, p))));
+    // claims: only requests with a token reach them here (the principal rule denies the rest)
+    const when = !r.when || principal === undefined;
+    return from && to && when;
+  });
+}
+
+describe('issue 16: policy and defaults', () => {
+  test('requireJwt fails closed: every path but the exact exceptions needs a token, /x/* covers /x, after the mesh normalizes paths', () => {
+    const { chart, ns, mesh } = setup();
+    const a = svc(chart, 'a', { namespace: ns });
+    ns.requireJwt(a, jwt(), { exceptPaths: ['/healthz', '/public/*'] });
+    const spec = one(synthValid(chart), 'AuthorizationPolicy', 'a-require-jwt').spec;
+    expect(spec.action).toBe('DENY');
+    expect(spec.rules.every((r: any) => r.to.every((t: any) => t.operation.paths === undefined))).toBe(true);
+    // variants of protected paths, and of exempt ones the proxy does not normalize to them: denied without a token
+    for (const path of ['/api/checkout/', '/api/orders', '/API/CHECKOUT', '//api/checkout', '/PUBLIC/x', '/healthz/x', '/public;x', '/public%2F..%2Fadmin', '/']) {
+      expect([path, denies(spec, path)]).toEqual([path, true]);
+    }
+    for (const path of ['/public', '/public/x', '//public//x', '/healthz']) expect([path, denies(spec, path)]).toEqual([path, false]);
+    expect(denies(spec, '/api/checkout', 'https://accounts.example.com/alice')).toBe(false);
+    // the mesh config normalizes paths before authorization matches them
+    const cp = new IstioControlPlane(Testing.chart(), 'istio', { mesh });
+    expect(cp.meshConfig.pathNormalization).toEqual({ normalization: 'DECODE_AND_MERGE_SLASHES' });
+  });
+
+  test('two requireJwt calls are "any of": a token of either issuer passes; claims or different exceptions are refused', () => {
+    const { chart, ns } = setup();
+    const a = svc(chart, 'a', { namespace: ns });
+    const b = svc(chart, 'b', { namespace: ns });
+    const partner = JwtRule.issuer('https://partner.example.com', { jwksUri: 'https://partner.example.com/jwks.json' });
+    ns.requireJwt(a, jwt(), { exceptPaths: ['/healthz'] });
+    ns.requireJwt(a, partner, { exceptPaths: ['/healthz'], subjects: ['bot'] });
+    const objects = synthValid(chart);
+    const spec = one(objects, 'AuthorizationPolicy', 'a-require-jwt').spec;
+    expect(spec.rules).toEqual([{
+      from: [{ source: { notRequestPrincipals: ['https://accounts.example.com/*', 'https://partner.example.com/bot'] } }],
+      to: [{ operation: { ports: ['9080'], notPaths: ['/healthz'] } }],
+    }]);
+    expect(denies(spec, '/x', 'https://accounts.example.com/alice')).toBe(false);
+    expect(denies(spec, '/x', 'https://partner.example.com/bot')).toBe(false);
+    expect(denies(spec, '/x', 'https://partner.example.com/eve')).toBe(true);
+    expect(denies(spec, '/x')).toBe(true);
+    expect(one(objects, 'RequestAuthentication', 'a-jwt').spec.jwtRules.map((r: any) => r.issuer)).toEqual(['https://accounts.example.com', 'https://partner.example.com']);
+    expect(() => ns.requireJwt(a, partner, { exceptPaths: ['/public/*'] })).toThrow(/requireJwt exceptPaths '\["\/public\/\*"\]' is invalid: must equal the exceptPaths of a's earlier requireJwt/);
+    expect(() => ns.requireJwt(a, partner, { exceptPaths: ['/healthz'], claims: { group: 'x' } })).toThrow(/requireJwt claims .* is invalid: cannot be combined with a second token requirement on a/);
+    ns.requireJwt(b, jwt(), { claims: { group: 'x' } });
+    expect(() => ns.requireJwt(b, partner)).toThrow(/requireJwt claims .* is invalid: cannot be combined with a second token requirement on b/);
+  });
+
+  test('permissiveMtls lets in plain text only from the named sources, besides the declared principals', () => {
+    const { chart, ns } = setup();
+    const caller = svc(chart, 'caller', { namespace: ns });
+    const db = svc(chart, 'db', { namespace: ns, ports: [ServicePort.tcp(5432)] });
+    const cache = svc(chart, 'cache', { namespace: ns, ports: [ServicePort.tcp(6379)] });
+    caller.connectsTo(db);
+    ns.permissiveMtls(db, db.ports[0], { cidrs: ['10.20.0.7', '10.30.1.2/16'] });
+    ns.permissiveMtls(cache, cache.ports[0], { namespaces: ['legacy'] });
+    const objects = synthValid(chart);
+    const ap = one(objects, 'AuthorizationPolicy', 'db').spec;
+    expect(ap.rules).toEqual([
+      { from: [{ source: { notPrincipals: ['*'], ipBlocks: ['10.20.0.7/32', '10.30.0.0/16'] } }], to: [{ operation: { ports: ['5432'] } }] },
+      { from: [{ source: { principals: [caller.principal] } }], to: [{ operation: { ports: ['5432'] } }] },
+    ]);
+    expect(one(objects, 'AuthorizationPolicy', 'cache').spec.rules).toEqual([{ from: [{ source: { notPrincipals: ['*'] } }], to: [{ operation: { ports: ['6379'] } }] }]);
+    const np = one(objects, 'NetworkPolicy', 'db').spec;
+    expect(np.ingress.every((r: any) => r.from && r.from.length)).toBe(true);
+    expect(np.ingress).toContainEqual({ from: [{ ipBlock: { cidr: '10.20.0.7/32' } }, { ipBlock: { cidr: '10.30.0.0/16' } }], ports: [{ protocol: 'TCP', port: 5432 }] });
+    expect(one(objects, 'NetworkPolicy', 'cache').spec.ingress).toEqual([
+      { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'legacy' } } }], ports: [{ protocol: 'TCP', port: 6379 }] },
+    ]);
+    expect(() => ns.permissiveMtls(db, db.ports[0], {})).toThrow(/permissiveMtls from '\{\}' is invalid: must name the plain-text callers/);
+    expect(() => ns.permissiveMtls(db, db.ports[0], { cidrs: ['0.0.0.0/0'] })).toThrow(/permissiveMtls from.cidrs '0.0.0.0\/0' is invalid: must not be everywhere/);
+    expect(() => ns.permissiveMtls(db, db.ports[0], { cidrs: ['10.0.0.300'] })).toThrow(/permissiveMtls from.cidrs '10.0.0.300' is invalid/);
+    expect(() => ns.permissiveMtls(db, db.ports[0], { namespaces: ['Legacy'] })).toThrow(/permissiveMtls from.namespaces 'Legacy' is invalid/);
+  });
+
+  describe('identity', () => {
+    test("serviceAccountName 'default' is refused", () => {
+      const { chart, ns } = setup();
+      expect(() => svc(chart, 'a', { namespace: ns, serviceAccountName: 'default' }))
+        .toThrow(/test\/a: serviceAccountName 'default' is invalid: must not be 'default': every pod of the namespace that names no ServiceAccount runs as it/);
+    });
+
+    test('a shared ServiceAccount is an explicit choice (sharedIdentity), emitted once', () => {
+      const { chart, ns } = setup();
+      const a = svc(chart, 'a', { namespace: ns, serviceAccountName: 'shop-app' });
+      expect(() => svc(chart, 'b', { namespace: ns, serviceAccountName: 'shop-app' }))
+        .toThrow(/test\/b: serviceAccountName 'shop-app' is invalid: is already the identity of test\/a: .*sharedIdentity/);
+      const c = svc(chart, 'c', { namespace: ns, sharedIdentity: a });
+      expect(c.principal).toBe(a.principal);
+      expect(c.serviceAccount).toBe(a.serviceAccount);
+      const objects = synthValid(chart);
+      expect(ofKind(objects, 'ServiceAccount', 'shop-app')).toHaveLength(1);
+      expect(ofKind(objects, 'ServiceAccount').map(o => o.metadata.name).sort()).toEqual(['shop-app']);
+      expect(one(objects, 'Deployment', 'c-v1').spec.template.spec.serviceAccountName).toBe('shop-app');
+      expect(() => svc(chart, 'd', { namespace: ns, sharedIdentity: a, serviceAccountName: 'x' })).toThrow(/serviceAccountName 'x' is invalid: must not be given with sharedIdentity/);
+      const other = new ZeroTrustNamespace(chart, 'other', { mesh: ns.mesh, name: 'other' });
+      expect(() => svc(chart, 'e', { namespace: other, sharedIdentity: a })).toThrow(/sharedIdentity 'test\/a' is invalid: must be a service of namespace 'other'/);
+    });
+
+    test('a gateway inside a ZeroTrustNamespace is refused (default-deny ingress would cut its load balancer)', () => {
+      const { chart, ns } = setup();
+      expect(() => new MeshGateway(chart, 'ingress', { namespace: ns, hosts: ['shop.example.com'] }))
+        .toThrow(/test\/ns: gateway 'test\/ingress' is invalid: must not be in ZeroTrustNamespace 'shop': .*load balancer/);
+      const late = setup();
+      const edge = MeshNamespace.fromName(late.chart, 'edge', { name: 'shop', mesh: late.mesh });
+      // declared through another namespace handle of the same name: still refused
+      expect(() => new EgressGateway(late.chart, 'egress', { namespace: edge })).toThrow(/gateway 'test\/egress' is invalid: must not be in ZeroTrustNamespace 'shop': .*egress gateway/);
+    });
+
+    test('a custom caller with a wildcard principal is refused', () => {
+      const { chart, ns } = setup();
+      const b = svc(chart, 'b', { namespace: ns });
+      const wild = { name: 'wild', namespace: ns, mesh: ns.mesh, serviceAccountName: 'x', principal: 'cluster.local/ns/*', podSelector: { app: 'wild' }, node: chart.node } as any;
+      expect(() => b.allowFrom(wild)).toThrow(/principal 'cluster.local\/ns\/\*' is invalid: must be one workload's principal/);
+    });
+  });
+
+  test('the DNS rule follows the cluster DNS settings', () => {
+    const { chart } = setup({}, { clusterDns: { namespace: 'dns', podLabels: { 'app.kubernetes.io/name': 'coredns' }, port: 5353 } });
+    expect(one(synthValid(chart), 'NetworkPolicy', 'allow-dns').spec.egress).toEqual([{
+      to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'dns' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'coredns' } } }],
+      ports: [{ protocol: 'UDP', port: 5353 }, { protocol: 'TCP', port: 5353 }],
+    }]);
+    expect(() => setup({}, { clusterDns: { podLabels: {} } })).toThrow(/clusterDns.podLabels '\{\}' is invalid: must select the DNS pods/);
+    expect(() => setup({}, { clusterDns: { port: 0 } })).toThrow(/clusterDns.port/);
+  });
+
+  describe('istiod gateway controller: only when a gateway Istio deploys exists', () => {
+    const names = (objects: any[]) => ofKind(objects, 'ClusterRole').map(o => o.metadata.name);
+    const env = (objects: any[]) => one(objects, 'Deployment', 'istiod').spec.template.spec.containers[0].env;
+    const FLAG = 'PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER';
+
+    test('off by default: no role, the controller switched off', () => {
+      const chart = Testing.chart();
+      const mesh = new Mesh(chart, 'mesh');
+      new IstioControlPlane(chart, 'istio', { mesh });
+      new MeshGateway(chart, 'ingress', { mesh, hosts: ['shop.example.com'], routingApi: RoutingApi.GATEWAY_API });
+      const objects = synthValid(chart);
+      expect(names(objects)).not.toContain('istiod-gateway-controller-istio-system');
+      expect(env(objects)).toContainEqual({ name: FLAG, value: 'false' });
+    });
+
+    test('an automated gateway declared after the control plane grants it', () => {
+      const app = Testing.app();
+      const platform = new Chart(app, 'platform');
+      const mesh = new Mesh(platform, 'mesh');
+      new IstioControlPlane(platform, 'istio', { mesh });
+      const edge = new Chart(app, 'edge');
+      new MeshGateway(edge, 'ingress', { mesh, hosts: ['shop.example.com'], routingApi: RoutingApi.GATEWAY_API, deployment: GatewayDeployment.ISTIO_AUTOMATED });
+      const objects = synthAppValid(app);
+      expect(names(objects)).toContain('istiod-gateway-controller-istio-system');
+      expect(env(objects)).toContainEqual({ name: FLAG, value: 'true' });
+    });
+
+    test('explicitly off with an automated gateway is refused; explicitly on grants it', () => {
+      const chart = Testing.chart();
+      const mesh = new Mesh(chart, 'mesh');
+      new IstioControlPlane(chart, 'istio', { mesh, gatewayDeploymentController: false });
+      expect(() => new MeshGateway(chart, 'ingress', { mesh, hosts: ['a.example.com'], routingApi: RoutingApi.GATEWAY_API, deployment: GatewayDeployment.ISTIO_AUTOMATED }))
+        .toThrow(/istio: gatewayDeploymentController false is invalid: must not be false: test\/ingress is a gateway Istio deploys/);
+      const on = Testing.chart();
+      new IstioControlPlane(on, 'istio', { mesh: new Mesh(on, 'mesh'), gatewayDeploymentController: true });
+      const objects = synthValid(on);
+      expect(names(objects)).toContain('istiod-gateway-controller-istio-system');
+      expect(env(objects).map((e: any) => e.name)).not.toContain(FLAG);
     });
   });
 });

@@ -179,3 +179,11 @@ export const Cni = {
     },
   ],
 } as const;
+
+/**
+ * The mesh config's path normalization (meshConfig.pathNormalization.normalization; Istio 1.30.3
+ * mesh/v1alpha1/config.proto ProxyPathNormalization, default BASE): DECODE_AND_MERGE_SLASHES decodes %2F, %2f, %5C
+ * and %5c, merges '//' and then normalizes dot segments, so authorization paths are matched as applications read
+ * them (istio.io "Security Best Practices", "Understand path normalization in authorization policy").
+ */
+export const PATH_NORMALIZATION = 'DECODE_AND_MERGE_SLASHES';

@@ -10,7 +10,7 @@ import {
   ISTIOD_DEFAULT_MIN_REPLICAS, ISTIOD_ISTIO_LABEL, ISTIOD_KEEPALIVE_MAX_SERVER_CONNECTION_AGE, ISTIOD_READY_PATH,
   ISTIOD_TLS_MOUNT, ISTIOD_TLS_SECRET, KUBECONFIG_MOUNT, KUBECONFIG_SECRET, MESH_CONFIGMAP, MESH_CONFIGMAP_KEY,
   MESH_NETWORKS_KEY, OPERATOR_COMPONENT, GO_FALSE, GO_TRUE, IstiodEnvSwitches, OPERATOR_COMPONENT_LABEL,
-  READER_SERVICE_ACCOUNT, REV_VALIDATOR_WEBHOOK, VALIDATION_WEBHOOK_PATH, WEBHOOK_SERVICE_PORT,
+  PATH_NORMALIZATION, READER_SERVICE_ACCOUNT, REV_VALIDATOR_WEBHOOK, VALIDATION_WEBHOOK_PATH, WEBHOOK_SERVICE_PORT,
 } from './constants';
 import { loadCrdBundle } from './crds';
 import { gatewayInjectionTemplate, kubeGatewayTemplate, TEMPLATE_GATEWAY, TEMPLATE_KUBE_GATEWAY } from './injection-templates';
@@ -24,6 +24,7 @@ import {
   MANAGED_BY_LABEL,
 } from '../mesh/constants';
 import { IMesh, InjectionMode, ResourceSettings } from '../mesh/mesh';
+import { MeshModel } from '../model/mesh-model';
 import { meshProxyConfig } from '../sidecar/proxy-config';
 import { checkDnsSubdomain, checkInteger, checkLabels, checkQuantity, sortKeys } from '../validation';
 
@@ -166,9 +167,13 @@ export interface IstioControlPlaneProps {
    */
   readonly createNamespace?: boolean;
   /**
-   * Whether istiod deploys gateways for Gateway API `Gateway` objects (the gateway deployment controller). When off,
-   * the `istiod-gateway-controller` ClusterRole is not created.
-   * @default true (Istio's default)
+   * Whether istiod deploys gateways for Gateway API `Gateway` objects (the gateway deployment controller), which
+   * needs the `istiod-gateway-controller` ClusterRole: create and delete Deployments, Services and ServiceAccounts
+   * in every namespace. By default it is on only when the app declares a gateway of this mesh that Istio deploys
+   * (`MeshGateway` with `GatewayDeployment.ISTIO_AUTOMATED`), declared before or after the control plane; otherwise
+   * the role is not created and istiod runs with `PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER=false`. `true`
+   * grants it regardless (automated gateways declared in another app); `false` refuses automated gateways.
+   * @default - on exactly when an automated gateway of this mesh is declared in the app
    */
   readonly gatewayDeploymentController?: boolean;
   /**
@@ -284,6 +289,8 @@ export class IstioControlPlane extends Construct {
 
   private readonly props: IstioControlPlaneProps;
   private readonly extensionProviders = new Map<string, { [key: string]: any }>();
+  /** Whether istiod's gateway deployment controller is on (its ClusterRole created). */
+  private gatewayControllerOn = false;
   private readonly defaultProviders: { [kind: string]: string[] };
 
   constructor(scope: Construct, id: string, props: IstioControlPlaneProps) {
@@ -351,7 +358,7 @@ export class IstioControlPlane extends Construct {
     const switches = this.envSwitches(props.env ?? {});
     const features: RbacFeatures = {
       multicluster: props.multicluster ?? false,
-      gatewayDeploymentController: props.gatewayDeploymentController ?? true,
+      gatewayDeploymentController: props.gatewayDeploymentController ?? false,
       selfSignedCa: certs.istiodSelfSigns,
       ...switches,
       mcs: (props.multicluster ?? false) || (switches.mcs ?? false),
@@ -375,6 +382,11 @@ export class IstioControlPlane extends Construct {
     if (!mesh.cni && (props.cni !== undefined || props.installCni)) {
       invalid(this, props.cni !== undefined ? 'cni' : 'installCni', props.cni ?? props.installCni,
         'needs a mesh with cni: true (Mesh({ cni: true })): without it pods carry istio-init and no CNI agent is installed');
+    }
+    if (installCni) {
+      // the agent is one per cluster (a DaemonSet on every node): a second control plane (revision) must not add one
+      MeshModel.of(this).claim(this, 'istio-cni', 'cluster', 'installCni', 'true (the default with a cni mesh)',
+        other => `must be false: ${other} already installs the Istio CNI node agent, one per cluster; set installCni: false on this control plane`);
     }
     const cniInRoot = installCni && (props.cni?.namespace ?? ns) === ns;
 
@@ -444,10 +456,24 @@ export class IstioControlPlane extends Construct {
       return role;
     };
     clusterRole('istiod-clusterrole', `istiod-clusterrole${revSuffix}-${ns}`, istiodClusterRules(features), this.istiodName);
-    if (features.gatewayDeploymentController) {
-      // Trimmed vs upstream when the Gateway API deployment controller is off: no rights on Deployments/Services/...
+    // Trimmed vs upstream while the Gateway API deployment controller is off: no rights on Deployments/Services/...
+    // By default it comes on (role and env) when the app declares an automated gateway of this mesh (a model fact).
+    const grantController = () => {
+      if (this.gatewayControllerOn) return;
+      this.gatewayControllerOn = true;
       clusterRole('gateway-controller', `istiod-gateway-controller${revSuffix}-${ns}`, gatewayControllerRules(), this.istiodName);
-    }
+    };
+    if (features.gatewayDeploymentController) grantController();
+    MeshModel.of(this).subscribe(f => {
+      if (f.type !== 'gateway' || !f.gateway.automated) return;
+      const gm = f.gateway.workload.mesh;
+      if (gm.rootNamespace !== mesh.rootNamespace || (gm.revision ?? '') !== (mesh.revision ?? '')) return;
+      if (props.gatewayDeploymentController === false) {
+        invalid(this, 'gatewayDeploymentController', false,
+          `must not be false: ${f.gateway.workload.node.path} is a gateway Istio deploys (GatewayDeployment.ISTIO_AUTOMATED); use GatewayDeployment.SYNTH_TIME or leave the controller on`);
+      }
+      grantController();
+    });
     clusterRole('reader-clusterrole', `istio-reader-clusterrole${revSuffix}-${ns}`, readerClusterRules(features), READER_SERVICE_ACCOUNT, 'istio-reader');
     const role = new k8s.KubeRole(this, 'istiod-role', { metadata: meta(this.istiodName), rules: istiodNamespaceRules(features) });
     const roleBinding = new k8s.KubeRoleBinding(this, 'istiod-rolebinding', {
@@ -542,7 +568,7 @@ export class IstioControlPlane extends Construct {
       [IstioLabels.ISTIO]: ISTIOD_ISTIO_LABEL,
       [IstioLabels.DATAPLANE_MODE]: 'none',
     };
-    const env = this.istiodEnv(certs, features);
+    const env = this.istiodEnv(certs);
     const r = quantities(resources);
     this.istiodDeployment = new k8s.KubeDeployment(this, 'istiod', {
       metadata: meta(this.istiodName),
@@ -690,6 +716,9 @@ export class IstioControlPlane extends Construct {
       defaultProviders: providers,
       enablePrometheusMerge: true,
       outboundTrafficPolicy: { mode: mesh.outboundTrafficPolicy },
+      // authorization policies match paths as the application reads them: %2F/%5C decoded, '//' merged, dot
+      // segments removed (Istio's security best practices); requireJwt's exceptPaths rely on it
+      pathNormalization: { normalization: PATH_NORMALIZATION },
       rootNamespace: mesh.rootNamespace,
       trustDomain: mesh.trustDomain,
     };
@@ -768,7 +797,7 @@ export class IstioControlPlane extends Construct {
   }
 
   /** istiod's environment, in Istio's order: its own variables, then the certificate setup's, then the user's. */
-  private istiodEnv(certs: MeshCertificatesConfig, features: RbacFeatures): k8s.EnvVar[] {
+  private istiodEnv(certs: MeshCertificatesConfig): k8s.EnvVar[] {
     const mesh = this.mesh;
     const field = (name: string, fieldPath: string): k8s.EnvVar => ({ name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } });
     const head: k8s.EnvVar[] = [
@@ -782,7 +811,10 @@ export class IstioControlPlane extends Construct {
       // other identities; it only matters in ambient mode, which this library does not install.
     ];
     const middle: { [name: string]: string } = { ...certs.istiodEnv };
-    if (!features.gatewayDeploymentController) middle.PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER = 'false';
+    if (this.props.gatewayDeploymentController !== true) {
+      // off unless an automated gateway of this mesh is declared (read at synth time: it may come later)
+      middle.PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER = Lazy.any({ produce: () => String(this.gatewayControllerOn) }) as any;
+    }
     if (mesh.injectionMode === InjectionMode.WEBHOOK) {
       // the webhook places proxies exactly as the synth-time injector would
       middle.ENABLE_NATIVE_SIDECARS = String(mesh.nativeSidecars);

@@ -88,6 +88,7 @@ export class EgressGateway extends Construct implements IMeshWorkload {
     this.labels = { [IstioLabels.APP]: name, [MANAGED_BY_LABEL]: MANAGED_BY };
     this.model = MeshModel.of(this);
     this.model.declareWorkload(this);
+    this.model.declareGateway({ workload: this, automated: false, egress: true });
     createGatewayWorkload(this, {
       name,
       namespace: this.namespace.name,

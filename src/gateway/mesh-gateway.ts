@@ -309,6 +309,7 @@ export class MeshGateway extends Construct implements IMeshWorkload {
       } as any);
     // the gateway is a workload of the mesh: its routes are edges from it (declared in route())
     MeshModel.of(this).declareWorkload(this);
+    MeshModel.of(this).declareGateway({ workload: this, automated, egress: false });
   }
 
   /** Adds a listener. Listeners on one port must agree on the protocol, and on the TLS of a host they share. */

@@ -131,9 +131,12 @@ export interface MeshProps {
    */
   readonly injectionMode?: InjectionMode;
   /**
-   * Whether the Istio CNI node agent is installed and sets up traffic redirection. With CNI, pods need no
-   * NET_ADMIN/NET_RAW init container, so namespaces can enforce the `restricted` Pod Security level.
-   * @default false
+   * Whether the Istio CNI node agent is installed and sets up traffic redirection (IstioControlPlane synthesizes the
+   * agent). With CNI, pods need no NET_ADMIN/NET_RAW init container, so ZeroTrustNamespaces enforce the `restricted`
+   * Pod Security level. `cni: false` is the named opt-out (clusters where no privileged node agent may run): pods
+   * then carry `istio-init`, which adds NET_ADMIN and NET_RAW and runs as root, so ZeroTrustNamespaces enforce
+   * `privileged`.
+   * @default true
    */
   readonly cni?: boolean;
   /**
@@ -270,7 +273,7 @@ function resolve(path: string, props: MeshProps) {
     rootNamespace,
     kubernetesVersion,
     nativeSidecars,
-    cni: props.cni ?? false,
+    cni: props.cni ?? true,
     injectionMode,
     outboundTrafficPolicy,
     proxyResources: r,

@@ -141,10 +141,14 @@ function checkJwksHost(where: string, uri: string) {
 /** What a service demands of end-user tokens (`ZeroTrustNamespace.requireJwt`). */
 export interface JwtRequirementOptions {
   /**
-   * The request paths that need a token: exact (`/api/orders`), prefix (`/api/*`) or suffix (`*.json`).
-   * @default - every path
+   * The request paths that need NO token: exact (`/healthz`) or prefix (`/public/*`, which also covers `/public`).
+   * Every other path needs one, including any variant of these the proxy does not normalize to them (`/PUBLIC/x`,
+   * `/public;x`): the requirement fails closed (a DENY policy with `notPaths`, as Istio's security best practices
+   * ask, never a DENY with a positive path list that a variant would slip past). Paths are matched after the mesh's
+   * path normalization (`DECODE_AND_MERGE_SLASHES`: `%2F` decoded, `//` merged, dot segments removed).
+   * @default - no exception: every path needs a token
    */
-  readonly paths?: string[];
+  readonly exceptPaths?: string[];
   /**
    * The token subjects (`sub`) accepted; the request principal must be `<issuer>/<subject>`.
    * @default - any subject of the issuer (`<issuer>/*`)

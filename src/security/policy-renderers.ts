@@ -3,7 +3,7 @@
  * settings (a `NamespaceView`), unit-testable without a chart. ZeroTrustNamespace creates the objects when the facts
  * that need them are declared and calls these at synth time. @internal
  */
-import { ANYWHERE_CIDRS, CLUSTER_DNS, NAMESPACE_NAME_LABEL } from './constants';
+import { ANYWHERE_CIDRS, NAMESPACE_NAME_LABEL } from './constants';
 import type { ExternalService } from './external-service';
 import type { JwtRule } from './jwt';
 import { IstioLabels, IstioPorts } from '../mesh/constants';
@@ -16,15 +16,25 @@ import { compact } from '../validation';
 /** A token requirement of a service. @internal */
 export interface JwtRequirement {
   readonly rule: JwtRule;
-  readonly paths: string[];
+  /** The paths that need no token (sorted; a prefix `/x/*` comes with `/x`). */
+  readonly exceptPaths: string[];
   readonly subjects: string[];
   readonly claims: Array<[string, string]>;
+}
+
+/** A port that accepts plain text from named sources (`permissiveMtls`). @internal */
+export interface PermissivePort {
+  readonly port: ServicePort;
+  /** Namespaces whose pods may connect in plain text (sorted). */
+  readonly namespaces: string[];
+  /** Canonical CIDR blocks that may connect in plain text (sorted). */
+  readonly cidrs: string[];
 }
 
 /** What a namespace grants one of its services beyond the access graph. @internal */
 export interface ServiceGrants {
   readonly service: IMeshService;
-  permissive: ServicePort[];
+  permissive: PermissivePort[];
   anyMeshed: ServicePort[];
   accepted: JwtRule[];
   required: JwtRequirement[];
@@ -77,7 +87,14 @@ export function renderAuthorization(v: NamespaceView, s: IMeshService): any {
   }
   const rules: any[] = [...groups.values()].map(x => ({ from: [{ source: { principals: [...x.principals].sort() } }], to: x.to }));
   if (g?.anyMeshed.length) rules.push({ from: [{ source: { principals: ['*'] } }], to: [{ operation: { ports: targetPorts(g.anyMeshed).map(String) } }] });
-  if (g?.permissive.length) rules.push({ to: [{ operation: { ports: targetPorts(g.permissive).map(String) } }] });
+  // plain text from the named sources only: unauthenticated peers (notPrincipals '*'); by address when only CIDRs
+  // are named (a plain-text peer's namespace is unknown at L7: the NetworkPolicy checks it)
+  for (const x of g?.permissive ?? []) {
+    rules.push({
+      from: [{ source: compact({ notPrincipals: ['*'], ipBlocks: x.namespaces.length ? undefined : [...x.cidrs] }) }],
+      to: [{ operation: { ports: [String(x.port.targetPort)] } }],
+    });
+  }
   return {
     selector: { matchLabels: { ...s.podSelector } },
     action: v.mode === 'AUDIT' ? 'AUDIT' : 'ALLOW',
@@ -93,15 +110,23 @@ export function renderRequestAuthentication(v: NamespaceView, s: IMeshService): 
   };
 }
 
-/** The DENY policy that demands tokens on a service's HTTP ports. */
+/**
+ * The DENY policy that demands tokens on a service's HTTP ports, on every path but the exceptions (negative path
+ * matching: a path variant that is not exactly exempt needs a token). Several requirements are "any of": one rule
+ * denies requests whose principal is none of the required issuers' (subjects'); claims come with a single
+ * requirement only (ZeroTrustNamespace refuses the rest).
+ */
 export function renderJwtRequirement(v: NamespaceView, s: IMeshService): any {
   const httpPorts = targetPorts(s.ports.filter(p => p.isHttp)).map(String);
   const rules: any[] = [];
-  for (const r of v.grantsOf(s)?.required ?? []) {
-    const to = [{ operation: compact({ ports: httpPorts, paths: r.paths.length ? [...r.paths] : undefined }) }];
-    const principals = r.subjects.length ? r.subjects.map(sub => `${r.rule.iss}/${sub}`) : [`${r.rule.iss}/*`];
-    rules.push({ from: [{ source: { notRequestPrincipals: principals } }], to });
-    for (const [k, val] of r.claims) rules.push({ to, when: [{ key: `request.auth.claims[${k}]`, notValues: [val] }] });
+  const required = v.grantsOf(s)?.required ?? [];
+  if (required.length) {
+    const except = required[0].exceptPaths;
+    const to = [{ operation: compact({ ports: httpPorts, notPaths: except.length ? [...except] : undefined }) }];
+    const principals = new Set<string>();
+    for (const r of required) for (const p of r.subjects.length ? r.subjects.map(sub => `${r.rule.iss}/${sub}`) : [`${r.rule.iss}/*`]) principals.add(p);
+    rules.push({ from: [{ source: { notRequestPrincipals: [...principals].sort() } }], to });
+    for (const r of required) for (const [k, val] of r.claims) rules.push({ to, when: [{ key: `request.auth.claims[${k}]`, notValues: [val] }] });
   }
   return {
     selector: { matchLabels: { ...s.podSelector } },
@@ -113,7 +138,7 @@ export function renderJwtRequirement(v: NamespaceView, s: IMeshService): any {
 /** Port-level PERMISSIVE mTLS for a service's migration ports (port-level settings need a workload selector). */
 export function renderPermissivePeerAuthentication(v: NamespaceView, s: IMeshService): any {
   const portLevelMtls: { [port: string]: any } = {};
-  for (const p of targetPorts(v.grantsOf(s)?.permissive ?? [])) portLevelMtls[String(p)] = { mode: 'PERMISSIVE' };
+  for (const p of targetPorts((v.grantsOf(s)?.permissive ?? []).map(x => x.port))) portLevelMtls[String(p)] = { mode: 'PERMISSIVE' };
   return { selector: { matchLabels: { ...s.podSelector } }, mtls: { mode: 'STRICT' }, portLevelMtls };
 }
 
@@ -177,14 +202,14 @@ export function renderDefaultDeny(v: NamespaceView): any {
   return { podSelector: {}, policyTypes: v.egressControl ? ['Ingress', 'Egress'] : ['Ingress'] };
 }
 
-/** DNS for every pod. */
-export function renderAllowDns(): any {
+/** DNS for every pod, to the cluster DNS pods (the namespace's `clusterDns` setting). */
+export function renderAllowDns(dns: { namespace: string; podLabels: { [key: string]: string }; port: number }): any {
   return {
     podSelector: {},
     policyTypes: ['Egress'],
     egress: [{
-      to: [{ namespaceSelector: nsSel(CLUSTER_DNS.namespace), podSelector: { matchLabels: { ...CLUSTER_DNS.labels } } }],
-      ports: [{ protocol: 'UDP', port: CLUSTER_DNS.port }, { protocol: 'TCP', port: CLUSTER_DNS.port }],
+      to: [{ namespaceSelector: nsSel(dns.namespace), podSelector: { matchLabels: { ...dns.podLabels } } }],
+      ports: [{ protocol: 'UDP', port: dns.port }, { protocol: 'TCP', port: dns.port }],
     }],
   };
 }
@@ -269,7 +294,12 @@ export function renderWorkloadNetworkPolicy(v: NamespaceView, w: IMeshWorkload):
     for (const [src, ports] of bySource) ingress.push({ from: [peer(src)], ports: npPorts([...ports].sort(byNumber)) });
     const g = v.grantsOf(service);
     if (g?.anyMeshed.length) ingress.push({ from: [{ namespaceSelector: {} }], ports: npPorts(targetPorts(g.anyMeshed)) });
-    if (g?.permissive.length) ingress.push({ ports: npPorts(targetPorts(g.permissive)) });
+    for (const x of g?.permissive ?? []) {
+      ingress.push({
+        from: [...x.namespaces.map(ns => ({ namespaceSelector: nsSel(ns) })), ...x.cidrs.map(cidr => ({ ipBlock: { cidr } }))],
+        ports: npPorts([x.port.targetPort]),
+      });
+    }
   }
   if (v.egressControl) {
     const byTarget = new Map<IMeshWorkload, Set<number>>();

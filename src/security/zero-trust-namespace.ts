@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { invalid } from '../errors';
 import { CLUSTER_DNS, PSA_LABEL_PREFIX } from './constants';
 import { ExternalService } from './external-service';
-import { checkPaths, JwtRequirementOptions, JwtRule } from './jwt';
+import { JwtRequirementOptions, JwtRule } from './jwt';
 import {
   externalObjectName, NamespaceView, renderAllowControlPlane, renderAllowDns, renderAllowScrape, renderAllowTelemetry,
   renderAuthorization, renderDefaultDeny, renderDefaultSidecar, renderExternalDestinationRule, renderJwtRequirement,
@@ -16,7 +16,7 @@ import { IMeshNamespace } from '../mesh/namespace';
 import { MeshFact, MeshModel } from '../model/mesh-model';
 import { ServicePort } from '../service/service-port';
 import { checkMeshService, IMeshService, IMeshWorkload } from '../service/workload';
-import { checkDnsLabel, checkLabels, compact } from '../validation';
+import { canonicalCidr, checkDnsLabel, checkLabels, checkPath, checkPort, checkPrincipal, compact, parseCidr } from '../validation';
 
 /** How the namespace's authorization policies take effect. */
 export enum PolicyMode {
@@ -105,6 +105,51 @@ export interface ZeroTrustNamespaceProps {
    * @default - none
    */
   readonly labels?: { [key: string]: string };
+  /**
+   * Where the cluster DNS runs, for the NetworkPolicy that lets every pod resolve names (egress control only).
+   * @default - namespace `kube-system`, pods labelled `k8s-app: kube-dns` (kube-dns, and CoreDNS as kubeadm, EKS,
+   * GKE and AKS deploy it), port 53
+   */
+  readonly clusterDns?: ClusterDns;
+}
+
+/** Where the cluster DNS add-on runs (the `allow-dns` NetworkPolicy's egress peer). */
+export interface ClusterDns {
+  /**
+   * The namespace of the DNS pods.
+   * @default 'kube-system'
+   */
+  readonly namespace?: string;
+  /**
+   * Labels of the DNS pods (e.g. `{ 'app.kubernetes.io/name': 'coredns' }` for CoreDNS installed by its Helm chart).
+   * @default { 'k8s-app': 'kube-dns' }
+   */
+  readonly podLabels?: { [key: string]: string };
+  /**
+   * The port the DNS pods listen on (UDP and TCP); a NetworkPolicy matches the pod's port, not the Service's.
+   * @default 53
+   */
+  readonly port?: number;
+}
+
+/**
+ * The callers still without a proxy that may reach a `permissiveMtls` port in plain text. Plain-text peers carry no
+ * identity, so the AuthorizationPolicy can tell them only by address: CIDRs are checked by both the
+ * AuthorizationPolicy (`ipBlocks`) and the NetworkPolicy; namespaces only by the NetworkPolicy (the
+ * AuthorizationPolicy admits unauthenticated peers, `notPrincipals: ['*']`, from any address, and the NetworkPolicy
+ * admits only pods of these namespaces). At least one source must be given.
+ */
+export interface PlaintextSources {
+  /**
+   * Namespaces whose pods may connect in plain text.
+   * @default - none
+   */
+  readonly namespaces?: string[];
+  /**
+   * Address blocks (`10.20.0.0/16`, `2001:db8::/48`, or one address) that may connect in plain text; not `/0`.
+   * @default - none
+   */
+  readonly cidrs?: string[];
 }
 
 /** Options of `allowFromAnyMeshed`. */
@@ -117,6 +162,7 @@ export interface AnyMeshedOptions {
 }
 
 const CLAIM = /^[A-Za-z0-9_.:\/-]+$/;
+const LEVELS = [PodSecurityLevel.PRIVILEGED, PodSecurityLevel.BASELINE, PodSecurityLevel.RESTRICTED];
 const DRY_RUN_ANNOTATION = 'istio.io/dry-run';
 
 /**
@@ -143,7 +189,8 @@ const DRY_RUN_ANNOTATION = 'istio.io/dry-run';
  * namespace (a Job from another tool, say) is still injected by the webhook where one runs: an uninjected pod could
  * not talk under STRICT mTLS and default-deny anyway. It also keeps istioctl analyze quiet (IST0102).
  *
- * Gateways belong in their own namespace: the default-deny NetworkPolicies here would cut off their load balancer.
+ * Gateways belong in their own namespace: the default-deny NetworkPolicies here would cut off their load balancer
+ * (and, for an egress gateway, its way out), so a MeshGateway or EgressGateway declared in this namespace is refused.
  */
 export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
   /** Whether `x` is a ZeroTrustNamespace. */
@@ -170,6 +217,7 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
   private readonly namespaceJwt: JwtRule[] = [];
   private readonly objects = new Map<string, ApiObject>();
   private readonly model: MeshModel;
+  private readonly dns: { namespace: string; podLabels: { [key: string]: string }; port: number };
 
   constructor(scope: Construct, id: string, props: ZeroTrustNamespaceProps) {
     super(scope, id);
@@ -189,13 +237,24 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     this.egressControl = !(props.allowAnyEgress ?? false);
 
     const allowed = mesh.cni ? PodSecurityLevel.RESTRICTED : PodSecurityLevel.PRIVILEGED;
-    const levels = [PodSecurityLevel.PRIVILEGED, PodSecurityLevel.BASELINE, PodSecurityLevel.RESTRICTED];
     this.podSecurity = props.podSecurity ?? allowed;
-    if (!levels.includes(this.podSecurity)) invalid(this, 'podSecurity', this.podSecurity, `must be one of ${levels.join(', ')}`);
-    if (levels.indexOf(this.podSecurity) > levels.indexOf(allowed)) {
+    if (!LEVELS.includes(this.podSecurity)) invalid(this, 'podSecurity', this.podSecurity, `must be one of ${LEVELS.join(', ')}`);
+    if (LEVELS.indexOf(this.podSecurity) > LEVELS.indexOf(allowed)) {
       invalid(this, 'podSecurity', this.podSecurity,
-        "must be 'privileged' without Istio CNI: the istio-init container adds NET_ADMIN and NET_RAW and runs as root, which 'baseline' and 'restricted' reject; enable cni on the Mesh for 'restricted'");
+        "must be 'privileged' with the mesh's cni: false opt-out: the istio-init container adds NET_ADMIN and NET_RAW and runs as root, which 'baseline' and 'restricted' reject; keep Istio CNI (the Mesh default) for 'restricted'");
     }
+    const dns = props.clusterDns ?? {};
+    this.dns = {
+      namespace: dns.namespace ?? CLUSTER_DNS.namespace,
+      podLabels: { ...(dns.podLabels ?? CLUSTER_DNS.labels) },
+      port: dns.port ?? CLUSTER_DNS.port,
+    };
+    checkDnsLabel(this, 'clusterDns.namespace', this.dns.namespace);
+    checkLabels(this, 'clusterDns.podLabels', this.dns.podLabels);
+    if (Object.keys(this.dns.podLabels).length === 0) {
+      invalid(this, 'clusterDns.podLabels', '{}', "must select the DNS pods: an empty selector would open port 53 to every pod of the DNS namespace; e.g. { 'k8s-app': 'kube-dns' }");
+    }
+    checkPort(this, 'clusterDns.port', this.dns.port);
     checkLabels(this, 'labels', props.labels);
     if (props.metricsScraper) {
       checkDnsLabel(this, 'metricsScraper.namespace', props.metricsScraper.namespace);
@@ -230,7 +289,7 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     if (this.enforcing) {
       this.np('default-deny', () => renderDefaultDeny(this.view));
       if (this.egressControl) {
-        this.np('allow-dns', () => renderAllowDns());
+        this.np('allow-dns', () => renderAllowDns(this.dns));
         this.np('allow-istiod', () => renderAllowControlPlane(this.view));
       }
       this.object('Sidecar', 'networking.istio.io/v1', 'default', () => renderDefaultSidecar(this.view));
@@ -246,15 +305,37 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
   }
 
   /**
-   * Accepts plain text (mTLS PERMISSIVE) on one port of a service, for migration: callers without a proxy can reach
-   * it while they are being meshed. Because such callers have no identity, the port is also opened to any caller in
-   * the AuthorizationPolicy (a rule without `from`) and the NetworkPolicy (any source): that is what migration needs,
-   * and why it is an explicit, per-port exception. Remove it when the callers are meshed.
+   * Accepts plain text (mTLS PERMISSIVE) on one port of a service, for migration: the callers in `from` that have no
+   * proxy yet can reach it while they are being meshed. Only they get in without an identity: the
+   * AuthorizationPolicy admits unauthenticated peers (`notPrincipals: ['*']`) on this port, from `from.cidrs` when
+   * only CIDRs are given, and the NetworkPolicy admits only pods of `from.namespaces` and addresses of `from.cidrs`;
+   * the declared callers keep their own rules (mTLS, by principal). Calls for the same port add sources. Remove it
+   * when the callers are meshed.
    */
-  public permissiveMtls(service: IMeshService, port: ServicePort): void {
+  public permissiveMtls(service: IMeshService, port: ServicePort, from: PlaintextSources): void {
     const g = this.grantsFor(service, 'permissiveMtls');
     const own = this.ownPort(service, port, 'permissiveMtls port');
-    if (!g.permissive.includes(own)) g.permissive.push(own);
+    const namespaces = [...new Set(from?.namespaces ?? [])].sort();
+    const cidrs: string[] = [];
+    for (const ns of namespaces) checkDnsLabel(this, 'permissiveMtls from.namespaces', ns);
+    for (const c of from?.cidrs ?? []) {
+      const parsed = parseCidr(c);
+      if (!parsed) invalid(this, 'permissiveMtls from.cidrs', c, "must be an IPv4 or IPv6 address or CIDR block, e.g. '10.20.0.0/16'");
+      if (parsed.prefix === 0) invalid(this, 'permissiveMtls from.cidrs', c, 'must not be everywhere (/0): name the blocks the plain-text callers run in');
+      if (!cidrs.includes(canonicalCidr(parsed))) cidrs.push(canonicalCidr(parsed));
+    }
+    if (namespaces.length + cidrs.length === 0) {
+      invalid(this, 'permissiveMtls from', JSON.stringify(from ?? null), 'must name the plain-text callers: namespaces and/or cidrs (plain text from anyone would bypass the caller list)');
+    }
+    let entry = g.permissive.find(x => x.port === own);
+    if (!entry) {
+      entry = { port: own, namespaces: [], cidrs: [] };
+      g.permissive.push(entry);
+    }
+    for (const ns of namespaces) if (!entry.namespaces.includes(ns)) entry.namespaces.push(ns);
+    for (const c of cidrs) if (!entry.cidrs.includes(c)) entry.cidrs.push(c);
+    entry.namespaces.sort();
+    entry.cidrs.sort();
     this.ensureAuthorization(service);
     this.ensureNetworkPolicy(service);
     this.object('PeerAuthentication', 'security.istio.io/v1', `${service.name}-permissive`, () => renderPermissivePeerAuthentication(this.view, service));
@@ -293,11 +374,17 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
 
   /**
    * Demands a valid token of `rule`'s issuer (optionally of given subjects, with given claims) on `service`'s HTTP
-   * ports, on the given paths. Also accepts the issuer for the service (`acceptJwt`).
+   * ports, on every path but `options.exceptPaths`. Also accepts the issuer for the service (`acceptJwt`).
    *
-   * Rendered as a DENY AuthorizationPolicy (`notRequestPrincipals`, and one `notValues` condition per claim), not as
-   * an ALLOW policy: ALLOW policies are OR-ed, so an ALLOW rule for token holders would let anyone with a token in,
-   * past the service's caller list. DENY is AND-ed with it: the caller must be allowed AND present the token.
+   * Rendered as a DENY AuthorizationPolicy (`notRequestPrincipals`, and one `notValues` condition per claim) with
+   * negative path matching (`notPaths` of the exceptions), so any path variant not exactly exempt needs a token (fails
+   * closed). Not an ALLOW policy: ALLOW policies are OR-ed, so an ALLOW rule for token holders would let anyone with
+   * a token in, past the service's caller list. DENY is AND-ed with it: the caller must be allowed AND present the
+   * token.
+   *
+   * Several calls for one service are "any of": a request passes with a valid token of any of the issuers (and
+   * subjects) required. They must give the same `exceptPaths`, and `claims` need a single requirement (a claim of one
+   * issuer cannot be demanded of another issuer's tokens with DENY rules): other combinations are refused.
    */
   public requireJwt(service: IMeshService, rule: JwtRule, options: JwtRequirementOptions = {}): void {
     const g = this.grantsFor(service, 'requireJwt');
@@ -305,7 +392,7 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     if (!service.ports.some(p => p.isHttp)) {
       invalid(this, 'requireJwt service', service.node.path, 'must have an HTTP port: tokens are read from HTTP requests');
     }
-    const paths = checkPaths(this.node.path, 'requireJwt paths', options.paths);
+    const paths = checkExceptPaths(this, options.exceptPaths);
     const subjects = [...new Set(options.subjects ?? [])].sort();
     for (const s of subjects) if (typeof s !== 'string' || s.length === 0 || /[\s*]/.test(s)) invalid(this, 'requireJwt subjects', s, "must be token subjects (`sub`): non-empty, no spaces, no '*'");
     const claims = Object.keys(options.claims ?? {}).sort().map(k => [k, options.claims![k]] as [string, string]);
@@ -313,8 +400,18 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
       if (!CLAIM.test(k)) invalid(this, 'requireJwt claims', k, "must be claim names of letters, digits and '_', '.', ':', '/', '-'");
       if (typeof v !== 'string' || v.length === 0) invalid(this, `requireJwt claims['${k}']`, v, 'must be a non-empty value');
     }
+    for (const other of g.required) {
+      if (JSON.stringify(other.exceptPaths) !== JSON.stringify(paths)) {
+        invalid(this, 'requireJwt exceptPaths', JSON.stringify(options.exceptPaths ?? []),
+          `must equal the exceptPaths of ${service.name}'s earlier requireJwt (${JSON.stringify(other.exceptPaths)}): the paths without a token are one set per service`);
+      }
+      if (other.claims.length || claims.length) {
+        invalid(this, 'requireJwt claims', JSON.stringify(Object.fromEntries((claims.length ? claims : other.claims))),
+          `cannot be combined with a second token requirement on ${service.name}: requirements are "any of", and a DENY policy cannot demand a claim of one issuer's tokens only; require the claims with a single requireJwt`);
+      }
+    }
     addRule(this, g.accepted, rule);
-    g.required.push({ rule, paths, subjects, claims });
+    g.required.push({ rule, exceptPaths: paths, subjects, claims });
     this.ensureRequestAuthentication(service);
     this.object('AuthorizationPolicy', 'security.istio.io/v1', `${service.name}-require-jwt`, () => renderJwtRequirement(this.view, service));
   }
@@ -362,11 +459,19 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
   private onFact(f: MeshFact) {
     const mine = (w: IMeshWorkload) => w.namespace.name === this.name;
     switch (f.type) {
+      case 'gateway':
+        if (mine(f.gateway.workload)) {
+          invalid(this, 'gateway', f.gateway.workload.node.path,
+            `must not be in ZeroTrustNamespace '${this.name}': its default-deny NetworkPolicies would cut ${f.gateway.egress ? 'the egress gateway off from the outside' : 'the gateway off from its load balancer'}; give the gateway a namespace of its own (MeshNamespace.fromName)`);
+        }
+        break;
       case 'service':
         if (mine(f.service)) this.ensureSidecar(f.service);
         break;
       case 'edge':
         if (mine(f.edge.target)) {
+          // a custom IMeshWorkload's principal lands in source.principals: one workload, never a wildcard
+          checkPrincipal(this, `caller of ${f.edge.target.name} principal`, f.edge.source.principal, this.mesh.trustDomain);
           this.ensureAuthorization(f.edge.target);
           this.ensureNetworkPolicy(f.edge.target);
         }
@@ -462,7 +567,7 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     for (const s of this.model.servicesIn(this.name)) {
       const policy = (s as any).trafficPolicy;
       if (!policy) continue;
-      const permissive = this.grants.get(s)?.permissive ?? [];
+      const permissive = (this.grants.get(s)?.permissive ?? []).map(x => x.port);
       const inbound = this.model.inboundOf(s);
       for (const p of s.ports) {
         const portTls = (policy.portSettings ?? []).find((x: any) => x.port && x.port.port === p.port)?.tls;
@@ -474,6 +579,29 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
       }
     }
   }
+}
+
+/**
+ * Checks `requireJwt` exceptPaths: exact paths or prefixes `/x/*` (no suffixes: `*.css` would exempt
+ * `/api/orders;.css`, which some servers route to `/api/orders`), each a clean path as `checkPath` says. A prefix
+ * `/x/*` also exempts `/x` (Istio's `/x/*` does not match it). Sorted, deduplicated.
+ */
+function checkExceptPaths(scope: Construct, paths: string[] | undefined): string[] {
+  if (paths === undefined) return [];
+  const field = 'requireJwt exceptPaths';
+  if (!Array.isArray(paths) || paths.length === 0) invalid(scope, field, paths, 'must be a non-empty list of paths (omit it to require a token on every path)');
+  const out = new Set<string>();
+  for (const p of paths) {
+    if (typeof p !== 'string' || !p.startsWith('/') || p.indexOf('*') !== (p.endsWith('/*') ? p.length - 1 : -1)) {
+      invalid(scope, field, p, "must be an exact path ('/healthz') or a prefix ending in '/*' ('/public/*'): no other '*' (a suffix such as '*.css' would exempt '/api/orders;.css')");
+    }
+    const stem = p.endsWith('/*') ? p.slice(0, -2) : p;
+    if (stem === '') invalid(scope, field, p, 'must not exempt every path: drop requireJwt instead');
+    checkPath(scope, field, stem);
+    out.add(p);
+    if (p.endsWith('/*')) out.add(stem);
+  }
+  return [...out].sort();
 }
 
 function addRule(scope: Construct, list: JwtRule[], rule: JwtRule) {

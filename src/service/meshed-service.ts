@@ -119,10 +119,19 @@ export interface MeshedServiceProps extends WorkloadVersionOptions, RouteResilie
    */
   readonly securityContext?: WorkloadSecurityOptions;
   /**
-   * The service account (the workload's identity) to create and run as.
+   * The service account (the workload's identity) to create and run as. Not `default`: every pod of the namespace
+   * that names no account runs as it, and would get this service's access. Unique among the services of a namespace
+   * (a shared account is a shared identity: use `sharedIdentity`).
    * @default - the service name
    */
   readonly serviceAccountName?: string;
+  /**
+   * Run as another service's ServiceAccount: both services then have the same identity (principal), so each may make
+   * every call the other is allowed to make. An explicit choice (two services naming one `serviceAccountName` are
+   * refused); the ServiceAccount is emitted once, by that service. Same namespace; not with `serviceAccountName`.
+   * @default - an identity of its own
+   */
+  readonly sharedIdentity?: MeshedService;
   /**
    * Mount a Kubernetes API token into the app container. The proxy does not need it (Istio mounts its own token).
    * @default false
@@ -171,7 +180,7 @@ export class MeshedService extends Construct implements IMeshService {
   public readonly serviceAccountName: string;
   /** The SPIFFE principal, `<trust domain>/ns/<namespace>/sa/<service account>`. */
   public readonly principal: string;
-  /** The ServiceAccount (v1). */
+  /** The ServiceAccount (v1); with `sharedIdentity`, the other service's (emitted there). */
   public readonly serviceAccount: ApiObject;
   /** The Service (v1). */
   public readonly service: ApiObject;
@@ -225,8 +234,24 @@ export class MeshedService extends Construct implements IMeshService {
     this.name = name;
     this.model.claim(this, 'workload', `${this.namespace.name}/${name}`, 'name', name, other => `must be unique in namespace '${this.namespace.name}': ${other} already uses it`);
     this.host = `${name}.${this.namespace.name}.svc.${this.mesh.clusterDomain}`;
-    this.serviceAccountName = props.serviceAccountName ?? name;
+    const shared = props.sharedIdentity;
+    if (shared !== undefined) {
+      if (!MeshedService.isMeshedService(shared)) invalid(this, 'sharedIdentity', String(shared), 'must be a MeshedService (the one whose ServiceAccount this service runs as)');
+      if (props.serviceAccountName !== undefined) invalid(this, 'serviceAccountName', props.serviceAccountName, `must not be given with sharedIdentity: the account is ${shared.node.path}'s ('${shared.serviceAccountName}')`);
+      if (shared.namespace.name !== this.namespace.name) {
+        invalid(this, 'sharedIdentity', shared.node.path, `must be a service of namespace '${this.namespace.name}', not '${shared.namespace.name}': a ServiceAccount is namespaced`);
+      }
+    }
+    this.serviceAccountName = shared?.serviceAccountName ?? props.serviceAccountName ?? name;
     checkDnsSubdomain(this, 'serviceAccountName', this.serviceAccountName);
+    if (this.serviceAccountName === 'default') {
+      invalid(this, 'serviceAccountName', 'default',
+        "must not be 'default': every pod of the namespace that names no ServiceAccount runs as it and would get this service's access (and the namespace's own default ServiceAccount would be overwritten); give the service an account of its own");
+    }
+    if (!shared) {
+      this.model.claim(this, 'service-account', `${this.namespace.name}/${this.serviceAccountName}`, 'serviceAccountName', this.serviceAccountName,
+        other => `is already the identity of ${other}: services sharing a ServiceAccount share their access; make it explicit with sharedIdentity (naming that service), or give this service an account of its own`);
+    }
     this.principal = this.mesh.principalFor(this.namespace.name, this.serviceAccountName);
     this.labels = { [IstioLabels.APP]: name, [MANAGED_BY_LABEL]: MANAGED_BY };
 
@@ -242,7 +267,7 @@ export class MeshedService extends Construct implements IMeshService {
     renderSecurity(this, props.securityContext ?? {});
 
     const meta = (objName: string) => ({ name: objName, namespace: this.namespace.name, labels: { ...this.labels } });
-    this.serviceAccount = new ApiObject(this, 'ServiceAccount', {
+    this.serviceAccount = shared ? shared.serviceAccount : new ApiObject(this, 'ServiceAccount', {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
       metadata: meta(this.serviceAccountName),
