@@ -2,6 +2,7 @@
 
 export * from './mesh/constants';
 export * from './mesh/mesh';
+export * from './mesh/resources';
 export * from './mesh/namespace';
 export * from './service/service-port';
 export * from './analysis';
