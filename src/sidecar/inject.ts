@@ -406,8 +406,10 @@ export function injectWorkload(workload: IConstruct, mesh: IMesh, options: Proxy
       return json;
     };
     if (Object.getPrototypeOf(obj).toJson === ApiObject.prototype.toJson) {
-      // a plain ApiObject (raw, included YAML): injected as it is written, by a synth-time transform of the mesh
-      // model (a cdk8s resolver); its own JSON patches apply to the injected object
+      // a plain ApiObject (raw, included YAML): checked now (its kind, a List's items), so a mistake fails where it is
+      // made; injected as it is written, by a synth-time transform of the mesh model (a cdk8s resolver); its own JSON
+      // patches apply to the injected object
+      inject(clone(obj.toJson()));
       MeshModel.of(obj).addObjectTransform((_o, json) => inject(json), obj);
     } else {
       // A generated binding (cdk8s-plus's KubeDeployment...) maps its props to JSON after cdk8s resolved them, and
