@@ -6,7 +6,7 @@ import { ApiObject, App, Chart, Duration, Testing, YamlOutputType } from 'cdk8s'
 import {
   ArgoCdDelivery, ArgoCdDeliveryProps, ArgoCdHealthChecks, ArgoSyncPolicy, CrdSyncMethod, SkipDryRunScope, SyncWaves,
 } from '../src';
-import { expectValid, one, yamlOf } from './util';
+import { expectValid, ofKind, one, yamlOf } from './util';
 import { MeshValidationError } from '../src/errors';
 
 /**
@@ -226,7 +226,7 @@ describe('ArgoCdDelivery', () => {
     const objects = synthValid(gitops);
     const shop = one(objects, 'Application', 'shop');
     expect(shop.metadata).toMatchObject({ namespace: 'argocd', finalizers: ['resources-finalizer.argocd.argoproj.io'] });
-    expect(shop.spec.project).toBe('mesh');
+    expect(shop.spec.project).toBe('mesh-shop');
     expect(shop.spec.source).toEqual({ repoURL: REPO, targetRevision: 'main', path: 'dist', directory: { include: 'shop.k8s.yaml', recurse: false } });
     expect(shop.spec.destination).toEqual({ server: 'https://kubernetes.default.svc', namespace: 'shop' });
     expect(shop.spec.syncPolicy).toEqual({
@@ -260,26 +260,36 @@ describe('ArgoCdDelivery', () => {
     expect(spec.source).toMatchObject({ path: 'deploy/dist/shop', directory: { recurse: false } });
   });
 
-  test('AppProject: only the repository, the charts\' namespaces and their kinds', () => {
-    const { app } = bookinfoLike();
+  test('AppProjects: one per chart, only the repository, that chart\'s namespaces and its kinds', () => {
+    const { app, platform, shop, gitops: d } = bookinfoLike();
     const gitops = app.charts.find(c => c.node.id === 'gitops')!;
-    const project = one(synthValid(gitops), 'AppProject', 'mesh');
+    const objects = synthValid(gitops);
+    expect(ofKind(objects, 'AppProject').map(o => o.metadata.name)).toEqual(['mesh-mesh-system', 'mesh-shop']);
+    expect(d.projectOf(shop).name).toBe('mesh-shop');
+    expect(d.projectOf(platform).name).toBe('mesh-mesh-system');
+    const server = (namespace: string) => ({ server: 'https://kubernetes.default.svc', namespace });
+    // the application chart: its own namespace and kinds, nothing of the control plane's
+    const project = one(objects, 'AppProject', 'mesh-shop');
     expect(project.spec.sourceRepos).toEqual([REPO]);
-    expect(project.spec.destinations).toEqual(['argocd', 'default', 'istio-system', 'shop']
-      .map(namespace => ({ server: 'https://kubernetes.default.svc', namespace })));
+    // (the chart holds an Argo CD Application of its own, in argocd)
+    expect(project.spec.destinations).toEqual(['argocd', 'shop'].map(server));
     expect(project.spec.clusterResourceWhitelist).toEqual([
       { group: '', kind: 'Namespace' },
-      { group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration' },
-      { group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration' },
-      { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition' },
       { group: 'cert-manager.io', kind: 'ClusterIssuer' },
-      { group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' },
-      { group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding' },
     ]);
     const namespaced = project.spec.namespaceResourceWhitelist.map((e: any) => `${e.group}/${e.kind}`);
     expect(namespaced).toEqual(expect.arrayContaining(['/Service', 'apps/Deployment', 'networking.istio.io/VirtualService', 'argoproj.io/Rollout']));
     expect(namespaced).not.toContain('/Secret');
     expect(namespaced).not.toContain('/Namespace');
+    // the platform chart: the control plane's namespace and the cluster-scoped kinds it holds
+    const platformProject = one(objects, 'AppProject', 'mesh-mesh-system');
+    expect(platformProject.spec.destinations).toEqual(['default', 'istio-system'].map(server));
+    expect(platformProject.spec.clusterResourceWhitelist).toEqual(expect.arrayContaining([
+      { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition' },
+      { group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding' },
+    ]));
+    expect(project.spec.clusterResourceWhitelist).not.toContainEqual({ group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding' });
+    expect(() => d.projectOf(gitops)).toThrow(/chart 'gitops' is invalid: must be one of the charts this ArgoCdDelivery delivers/);
   });
 
   test('app of apps: a self-managed root in a bootstrap project limited to Argo CD\'s namespace', () => {
@@ -297,7 +307,7 @@ describe('ArgoCdDelivery', () => {
     expect(bootstrap.spec.clusterResourceWhitelist).toBeUndefined();
     // projects before Applications
     expect(waveOf(bootstrap)).toBeLessThan(waveOf(root));
-    expect(waveOf(one(objects, 'AppProject', 'mesh'))).toBeLessThan(waveOf(one(objects, 'Application', 'shop')));
+    expect(waveOf(one(objects, 'AppProject', 'mesh-shop'))).toBeLessThan(waveOf(one(objects, 'Application', 'shop')));
   });
 
   test('sync waves order every kind the library emits, make before break', () => {
@@ -494,7 +504,7 @@ describe('ArgoCdDelivery', () => {
     expect(a.metadata.namespace).toBe('gitops');
     expect(a.metadata.finalizers).toBeUndefined();
     expect(waveOf(a)).toBe(3);
-    expect(a.spec.project).toBe('shop-team');
+    expect(a.spec.project).toBe('shop-team-shop-prod');
     expect(a.spec.destination).toEqual({ server: 'https://prod.example.com:6443', namespace: 'shop' });
     expect(a.spec.syncPolicy).toEqual({
       syncOptions: ['CreateNamespace=true', 'ServerSideApply=true'],

@@ -76,7 +76,10 @@ export interface ArgoCdDeliveryProps {
   readonly charts?: Chart[];
 
   /**
-   * The name of the AppProject that scopes the Applications.
+   * The prefix of the AppProjects that scope the Applications: each chart's Application gets a project of its own,
+   * `<projectName>-<application name>`, limited to what that chart holds (its namespaces and kinds), so an
+   * application chart cannot create ClusterRoleBindings or Certificates in the control plane's namespace because the
+   * platform chart does.
    *
    * @default the construct id
    */
@@ -187,6 +190,7 @@ interface Delivered {
   readonly name: string;
   readonly namespace?: string;
   readonly application: Application;
+  readonly project: AppProject;
   readonly explicitWave: boolean;
 }
 
@@ -196,8 +200,8 @@ const IGNORE_SUBSET_HASH = [`.spec.subsets[]?.labels["${ROLLOUTS_POD_TEMPLATE_HA
 
 /**
  * Delivers the charts of a cdk8s app through Argo CD: one `Application` per chart, pointing at the chart's
- * synthesized file in Git, an `AppProject` limited to exactly what the charts contain, and optionally an app-of-apps
- * root.
+ * synthesized file in Git, in an `AppProject` of its own limited to exactly what that chart contains, and optionally
+ * an app-of-apps root.
  *
  * At synth it also annotates every object of the delivered charts (and of its own chart) with its
  * `argocd.argoproj.io/sync-wave` from `SyncWaves` (a wave set by hand is kept), gives CRDs a sync method that has no
@@ -214,13 +218,11 @@ const IGNORE_SUBSET_HASH = [`.spec.subsets[]?.labels["${ROLLOUTS_POD_TEMPLATE_HA
  * ```
  */
 export class ArgoCdDelivery extends Construct {
-  /** The AppProject of the delivered charts' Applications. */
-  public readonly project: AppProject;
   /** The bootstrap AppProject of the root Application (with `appOfApps`). */
   public readonly rootProject?: AppProject;
   /** The app-of-apps root Application (with `appOfApps`). */
   public readonly rootApplication?: Application;
-  /** The name of the AppProject. */
+  /** The prefix of the charts' AppProjects (`<projectName>-<application name>`). */
   public readonly projectName: string;
 
   private readonly props: ArgoCdDeliveryProps;
@@ -258,11 +260,6 @@ export class ArgoCdDelivery extends Construct {
       && app.yamlOutputType !== YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE) {
       invalid(this, 'app yamlOutputType', YamlOutputType[app.yamlOutputType], 'must be FILE_PER_CHART or FOLDER_PER_CHART_FILE_PER_RESOURCE: each chart needs its own file or folder for its Application');
     }
-
-    this.project = new AppProject(this, 'project', {
-      metadata: { name: this.projectName, namespace: this.argocdNamespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
-      spec: Lazy.any({ produce: () => this.projectSpec(this.delivered.map(d => d.chart), true) }) as any,
-    });
 
     if (props.appOfApps) {
       const rootName = props.rootApplicationName ?? `${this.projectName}-root`;
@@ -310,6 +307,13 @@ export class ArgoCdDelivery extends Construct {
     if (options.namespace !== undefined) checkDnsLabel(this, `namespace of chart '${chart.node.path}'`, options.namespace);
     checkInteger(this, `syncWave of chart '${chart.node.path}'`, options.syncWave, -1000, 1000);
     const namespace = options.namespace ?? chart.namespace;
+    // one project per chart: its Application may deploy only what the chart holds
+    const projectName = `${this.projectName}-${name}`;
+    checkDnsLabel(this, `AppProject name of chart '${chart.node.path}'`, projectName);
+    const project = new AppProject(this, `project-${name}`, {
+      metadata: { name: projectName, namespace: this.argocdNamespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
+      spec: Lazy.any({ produce: () => this.projectSpec([chart], true) }) as any,
+    });
 
     const application = new Application(this, `app-${name}`, {
       metadata: {
@@ -319,10 +323,21 @@ export class ArgoCdDelivery extends Construct {
         finalizers: (this.props.cascadeDelete ?? true) ? [ARGOCD_RESOURCES_FINALIZER] : undefined,
         annotations: options.syncWave !== undefined ? { [ArgoCdAnnotations.SYNC_WAVE]: String(options.syncWave) } : undefined,
       },
-      spec: Lazy.any({ produce: () => this.applicationSpec(chart, this.projectName, namespace ?? 'default') }) as any,
+      spec: Lazy.any({ produce: () => this.applicationSpec(chart, projectName, namespace ?? 'default') }) as any,
     });
-    this.delivered.push({ chart, name, namespace, application, explicitWave: options.syncWave !== undefined });
+    this.delivered.push({ chart, name, namespace, application, project, explicitWave: options.syncWave !== undefined });
     return application;
+  }
+
+  /**
+   * The AppProject of a delivered chart's Application (limited to the chart's namespaces and kinds).
+   *
+   * @param chart a chart given in `charts` or to `addChart`
+   */
+  public projectOf(chart: Chart): AppProject {
+    const d = this.delivered.find(x => x.chart === chart);
+    if (!d) invalid(this, 'chart', chart.node.path, 'must be one of the charts this ArgoCdDelivery delivers');
+    return d.project;
   }
 
   /**
@@ -487,7 +502,7 @@ export class ArgoCdDelivery extends Construct {
     return [...unique.entries()].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([, e]) => e);
   }
 
-  /** An AppProject limited to the given charts: the repository, their namespaces, their kinds (synth time). */
+  /** An AppProject limited to the given chart(s): the repository, their namespaces, their kinds (synth time). */
   private projectSpec(charts: Chart[], main: boolean): AppProjectSpec {
     const crds = crdIndex(this.allCharts().flatMap(apiObjectsOf));
     const namespaces = new Set<string>();
@@ -509,7 +524,7 @@ export class ArgoCdDelivery extends Construct {
       }
     }
     const sorted = <T>(m: Map<string, T>) => [...m.entries()].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([, v]) => v);
-    const names = main ? this.delivered.map(d => d.name).sort().join(', ') : 'the app-of-apps root';
+    const names = main ? this.delivered.filter(d => charts.includes(d.chart)).map(d => d.name).sort().join(', ') : 'the app-of-apps root';
     return {
       description: main
         ? `cdk8s-mesh: ${names}. Source, destinations and kinds are derived from the synthesized charts.`
