@@ -4,6 +4,7 @@ export * from './mesh/constants';
 export * from './mesh/mesh';
 export * from './mesh/resources';
 export * from './mesh/namespace';
+export { DataPlaneMode } from './mesh/data-plane';
 export * from './service/service-port';
 export * from './analysis';
 export * from './sidecar/proxy-options';

@@ -3,7 +3,9 @@ import { Construct, IConstruct } from 'constructs';
 import { invalid } from '../errors';
 import { Probe, renderResources, renderSecurity, WorkloadSecurityOptions } from './workload-options';
 import { renderVolumes, WorkloadVolume } from './workload-volume';
+import { USE_WAYPOINT_LABEL } from '../ambient/constants';
 import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
+import { isAmbient } from '../mesh/data-plane';
 import { IMesh, ResourceSettings } from '../mesh/mesh';
 import { IMeshNamespace } from '../mesh/namespace';
 import { ExternalService } from '../security/external-service';
@@ -288,6 +290,11 @@ export class MeshedService extends Construct implements IMeshService {
       metadata: meta(name),
       spec: Lazy.any({ produce: () => this.renderDestinationRule() }),
     } as any);
+    // ambient: the Service names the waypoint its traffic goes through, once the model gives it one (any layer-7
+    // feature of the service, declared before or after; none for layer-4 services)
+    if (isAmbient(this.namespace)) {
+      this.service.metadata.addLabel(USE_WAYPOINT_LABEL, Lazy.any({ produce: () => this.model.waypointOf(this)?.name }) as any);
+    }
     if (hasResilience(this.resilience) || hasRouteOptions(props)) this.ensureVirtualService();
 
     this.addVersion(props.version ?? 'v1', props);
@@ -670,6 +677,8 @@ export class MeshedService extends Construct implements IMeshService {
 
   private ensureVirtualService() {
     if (this._virtualService) return;
+    // routes are layer 7: in an ambient namespace a waypoint applies them
+    this.model.declareLayer7(this.namespace.name, this, 'routes');
     this._virtualService = new ApiObject(this, 'VirtualService', {
       apiVersion: 'networking.istio.io/v1',
       kind: 'VirtualService',
@@ -737,7 +746,8 @@ export class MeshedService extends Construct implements IMeshService {
         ...(vols.volumes ? { volumes: vols.volumes } : {}),
       },
     };
-    const injected = injectPodTemplate(template, this.mesh,
+    // ambient pods carry no proxy: ztunnel on the node carries their traffic
+    const injected = isAmbient(this.namespace) ? template : injectPodTemplate(template, this.mesh,
       { apiVersion: 'apps/v1', kind: 'Deployment', name: `${this.name}-${v.subsetName}`, namespace: this.namespace.name }, o.proxy ?? {}, this.node.path);
     return {
       replicas: v.replicas,
