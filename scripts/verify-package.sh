@@ -61,6 +61,16 @@ npx ts-node --compiler-options '{"module":"commonjs","esModuleInterop":true,"str
 grep -q 'name: istio-proxy' dist/shop.k8s.yaml || { echo "no injected proxy in dist/shop.k8s.yaml"; exit 1; }
 grep -q 'kind: CustomResourceDefinition' dist/platform.k8s.yaml || { echo "no CRDs in dist/platform.k8s.yaml"; exit 1; }
 
+# the README's first screen, as a user runs it: its Quickstart as main.ts, `npx ts-node main.ts`, then the analyzer
+mkdir -p quickstart && cp package.json quickstart/ && ln -s "$app/node_modules" quickstart/node_modules
+awk '/^## Quickstart/{q=1} q&&/^```ts$/{p=1;next} p&&/^```$/{exit} p' "$root/README.md" > quickstart/main.ts
+grep -q "from 'cdk8s-mesh'" quickstart/main.ts || { echo "no Quickstart snippet found in README.md"; exit 1; }
+(cd quickstart && npx ts-node main.ts && npx cdk8s-mesh analyze dist/ >/dev/null) || { echo "the README's Quickstart failed with the package"; exit 1; }
+for f in 0000-mesh-system.k8s.yaml 0001-shop.k8s.yaml; do
+  [ -s "quickstart/dist/$f" ] || { echo "the README's Quickstart did not write dist/$f"; ls quickstart/dist; exit 1; }
+done
+echo "the README's Quickstart synthesized $(ls quickstart/dist | tr '\n' ' ')with the package, and the analyzer passed it"
+
 # the offline analyzer, from the installed package's bin, over the app's output and over hand-written YAML
 npx cdk8s-mesh analyze dist/
 mkdir -p handwritten
