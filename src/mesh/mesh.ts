@@ -1,14 +1,15 @@
 import { Construct, IConstruct } from 'constructs';
 import { ISTIO_CSR_DEFAULT_ADDRESS, ISTIO_CSR_DEFAULT_POD_LABELS, ISTIO_CSR_DEFAULT_POD_PORT } from '../control-plane/constants';
 import { invalid } from '../errors';
-import { injectWorkload } from '../sidecar/inject';
-import { resolveMeshInjection } from '../sidecar/mesh-settings';
-import { MeshProxyConfig, ProxyOptions } from '../sidecar/proxy-options';
-import { checkDnsLabel, checkLabels, checkPort, checkQuantity } from '../validation';
 import {
   CLUSTER_DOMAIN, DEFAULT_ISTIO_HUB, DEFAULT_ISTIO_VERSION, DEFAULT_KUBERNETES_VERSION, DEFAULT_ROOT_NAMESPACE,
   DEFAULT_TRUST_DOMAIN, IMAGE_PILOT, IMAGE_PROXY, MIN_KUBERNETES_MINOR, NATIVE_SIDECAR_MIN_KUBERNETES_MINOR,
 } from './constants';
+import { injectWorkload } from '../sidecar/inject';
+import { resolveMeshInjection } from '../sidecar/mesh-settings';
+import { MeshProxyConfig, ProxyOptions } from '../sidecar/proxy-options';
+import { checkDnsLabel, checkLabels, checkPort, checkQuantity } from '../validation';
+import { AMBIENT_ENABLE_HBONE, DataPlaneMode } from './data-plane';
 
 /** How the proxy gets into pods. */
 export enum InjectionMode {
@@ -60,6 +61,8 @@ export interface IMesh {
   readonly cni: boolean;
   /** Whether the proxy runs as a native sidecar (an init container with restartPolicy Always). */
   readonly nativeSidecars: boolean;
+  /** The mesh-wide default data plane (sidecars or ambient); a ZeroTrustNamespace may choose its own. */
+  readonly dataPlaneMode: DataPlaneMode;
   /** The mesh-wide outbound traffic policy. */
   readonly outboundTrafficPolicy: OutboundTrafficPolicy;
   /** Default resources of every proxy. */
@@ -144,6 +147,14 @@ export interface MeshProps {
    * @default - true when kubernetesVersion is 1.33 or later, as Istio decides for 1.33+ kubelets
    */
   readonly nativeSidecars?: boolean;
+  /**
+   * The mesh-wide default data plane. `DataPlaneMode.AMBIENT` makes every ZeroTrustNamespace ambient unless it says
+   * otherwise, and IstioControlPlane installs ztunnel and the CNI agent's ambient mode. A mixed mesh keeps the
+   * default and switches namespaces one at a time (`ZeroTrustNamespace({ dataPlaneMode })`), which installs the
+   * same. Ambient mode needs the Istio CNI agent (`cni: true`).
+   * @default DataPlaneMode.SIDECAR
+   */
+  readonly dataPlaneMode?: DataPlaneMode;
   /**
    * The mesh-wide outbound traffic policy.
    * @default OutboundTrafficPolicy.ALLOW_ANY
@@ -261,9 +272,22 @@ function resolve(path: string, props: MeshProps) {
     invalid(path, props.caPodPort !== undefined ? 'caPodPort' : 'caPodLabels', props.caPodPort ?? props.caPodLabels, 'applies to an external CA: set caAddress too');
   }
   const injection = resolveMeshInjection(path, props);
+  const dataPlaneMode = props.dataPlaneMode ?? DataPlaneMode.SIDECAR;
+  if (!Object.values(DataPlaneMode).includes(dataPlaneMode)) {
+    invalid(path, 'dataPlaneMode', dataPlaneMode, `must be one of ${Object.values(DataPlaneMode).join(', ')}`);
+  }
+  if (dataPlaneMode === DataPlaneMode.AMBIENT && props.cni === false) {
+    invalid(path, 'cni', false, 'must not be false with DataPlaneMode.AMBIENT: the Istio CNI agent redirects ambient pods\' traffic to ztunnel');
+  }
   const outboundTrafficPolicy = props.outboundTrafficPolicy ?? OutboundTrafficPolicy.ALLOW_ANY;
   if (!Object.values(OutboundTrafficPolicy).includes(outboundTrafficPolicy)) {
     invalid(path, 'outboundTrafficPolicy', outboundTrafficPolicy, `must be one of ${Object.values(OutboundTrafficPolicy).join(', ')}`);
+  }
+  if (dataPlaneMode === DataPlaneMode.AMBIENT) {
+    // Istio 1.30.3's ambient profile (manifests/helm-profiles/ambient.yaml): every proxy of the mesh (sidecars,
+    // gateways, waypoints) speaks HBONE to reach ambient pods through their ztunnel; the user's value wins
+    const meta = injection.defaultProxyConfig.proxyMetadata ?? {};
+    (injection.defaultProxyConfig as any).proxyMetadata = { [AMBIENT_ENABLE_HBONE]: 'true', ...meta };
   }
   return {
     version,
@@ -275,6 +299,7 @@ function resolve(path: string, props: MeshProps) {
     nativeSidecars,
     cni: props.cni ?? true,
     injectionMode,
+    dataPlaneMode,
     outboundTrafficPolicy,
     proxyResources: r,
     ...injection,
@@ -295,6 +320,7 @@ abstract class MeshBase extends Construct implements IMesh {
   public abstract readonly injectionMode: InjectionMode;
   public abstract readonly cni: boolean;
   public abstract readonly nativeSidecars: boolean;
+  public abstract readonly dataPlaneMode: DataPlaneMode;
   public abstract readonly outboundTrafficPolicy: OutboundTrafficPolicy;
   public abstract readonly proxyResources: ResourceSettings;
   public abstract readonly network?: string;
@@ -379,6 +405,7 @@ export class Mesh extends MeshBase {
   public readonly injectionMode: InjectionMode;
   public readonly cni: boolean;
   public readonly nativeSidecars: boolean;
+  public readonly dataPlaneMode: DataPlaneMode;
   public readonly outboundTrafficPolicy: OutboundTrafficPolicy;
   public readonly proxyResources: ResourceSettings;
   public readonly network?: string;
@@ -397,6 +424,7 @@ export class Mesh extends MeshBase {
     this.injectionMode = r.injectionMode;
     this.cni = r.cni;
     this.nativeSidecars = r.nativeSidecars;
+    this.dataPlaneMode = r.dataPlaneMode;
     this.outboundTrafficPolicy = r.outboundTrafficPolicy;
     this.proxyResources = r.proxyResources;
     this._caAddress = r.caAddressOverride;

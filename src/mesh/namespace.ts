@@ -1,5 +1,6 @@
 import { Construct, IConstruct } from 'constructs';
 import { checkDnsLabel } from '../validation';
+import { DataPlaneMode } from './data-plane';
 import { IMesh } from './mesh';
 
 /**
@@ -14,6 +15,11 @@ export interface IMeshNamespace extends IConstruct {
   readonly name: string;
   /** The mesh the namespace's workloads join. */
   readonly mesh: IMesh;
+  /**
+   * The namespace's data plane, when it differs from the mesh's default (`mesh.dataPlaneMode`).
+   * @default - the mesh's
+   */
+  readonly dataPlaneMode?: DataPlaneMode;
 }
 
 /** Attributes of an existing meshed namespace. */
@@ -22,6 +28,12 @@ export interface MeshNamespaceAttributes {
   readonly name: string;
   /** The mesh its workloads join. */
   readonly mesh: IMesh;
+  /**
+   * The namespace's data plane (`DataPlaneMode.AMBIENT` when it is labelled `istio.io/dataplane-mode: ambient`):
+   * services declared in it get no sidecar.
+   * @default - the mesh's
+   */
+  readonly dataPlaneMode?: DataPlaneMode;
 }
 
 /**
@@ -42,11 +54,13 @@ export class MeshNamespace {
 class ImportedMeshNamespace extends Construct implements IMeshNamespace {
   public readonly name: string;
   public readonly mesh: IMesh;
+  public readonly dataPlaneMode?: DataPlaneMode;
 
   constructor(scope: Construct, id: string, attrs: MeshNamespaceAttributes) {
     super(scope, id);
     checkDnsLabel(this, 'name', attrs.name);
     this.name = attrs.name;
     this.mesh = attrs.mesh;
+    this.dataPlaneMode = attrs.dataPlaneMode;
   }
 }

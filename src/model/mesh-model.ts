@@ -54,6 +54,30 @@ export interface GatewayInfo {
   readonly egress: boolean;
 }
 
+/** A namespace whose workloads run in ambient mode (no sidecars): its mesh's control plane installs ztunnel. @internal */
+export interface AmbientNamespaceInfo {
+  /** The namespace. */
+  readonly name: string;
+  /** The mesh's root namespace and revision (which control plane serves it). */
+  readonly rootNamespace: string;
+  readonly revision?: string;
+}
+
+/** A waypoint: the layer-7 proxy (Gateway of class istio-waypoint) of an ambient namespace. @internal */
+export interface WaypointInfo {
+  /** Its namespace. */
+  readonly namespace: string;
+  /** The Gateway's name (also the ServiceAccount istiod deploys it with). */
+  readonly name: string;
+  /** Its SPIFFE principal (without `spiffe://`). */
+  readonly principal: string;
+  /** The pod labels of its Deployment (istiod's gateway deployment controller labels pods with the Gateway name). */
+  readonly podLabels: { [key: string]: string };
+  /** The mesh's root namespace and revision. */
+  readonly rootNamespace: string;
+  readonly revision?: string;
+}
+
 /** A fact, as delivered to subscribers. @internal */
 export type MeshFact =
   | { readonly type: 'workload'; readonly workload: IMeshWorkload }
@@ -63,7 +87,10 @@ export type MeshFact =
   | { readonly type: 'external'; readonly source: IMeshWorkload; readonly external: ExternalService }
   | { readonly type: 'egress-route'; readonly route: EgressRoute }
   | { readonly type: 'collector'; readonly collector: CollectorEndpoint }
-  | { readonly type: 'scraper'; readonly scraper: ScraperEndpoint };
+  | { readonly type: 'scraper'; readonly scraper: ScraperEndpoint }
+  | { readonly type: 'ambient-namespace'; readonly namespace: AmbientNamespaceInfo }
+  | { readonly type: 'layer7'; readonly namespace: string; readonly service?: IMeshService; readonly reason: string }
+  | { readonly type: 'waypoint'; readonly waypoint: WaypointInfo; readonly service?: IMeshService };
 
 /** A subscriber to the model's facts. @internal */
 export type MeshFactListener = (fact: MeshFact) => void;
@@ -155,6 +182,10 @@ export class MeshModel extends Construct {
   private readonly _collectors: CollectorEndpoint[] = [];
   private readonly _scrapers: ScraperEndpoint[] = [];
   private metricsNeeded = false;
+  private readonly ambient = new Map<string, AmbientNamespaceInfo>();
+  private readonly layer7 = new Map<string, Set<IMeshService | undefined>>();
+  private readonly waypointOfService = new Map<IMeshService, WaypointInfo>();
+  private readonly waypointOfNamespace = new Map<string, WaypointInfo>();
   private readonly transforms: ObjectTransform[] = [];
   private readonly objectTransforms = new Map<ApiObject, ObjectTransform[]>();
   private transformResolver?: ObjectTransformResolver;
@@ -259,6 +290,34 @@ export class MeshModel extends Construct {
     this.emit({ type: 'scraper', scraper: defaultScraper });
   }
 
+  /** Declares that a namespace runs in ambient mode (once per namespace). */
+  public declareAmbientNamespace(ns: AmbientNamespaceInfo): void {
+    if (this.ambient.has(ns.name)) return;
+    this.ambient.set(ns.name, ns);
+    this.emit({ type: 'ambient-namespace', namespace: ns });
+  }
+
+  /**
+   * Declares that a service (or, without one, every workload of a namespace) needs layer-7 processing: HTTP routes,
+   * retries, faults, mirroring, HTTP authorization or tokens. In an ambient namespace this is what brings a waypoint.
+   * Once per service (or namespace); `reason` names the first feature, for the diagram and messages.
+   */
+  public declareLayer7(namespace: string, service: IMeshService | undefined, reason: string): void {
+    const set = this.layer7.get(namespace) ?? new Set<IMeshService | undefined>();
+    if (set.has(service)) return;
+    set.add(service);
+    this.layer7.set(namespace, set);
+    this.emit({ type: 'layer7', namespace, service, reason });
+  }
+
+  /** Declares that a service (or, without one, a whole namespace) sends its traffic through a waypoint. */
+  public declareWaypoint(waypoint: WaypointInfo, service?: IMeshService): void {
+    if (service ? this.waypointOfService.has(service) : this.waypointOfNamespace.has(waypoint.namespace)) return;
+    if (service) this.waypointOfService.set(service, waypoint);
+    else this.waypointOfNamespace.set(waypoint.namespace, waypoint);
+    this.emit({ type: 'waypoint', waypoint, service });
+  }
+
   // ------------------------------------------------------------------ synth-time object transforms
 
   /**
@@ -337,6 +396,16 @@ export class MeshModel extends Construct {
     const explicit = this._scrapers;
     if (explicit.length) return explicit;
     return this.defaultScraper ? [this.defaultScraper] : [];
+  }
+
+  /** Whether a namespace runs in ambient mode. */
+  public isAmbientNamespace(namespace: string): boolean {
+    return this.ambient.has(namespace);
+  }
+
+  /** The waypoint a service's traffic goes through (its own, else its namespace's), if any. */
+  public waypointOf(s: IMeshService): WaypointInfo | undefined {
+    return this.waypointOfService.get(s) ?? this.waypointOfNamespace.get(s.namespace.name);
   }
 
   // ------------------------------------------------------------------ internals

@@ -1,6 +1,8 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
+import { AmbientPolicy } from './ambient-policy';
+import { renderAmbientAuthorization, renderAmbientWorkloadNetworkPolicy } from './ambient-renderers';
 import { CLUSTER_DNS, PSA_LABEL_PREFIX } from './constants';
 import { ExternalService } from './external-service';
 import { JwtRequirementOptions, JwtRule } from './jwt';
@@ -10,7 +12,9 @@ import {
   renderPermissivePeerAuthentication, renderRequestAuthentication, renderServiceEntry, renderSidecar,
   renderWorkloadNetworkPolicy, ServiceGrants, sortByJson,
 } from './policy-renderers';
+import { DATAPLANE_MODE_AMBIENT, DATAPLANE_MODE_LABEL } from '../ambient/constants';
 import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
+import { DataPlaneMode } from '../mesh/data-plane';
 import { IMesh } from '../mesh/mesh';
 import { IMeshNamespace } from '../mesh/namespace';
 import { MeshFact, MeshModel } from '../model/mesh-model';
@@ -73,6 +77,15 @@ export interface ZeroTrustNamespaceProps {
    * @default PolicyMode.ENFORCE
    */
   readonly mode?: PolicyMode;
+  /**
+   * The namespace's data plane, to mix data planes in one mesh or migrate one namespace at a time. An ambient
+   * namespace is labelled `istio.io/dataplane-mode: ambient` (no injection labels), its pods run without a sidecar or
+   * init container (so `restricted` Pod Security holds), it gets no Sidecar resources, its AuthorizationPolicies are
+   * layer-4 ones ztunnel enforces, its NetworkPolicies admit HBONE (15008), and it gets a waypoint exactly when one of
+   * its services needs layer 7 (routes, HTTP authorization, tokens). The mesh's control plane then installs ztunnel.
+   * @default - the mesh's `dataPlaneMode`
+   */
+  readonly dataPlaneMode?: DataPlaneMode;
   /**
    * Opt out of egress control: the proxies pass traffic to destinations they do not know (outbound ALLOW_ANY) and
    * the NetworkPolicies do not restrict egress. By default (false) each proxy knows only what its service calls,
@@ -208,6 +221,8 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
   public readonly egressControl: boolean;
   /** The Pod Security level enforced. */
   public readonly podSecurity: PodSecurityLevel;
+  /** The namespace's data plane (its own, else the mesh's). */
+  public readonly dataPlaneMode: DataPlaneMode;
   /** The Namespace (v1). */
   public readonly namespace: ApiObject;
   /** The namespace-wide PeerAuthentication (`default`, STRICT). */
@@ -218,6 +233,8 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
   private readonly objects = new Map<string, ApiObject>();
   private readonly model: MeshModel;
   private readonly dns: { namespace: string; podLabels: { [key: string]: string }; port: number };
+  /** The ambient side (waypoints, probes), for an ambient namespace. */
+  private readonly ambient?: AmbientPolicy;
 
   constructor(scope: Construct, id: string, props: ZeroTrustNamespaceProps) {
     super(scope, id);
@@ -236,7 +253,16 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     if (!Object.values(PolicyMode).includes(this.mode)) invalid(this, 'mode', this.mode, `must be one of ${Object.values(PolicyMode).join(', ')}`);
     this.egressControl = !(props.allowAnyEgress ?? false);
 
-    const allowed = mesh.cni ? PodSecurityLevel.RESTRICTED : PodSecurityLevel.PRIVILEGED;
+    this.dataPlaneMode = props.dataPlaneMode ?? mesh.dataPlaneMode ?? DataPlaneMode.SIDECAR;
+    if (!Object.values(DataPlaneMode).includes(this.dataPlaneMode)) {
+      invalid(this, 'dataPlaneMode', this.dataPlaneMode, `must be one of ${Object.values(DataPlaneMode).join(', ')}`);
+    }
+    const ambient = this.dataPlaneMode === DataPlaneMode.AMBIENT;
+    if (ambient && !mesh.cni) {
+      invalid(this, 'dataPlaneMode', this.dataPlaneMode, "needs a mesh with Istio CNI (the Mesh default; not cni: false): the CNI agent redirects ambient pods' traffic to ztunnel");
+    }
+    // ambient pods carry no init container: restricted always holds
+    const allowed = mesh.cni || ambient ? PodSecurityLevel.RESTRICTED : PodSecurityLevel.PRIVILEGED;
     this.podSecurity = props.podSecurity ?? allowed;
     if (!LEVELS.includes(this.podSecurity)) invalid(this, 'podSecurity', this.podSecurity, `must be one of ${LEVELS.join(', ')}`);
     if (LEVELS.indexOf(this.podSecurity) > LEVELS.indexOf(allowed)) {
@@ -261,7 +287,8 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
       checkLabels(this, 'metricsScraper.podLabels', props.metricsScraper.podLabels);
     }
 
-    const injection: { [key: string]: string } = mesh.revision
+    // ambient: the dataplane-mode label and no injection label (the webhook must not add sidecars there)
+    const injection: { [key: string]: string } = ambient ? { [DATAPLANE_MODE_LABEL]: DATAPLANE_MODE_AMBIENT } : mesh.revision
       ? { [IstioLabels.REV]: mesh.revision }
       : { [IstioLabels.INJECTION]: 'enabled' };
     const psaVersion = `v${mesh.kubernetesVersion}`;
@@ -292,7 +319,18 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
         this.np('allow-dns', () => renderAllowDns(this.dns));
         this.np('allow-istiod', () => renderAllowControlPlane(this.view));
       }
-      this.object('Sidecar', 'networking.istio.io/v1', 'default', () => renderDefaultSidecar(this.view));
+      if (!ambient) this.object('Sidecar', 'networking.istio.io/v1', 'default', () => renderDefaultSidecar(this.view));
+    }
+    if (ambient) {
+      this.ambient = new AmbientPolicy({
+        name,
+        mesh,
+        model: this.model,
+        enforcing: this.enforcing,
+        namespace: this.namespace,
+        view: () => this.view,
+        object: (kind, apiVersion, objName, produce, labels) => this.object(kind, apiVersion, objName, produce, labels),
+      });
     }
     if (props.metricsScraper) {
       const scraper = props.metricsScraper;
@@ -365,11 +403,12 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     const list = service ? this.grantsFor(service, 'acceptJwt').accepted : this.namespaceJwt;
     addRule(this, list, rule);
     if (service) this.ensureRequestAuthentication(service);
-    else this.object('RequestAuthentication', 'security.istio.io/v1', 'jwt', () => ({ jwtRules: sortByJson(this.namespaceJwt.map(r => r._render())) }));
+    else this.object('RequestAuthentication', 'security.istio.io/v1', 'jwt', () => this.layer7(undefined, { jwtRules: sortByJson(this.namespaceJwt.map(r => r._render())) }));
+    if (this.ambient) this.model.declareLayer7(this.name, service, 'JWT');
   }
 
   private ensureRequestAuthentication(service: IMeshService) {
-    this.object('RequestAuthentication', 'security.istio.io/v1', `${service.name}-jwt`, () => renderRequestAuthentication(this.view, service));
+    this.object('RequestAuthentication', 'security.istio.io/v1', `${service.name}-jwt`, () => this.layer7(service, renderRequestAuthentication(this.view, service)));
   }
 
   /**
@@ -413,7 +452,13 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     addRule(this, g.accepted, rule);
     g.required.push({ rule, exceptPaths: paths, subjects, claims });
     this.ensureRequestAuthentication(service);
-    this.object('AuthorizationPolicy', 'security.istio.io/v1', `${service.name}-require-jwt`, () => renderJwtRequirement(this.view, service));
+    this.object('AuthorizationPolicy', 'security.istio.io/v1', `${service.name}-require-jwt`, () => this.layer7(service, renderJwtRequirement(this.view, service)));
+    if (this.ambient) this.model.declareLayer7(this.name, service, 'JWT');
+  }
+
+  /** A layer-7 spec: as rendered with sidecars, attached to the waypoint (targetRefs) in an ambient namespace. */
+  private layer7(service: IMeshService | undefined, spec: any): any {
+    return this.ambient ? this.ambient.forWaypoint(spec, service) : spec;
   }
 
   private get enforcing(): boolean {
@@ -514,16 +559,16 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
   }
 
   private ensureAuthorization(s: IMeshService) {
-    this.object('AuthorizationPolicy', 'security.istio.io/v1', s.name, () => renderAuthorization(this.view, s));
+    this.object('AuthorizationPolicy', 'security.istio.io/v1', s.name, () => (this.ambient ? renderAmbientAuthorization(this.view, s) : renderAuthorization(this.view, s)));
   }
 
   private ensureNetworkPolicy(w: IMeshWorkload) {
     if (!this.enforcing) return;
-    this.np(w.name, () => renderWorkloadNetworkPolicy(this.view, w));
+    this.np(w.name, () => (this.ambient ? renderAmbientWorkloadNetworkPolicy(this.view, w) : renderWorkloadNetworkPolicy(this.view, w)));
   }
 
   private ensureSidecar(w: IMeshWorkload) {
-    if (!this.enforcing) return;
+    if (!this.enforcing || this.ambient) return;
     this.object('Sidecar', 'networking.istio.io/v1', w.name, () => renderSidecar(this.view, w));
   }
 
@@ -538,7 +583,7 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
   }
 
   /** Creates an object of this namespace once (by kind and name); its spec is rendered at synth time from the model. */
-  private object(kind: string, apiVersion: string, name: string, produce: () => any): ApiObject {
+  private object(kind: string, apiVersion: string, name: string, produce: () => any, labels?: { [key: string]: string }): ApiObject {
     const key = `${kind}/${name}`;
     const existing = this.objects.get(key);
     if (existing) return existing;
@@ -549,7 +594,7 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
       metadata: compact({
         name,
         namespace: this.name,
-        labels: { [MANAGED_BY_LABEL]: MANAGED_BY },
+        labels: { ...labels, [MANAGED_BY_LABEL]: MANAGED_BY },
         annotations: dryRun ? { [DRY_RUN_ANNOTATION]: 'true' } : undefined,
       }),
       spec: Lazy.any({ produce }),
