@@ -856,7 +856,9 @@ export class IstioControlPlane extends Construct {
         hub: mesh.hub,
         tag: mesh.version,
         istioNamespace: mesh.rootNamespace,
-        multiCluster: { clusterName: DEFAULT_CLUSTER_ID },
+        // the chart's default is empty (istiod and the templates then use 'Kubernetes'); a non-empty name moves
+        // ISTIO_META_CLUSTER_ID to the end of the injected env (Istio 1.30.3 injection template)
+        multiCluster: { clusterName: '' },
         network: mesh.network ?? '',
         imagePullSecrets: [...mesh.imagePullSecrets],
         proxy: {
