@@ -40,21 +40,31 @@ function gw(chart: Chart, props: Partial<MeshGatewayProps> & { mesh: any }, id =
 
 const TLS = GatewayTls.certManager({ issuer: 'letsencrypt' });
 
-/** Host, path, destinations (service host, port, subset, weight): the behaviour, whatever the API. */
+/**
+ * Host, path, destinations (service host, port, subset, weight): the behaviour, whatever the API. Istio writes a
+ * whole-segment prefix `/p` as `exact: /p` and `prefix: /p/`: both read as `prefix:/p` (the Gateway API's PathPrefix).
+ */
 function istioTable(objects: any[]): any[] {
   const out: any[] = [];
   for (const vs of ofKind(objects, 'VirtualService')) {
     if (!vs.spec.gateways) continue;
     for (const h of vs.spec.hosts) {
-      for (const r of vs.spec.http ?? []) {
-        const m = r.match[0];
-        const kind = Object.keys(m.uri)[0];
-        out.push({
-          host: h,
-          path: `${kind}:${m.uri[kind]}`,
-          headers: m.headers ?? {},
-          to: (r.route ?? []).map((d: any) => `${d.destination.host}:${d.destination.port.number}/${d.destination.subset ?? '*'}@${d.weight ?? 100}`),
-        });
+      const rules: any[] = vs.spec.http ?? [];
+      const segments = new Set(rules.flatMap(r => r.match.map((m: any) => m.uri.prefix)).filter((p: string) => p && p !== '/' && p.endsWith('/')));
+      for (const r of rules) {
+        for (const m of r.match) {
+          const kind = Object.keys(m.uri)[0];
+          const value = m.uri[kind];
+          const path = kind === 'prefix' && segments.has(value) ? `prefix:${value.slice(0, -1)}`
+            : kind === 'exact' && segments.has(`${value}/`) ? `prefix:${value}` : `${kind}:${value}`;
+          const row = {
+            host: h,
+            path,
+            headers: m.headers ?? {},
+            to: (r.route ?? []).map((d: any) => `${d.destination.host}:${d.destination.port.number}/${d.destination.subset ?? '*'}@${d.weight ?? 100}`),
+          };
+          if (JSON.stringify(out[out.length - 1]) !== JSON.stringify(row)) out.push(row);
+        }
       }
     }
   }

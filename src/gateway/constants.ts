@@ -63,3 +63,13 @@ export const CERT_MIN_DURATION_HOURS = 1;
 export const CERT_MIN_RENEW_BEFORE_MINUTES = 5;
 /** Default lifetime of a gateway certificate issued through cert-manager (ACME issuers choose their own). */
 export const DEFAULT_GATEWAY_CERT_DAYS = 90;
+
+/**
+ * Envoy's HTTP connection manager and its early header mutation extension, which mutates request headers before
+ * the route is selected (Envoy API v3: `HttpConnectionManager.early_header_mutation_extensions`, extension
+ * `envoy.http.early_header_mutation.header_mutation`; in the Envoy that Istio 1.30.3's proxy is built from).
+ */
+export const HTTP_CONNECTION_MANAGER = 'envoy.filters.network.http_connection_manager';
+export const HTTP_CONNECTION_MANAGER_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+export const EARLY_HEADER_MUTATION = 'envoy.http.early_header_mutation.header_mutation';
+export const EARLY_HEADER_MUTATION_TYPE = 'type.googleapis.com/envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation';

@@ -1,11 +1,16 @@
-import { ApiObject, Lazy } from 'cdk8s';
+import { ApiObject, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   DEFAULT_INGRESS_NAME, DEFAULT_INGRESS_NAMESPACE, GATEWAY_API_GROUP, GATEWAY_API_VERSION, GATEWAY_NAME_LABEL,
-  ISTIO_GATEWAY_CLASS, REFERENCE_GRANT_VERSION, SERVICE_TYPE_ANNOTATION,
+  ISTIO_GATEWAY_CLASS, REFERENCE_GRANT_VERSION, SERVICE_TYPE_ANNOTATION, EARLY_HEADER_MUTATION, EARLY_HEADER_MUTATION_TYPE,
+  HTTP_CONNECTION_MANAGER, HTTP_CONNECTION_MANAGER_TYPE,
 } from './constants';
+import {
+  BackendRefOf, checkGatewayApiOrder, checkGatewayTimeout, GatewayRule, gatewayRouteRules, renderIstioRules, renderK8sGrpcRules,
+  renderK8sHttpRules, segmentPrefix,
+} from './gateway-rules';
 import { createGatewayWorkload, GatewayServiceType, GatewayWorkloadObjects, GatewayWorkloadOptions, gatewaySelector, resolveGatewayPlacement } from './gateway-workload';
-import { CorsPolicy, GatewayRouteOptions, HttpRedirect, PathMatch } from './routes';
+import { checkRouteInputs, GatewayRouteOptions, PathMatch } from './routes';
 import { BoundTls, GatewayTls } from '../certificates/gateway-tls';
 import { invalid } from '../errors';
 import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
@@ -14,11 +19,13 @@ import { IMeshNamespace } from '../mesh/namespace';
 import { MeshModel } from '../model/mesh-model';
 import { MeshedService } from '../service/meshed-service';
 import { PortProtocol, ServicePort } from '../service/service-port';
-import { checkMeshService, FlowKind, IMeshService, IMeshWorkload, ServiceVersion } from '../service/workload';
-import { istioDuration, millisOf } from '../traffic/duration';
+import { checkMeshService, FlowKind, IMeshService, IMeshWorkload } from '../service/workload';
+import { millisOf } from '../traffic/duration';
+import { checkHeaderOperationName, renderHeaderRules } from '../traffic/http-headers';
 import { renderResilience } from '../traffic/resilience';
-import { HttpRequestMatch, StringMatch } from '../traffic/routing';
-import { checkDnsLabel, checkPort, compact } from '../validation';
+import { renderCorsPolicy } from '../traffic/route-options';
+import { StringMatch } from '../traffic/routing';
+import { checkDnsLabel, checkHeaderValue, checkPort, checkRegex, compact } from '../validation';
 
 /** A route of a gateway as declared: what the mesh diagram and other readers of the model see. */
 export interface GatewayRouteInfo {
@@ -126,6 +133,15 @@ export interface MeshGatewayProps extends GatewayWorkloadOptions {
    * @default GatewayDeployment.SYNTH_TIME
    */
   readonly deployment?: GatewayDeployment;
+  /**
+   * Request headers that carry facts the mesh trusts (e.g. `x-region`, set by a service inside the mesh), which a
+   * client could otherwise forge: the gateway removes them from every request before it routes it (an EnvoyFilter
+   * with Envoy's early header mutation, applied before route selection, in both routing APIs). A service route that
+   * matches such a header does not hold at the gateway (ingress follows the service's other rules); a route's
+   * `headerChanges` may set the header for the upstream.
+   * @default - none: client headers reach routing and services as sent
+   */
+  readonly trustedHeaders?: string[];
 }
 
 type Protocol = 'HTTP' | 'HTTPS' | 'TLS';
@@ -140,31 +156,12 @@ interface ListenerState {
   readonly httpsRedirect: boolean;
 }
 
-/** One destination of a resolved rule. @internal */
-interface Destination {
-  readonly service: IMeshService;
-  readonly port: ServicePort;
-  readonly version?: ServiceVersion;
-  readonly weight?: number;
-}
-
-/** A route as both APIs render it (one per service rule of the target). @internal */
-interface ResolvedRule {
-  readonly path: PathMatch;
-  readonly headers: { [name: string]: StringMatch };
-  readonly queryParams: { [name: string]: StringMatch };
-  readonly method?: StringMatch;
-  readonly destinations: Destination[];
-  readonly redirect?: HttpRedirect;
-  readonly rewrite?: string;
-  readonly route: RouteState;
-  readonly seq: number;
-}
-
 interface RouteState {
   readonly hosts: string[];
   readonly options: GatewayRouteOptions;
   readonly path: PathMatch;
+  /** Header matches, names lowercase, as VirtualService JSON. */
+  readonly headers: { [name: string]: any };
   readonly port?: ServicePort;
   readonly tlsRoute: boolean;
   readonly grpc: boolean;
@@ -173,7 +170,6 @@ interface RouteState {
 
 const HOST = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
 
 /** Whether `host` is a valid DNS name or `*.` wildcard (and `*` when `star`). @internal */
 export function isGatewayHost(host: string, star: boolean): boolean {
@@ -233,6 +229,10 @@ export class MeshGateway extends Construct implements IMeshWorkload {
   private readonly deploymentMode: GatewayDeployment;
   private readonly workload?: GatewayWorkloadObjects;
   private redirectRoute?: ApiObject;
+  /** Request headers removed from client requests before routing (lowercase, sorted). */
+  private readonly trustedHeaders: string[];
+  /** The EnvoyFilter that removes the trusted headers, when there are any. */
+  public readonly trustedHeadersFilter?: ApiObject;
 
   constructor(scope: Construct, id: string, props: MeshGatewayProps) {
     super(scope, id);
@@ -307,6 +307,10 @@ export class MeshGateway extends Construct implements IMeshWorkload {
         }),
         spec: Lazy.any({ produce: () => this.renderK8sGateway() }),
       } as any);
+    const trusted = new Set<string>();
+    for (const h of p.trustedHeaders ?? []) trusted.add(checkHeaderOperationName(this, 'trustedHeaders', h));
+    this.trustedHeaders = [...trusted].sort();
+    if (this.trustedHeaders.length) this.trustedHeadersFilter = this.renderTrustedHeadersFilter();
     // the gateway is a workload of the mesh: its routes are edges from it (declared in route())
     MeshModel.of(this).declareWorkload(this);
     MeshModel.of(this).declareGateway({ workload: this, automated, egress: false });
@@ -412,20 +416,27 @@ export class MeshGateway extends Construct implements IMeshWorkload {
       }
     }
     if (tlsRoute) {
-      const extra = ['headers', 'rewrite', 'timeout', 'retries', 'cors', 'redirect'].filter(k => (o as any)[k] !== undefined);
+      const extra = ['headers', 'headerChanges', 'rewrite', 'timeout', 'retries', 'cors', 'redirect'].filter(k => (o as any)[k] !== undefined);
       if (extra.length || o.path !== undefined) invalid(this, `${field}`, [...extra, ...(o.path ? ['path'] : [])].join(', '), 'TLS passthrough routes match the SNI host only: drop HTTP settings');
     }
     if (grpc && (path.kind !== 'PREFIX' || path.value !== '/')) invalid(this, `${field}.path`, path.value, "must be PathMatch.prefix('/') for a gRPC port: gRPC routes match every method");
+    const headers: { [name: string]: any } = {};
     for (const k of Object.keys(o.headers ?? {})) {
       if (!HEADER_NAME.test(k)) invalid(this, `${field}.headers`, k, 'must be HTTP header names');
-      if (!(o.headers![k] instanceof StringMatch)) invalid(this, `${field}.headers['${k}']`, o.headers![k], 'must be a StringMatch');
+      const m = o.headers![k];
+      if (!(m instanceof StringMatch)) invalid(this, `${field}.headers['${k}']`, m, 'must be a StringMatch');
+      if (m.kind === 'regex') checkRegex(this, `${field}.headers['${k}']`, m.value);
+      else checkHeaderValue(this, `${field}.headers['${k}']`, m.value, { allowEmpty: true });
+      if (k.toLowerCase() in headers) invalid(this, `${field}.headers`, k, 'must be given once (header names are case-insensitive)');
+      headers[k.toLowerCase()] = m._render();
     }
+    if (o.headerChanges !== undefined) renderHeaderRules(this, `${field}.headerChanges`, o.headerChanges);
     if (o.rewrite !== undefined) {
       if (typeof o.rewrite !== 'string' || !o.rewrite.startsWith('/')) invalid(this, `${field}.rewrite`, o.rewrite, "must be a path starting with '/'");
       if (path.kind === 'REGEX') invalid(this, `${field}.rewrite`, o.rewrite, 'needs a prefix or exact path match');
       if (o.redirect) invalid(this, `${field}.rewrite`, o.rewrite, 'does not apply to a redirect');
     }
-    if (o.timeout !== undefined) millisOf(this, `${field}.timeout`, o.timeout);
+    if (o.timeout !== undefined) checkGatewayTimeout(this, `${field}.timeout`, o.timeout, port);
     if (o.retries !== undefined && this.routingApi === RoutingApi.GATEWAY_API) {
       invalid(this, `${field}.retries`, o.retries, 'are not in the Gateway API standard channel: use RoutingApi.ISTIO or drop retries');
     }
@@ -433,13 +444,25 @@ export class MeshGateway extends Construct implements IMeshWorkload {
       // validated with the service resilience rules (retries within timeout...)
       renderResilience(this, { timeout: o.timeout, retries: o.retries }, { ports: port ? [port] : [ServicePort.http(80)] } as any);
     }
-    if (grpc && this.routingApi === RoutingApi.GATEWAY_API && (o.timeout || o.cors || o.rewrite || o.headers)) {
-      invalid(this, `${field}`, 'timeout/cors/rewrite/headers', 'are not supported on GRPCRoute here: use RoutingApi.ISTIO');
+    if (grpc && this.routingApi === RoutingApi.GATEWAY_API && (o.cors || o.rewrite)) {
+      invalid(this, `${field}`, o.cors ? 'cors' : 'rewrite', 'a GRPCRoute cannot express: use RoutingApi.ISTIO');
     }
-    if (o.cors) checkCors(this, `${field}.cors`, o.cors);
-    if (o.redirect) checkRedirect(this, `${field}.redirect`, o.redirect);
+    checkRouteInputs(this, field, o);
+    if (o.cors) renderCorsPolicy(this, `${field}.cors`, o.cors);
+    // one route per host, path and header match: a second one would never be reached (or, with the Gateway API,
+    // conflict), whichever was meant
+    const kind = tlsRoute ? 'TLS' : grpc ? 'GRPC' : 'HTTP';
+    const matchKey = (p: PathMatch, h: { [name: string]: any }) =>
+      JSON.stringify([p.kind, p.kind === 'PREFIX' ? segmentPrefix(p.value) : p.value, Object.keys(h).sort().map(k => [k, h[k]])]);
+    const key = matchKey(path, headers);
+    for (const other of this.routes) {
+      const shared = hosts.filter(h => other.hosts.includes(h));
+      if (!shared.length || (other.tlsRoute ? 'TLS' : other.grpc ? 'GRPC' : 'HTTP') !== kind || matchKey(other.path, other.headers) !== key) continue;
+      invalid(this, `${field}.path`, `${shared.join(', ')} ${path.kind.toLowerCase()} ${path.value}`,
+        `duplicates routes[${other.seq}] (same host, path and header match): the second route would never be reached; merge them or make the matches differ`);
+    }
 
-    const state: RouteState = { hosts, options: o, path, port, tlsRoute, grpc, seq: this.routes.length };
+    const state: RouteState = { hosts, options: o, path, headers, port, tlsRoute, grpc, seq: this.routes.length };
     this.routes.push(state);
     if (o.to) {
       o.to.allowFrom(this, { ports: [port!], kind: FlowKind.GATEWAY_ROUTE });
@@ -459,6 +482,38 @@ export class MeshGateway extends Construct implements IMeshWorkload {
     return hosts.map(h => this.routeObjects.get(h)).filter((o): o is ApiObject => o !== undefined);
   }
 
+  /**
+   * The EnvoyFilter that removes the trusted headers from every request the gateway receives, before the route is
+   * chosen: Envoy's HTTP connection manager applies its early header mutations before route selection (a route's
+   * `headers.request.remove` would apply only after the route was chosen on the forged value).
+   */
+  private renderTrustedHeadersFilter(): ApiObject {
+    return new ApiObject(this, 'EnvoyFilter-trusted-headers', {
+      apiVersion: 'networking.istio.io/v1alpha3',
+      kind: 'EnvoyFilter',
+      metadata: this.meta(`${this.name}-trusted-headers`),
+      spec: {
+        workloadSelector: { labels: { ...this.podSelector } },
+        configPatches: [{
+          applyTo: 'NETWORK_FILTER',
+          match: { context: 'GATEWAY', listener: { filterChain: { filter: { name: HTTP_CONNECTION_MANAGER } } } },
+          patch: {
+            operation: 'MERGE',
+            value: {
+              typed_config: {
+                '@type': HTTP_CONNECTION_MANAGER_TYPE,
+                'early_header_mutation_extensions': [{
+                  name: EARLY_HEADER_MUTATION,
+                  typed_config: { '@type': EARLY_HEADER_MUTATION_TYPE, 'mutations': this.trustedHeaders.map(h => ({ remove: h })) },
+                }],
+              },
+            },
+          },
+        }],
+      },
+    } as any);
+  }
+
   private meta(name: string, namespace = this.namespace.name) {
     return { name, namespace, labels: { ...this.labels } };
   }
@@ -471,64 +526,44 @@ export class MeshGateway extends Construct implements IMeshWorkload {
 
   // ---------------------------------------------------------------- resolution (shared by both APIs)
 
-  /** The rules of one route, with the target's own routing (canary weights, header matches) folded in. */
-  private resolve(r: RouteState): ResolvedRule[] {
+  /** The rules of one route: the target's own route table adapted for the gateway (gateway-rules.ts). */
+  private resolve(r: RouteState, index: number): GatewayRule[] {
     const o = r.options;
-    const base = { path: r.path, headers: { ...o.headers }, queryParams: {}, rewrite: o.rewrite, route: r, seq: r.seq };
-    if (o.redirect) return [{ ...base, destinations: [], redirect: o.redirect }];
-    const to = o.to!;
-    if (o.version || !MeshedService.isMeshedService(to)) {
-      return [{ ...base, destinations: [{ service: to, port: r.port!, version: o.version }] }];
-    }
-    const out: ResolvedRule[] = [];
-    for (const rule of to.httpRoutes) {
-      const dests: Destination[] = rule.destinations?.length
-        ? rule.destinations.map(d => ({
-          service: to, port: r.port!, version: d.version, weight: rule.destinations!.length > 1 ? d.weight : undefined,
-        }))
-        : [{ service: to, port: r.port! }];
-      const matches: Array<HttpRequestMatch | undefined> = rule.matches?.length ? rule.matches : [undefined];
-      for (const m of matches) out.push({ ...this.merge(base, m, to), destinations: dests });
-    }
-    return out;
+    return gatewayRouteRules(this, {
+      field: `routes[${index}]`,
+      path: r.path,
+      headers: r.headers,
+      to: o.to,
+      port: r.port,
+      version: o.version,
+      redirect: o.redirect ? compact({
+        authority: o.redirect.host,
+        uri: o.redirect.path,
+        scheme: o.redirect.scheme,
+        redirectCode: o.redirect.statusCode ?? 301,
+      }) : undefined,
+      rewrite: o.rewrite,
+      timeout: o.timeout,
+      retries: o.retries,
+      cors: o.cors,
+      headerChanges: o.headerChanges,
+      trustedHeaders: this.trustedHeaders,
+    });
   }
 
-  private merge(base: any, m: HttpRequestMatch | undefined, to: IMeshService): any {
-    if (!m) return base;
-    if (m.withoutHeaders && Object.keys(m.withoutHeaders).length) {
-      invalid(this, 'routes', to.host, 'has a route with withoutHeaders, which a gateway route cannot express in both APIs: route to a fixed `version` instead');
-    }
-    let path = base.path;
-    if (m.uri) {
-      if (!(base.path.kind === 'PREFIX' && base.path.value === '/')) {
-        invalid(this, 'routes', to.host, 'has a route matching the URI, which conflicts with the gateway route\'s path: route to a fixed `version` or use path prefix /');
-      }
-      path = m.uri.kind === 'exact' ? PathMatch.exact(m.uri.value) : m.uri.kind === 'prefix' ? PathMatch.prefix(m.uri.value) : PathMatch.regex(m.uri.value);
-    }
-    return {
-      ...base,
-      path,
-      headers: { ...base.headers, ...lowerKeys(m.headers) },
-      queryParams: { ...base.queryParams, ...m.queryParams },
-      method: m.method,
-    };
-  }
-
-  /** Every resolved rule of a host, most specific first. */
-  private rulesFor(host: string, kind: 'HTTP' | 'GRPC' | 'TLS'): ResolvedRule[] {
-    const rules = this.routes
+  /**
+   * Every rule of a host: routes most specific first (exact paths, then longer prefixes, then regexes; more header
+   * matches first), and within a route the target's rules in the target's own order (the order the mesh applies).
+   */
+  private rulesFor(host: string, kind: 'HTTP' | 'GRPC' | 'TLS'): GatewayRule[] {
+    const rank = (r: RouteState) => (r.path.kind === 'EXACT' ? 0 : r.path.kind === 'PREFIX' ? 1 : 2);
+    return this.routes
       .filter(r => r.hosts.includes(host) && (r.tlsRoute ? 'TLS' : r.grpc ? 'GRPC' : 'HTTP') === kind)
-      .flatMap(r => this.resolve(r));
-    const rank = (x: ResolvedRule) => (x.path.kind === 'EXACT' ? 0 : x.path.kind === 'PREFIX' ? 1 : 2);
-    return rules
-      .map((x, i) => ({ x, i }))
-      .sort((a, b) => rank(a.x) - rank(b.x)
-        || (a.x.path.kind === 'PREFIX' ? b.x.path.value.length - a.x.path.value.length : 0)
-        || (b.x.method ? 1 : 0) - (a.x.method ? 1 : 0)
-        || Object.keys(b.x.headers).length - Object.keys(a.x.headers).length
-        || Object.keys(b.x.queryParams).length - Object.keys(a.x.queryParams).length
-        || a.i - b.i)
-      .map(e => e.x);
+      .sort((a, b) => rank(a) - rank(b)
+        || (a.path.kind === 'PREFIX' && b.path.kind === 'PREFIX' ? segmentPrefix(b.path.value).length - segmentPrefix(a.path.value).length : 0)
+        || Object.keys(b.headers).length - Object.keys(a.headers).length
+        || a.seq - b.seq)
+      .flatMap(r => this.resolve(r, r.seq));
   }
 
   // ---------------------------------------------------------------- objects per host
@@ -577,36 +612,17 @@ export class MeshGateway extends Construct implements IMeshWorkload {
   }
 
   private renderVirtualService(host: string): any {
-    const http = this.rulesFor(host, 'HTTP').concat(this.rulesFor(host, 'GRPC')).map(x => this.istioHttp(x));
-    const tls = this.rulesFor(host, 'TLS').map(x => ({
+    const http = renderIstioRules(this.rulesFor(host, 'HTTP').concat(this.rulesFor(host, 'GRPC')));
+    const tls = this.tlsRoutesFor(host).map(r => ({
       match: [{ sniHosts: [host], port: this.listeners.find(l => l.protocol === 'TLS' && l.hosts.some(lh => hostCovers(lh, host)))!.port }],
-      route: x.destinations.map(d => compact({ destination: istioDestination(d), weight: d.weight })),
+      route: [{ destination: compact({ host: r.options.to!.host, subset: r.options.version?.subsetName, port: { number: r.port!.port } }) }],
     }));
-    return compact({ hosts: [host], gateways: [this.name], http, tls });
+    return compact({ hosts: [host], gateways: [this.name], http: http.length ? http : undefined, tls: tls.length ? tls : undefined });
   }
 
-  private istioHttp(x: ResolvedRule): any {
-    const o = x.route.options;
-    const match = compact({
-      uri: { [x.path.kind.toLowerCase()]: x.path.value },
-      headers: mapMatches(x.headers),
-      queryParams: mapMatches(x.queryParams),
-      method: x.method?._render(),
-    });
-    const resilience = o.to ? renderResilience(this, { timeout: o.timeout, retries: o.retries }, { ports: [x.route.port!] } as any) : {};
-    return compact({
-      match: [match],
-      rewrite: o.rewrite ? { uri: o.rewrite } : undefined,
-      redirect: o.redirect ? compact({
-        authority: o.redirect.host,
-        uri: o.redirect.path,
-        scheme: o.redirect.scheme,
-        redirectCode: o.redirect.statusCode ?? 301,
-      }) : undefined,
-      route: x.destinations.length ? x.destinations.map(d => compact({ destination: istioDestination(d), weight: d.weight })) : undefined,
-      ...resilience,
-      corsPolicy: o.cors ? renderIstioCors(o.cors) : undefined,
-    });
+  /** TLS passthrough routes of a host (connections, not requests: the service's HTTP routes do not apply). */
+  private tlsRoutesFor(host: string): RouteState[] {
+    return this.routes.filter(r => r.tlsRoute && r.hosts.includes(host));
   }
 
   // ---------------------------------------------------------------- Gateway API
@@ -671,79 +687,49 @@ export class MeshGateway extends Construct implements IMeshWorkload {
   }
 
   private renderK8sRoute(host: string, kind: 'HTTP' | 'GRPC' | 'TLS'): any {
-    const rules = this.rulesFor(host, kind);
     const parentRefs = this.sections(host, kind === 'TLS' ? ['TLS'] : ['HTTP', 'HTTPS']);
     const hostnames = [host];
     if (kind === 'TLS') {
-      return { parentRefs, hostnames, rules: rules.map(x => ({ backendRefs: x.destinations.map(d => this.backendRef(d)) })) };
-    }
-    if (kind === 'GRPC') {
       return {
         parentRefs,
         hostnames,
-        rules: rules.map(x => compact({
-          matches: Object.keys(x.headers).length ? [{ headers: headerMatches(x.headers) }] : undefined,
-          backendRefs: x.destinations.map(d => this.backendRef(d)),
-        })),
+        rules: this.tlsRoutesFor(host).map(r => ({ backendRefs: [this.backendRef(r.options.to!, r.options.version?.subsetName, r.port!.port)] })),
       };
     }
+    const rules = this.rulesFor(host, kind);
+    checkGatewayApiOrder(this, host, rules, kind === 'GRPC');
+    const ref: BackendRefOf = (rule, d, weight) => {
+      const service = rule.services.get(d.host);
+      if (!service) invalid(this, 'routes', d.host, 'is not a service the route knows');
+      const port = d.port?.number ?? (service.ports.length === 1 ? service.ports[0].port : undefined);
+      if (port === undefined) invalid(this, 'routes', d.host, 'needs a port: the service has several');
+      return compact({ ...this.backendRef(service, d.subset, port), weight });
+    };
     return {
       parentRefs,
       hostnames,
-      rules: rules.map(x => this.k8sHttpRule(x)),
+      rules: kind === 'GRPC' ? renderK8sGrpcRules(this, rules, ref) : renderK8sHttpRules(this, rules, ref, d => k8sDuration(this, istioToDuration(d))),
     };
   }
 
-  private k8sHttpRule(x: ResolvedRule): any {
-    const o = x.route.options;
-    const filters: any[] = [];
-    if (o.rewrite) {
-      filters.push({
-        type: 'URLRewrite',
-        urlRewrite: { path: x.path.kind === 'PREFIX' ? { type: 'ReplacePrefixMatch', replacePrefixMatch: o.rewrite } : { type: 'ReplaceFullPath', replaceFullPath: o.rewrite } },
-      });
-    }
-    if (o.cors) filters.push({ type: 'CORS', cors: renderK8sCors(o.cors) });
-    if (o.redirect) {
-      filters.push({
-        type: 'RequestRedirect',
-        requestRedirect: compact({
-          hostname: o.redirect.host,
-          path: o.redirect.path ? { type: 'ReplaceFullPath', replaceFullPath: o.redirect.path } : undefined,
-          scheme: o.redirect.scheme,
-          statusCode: o.redirect.statusCode ?? 301,
-        }),
-      });
-    }
-    const match = compact({
-      path: { type: x.path.kind === 'EXACT' ? 'Exact' : x.path.kind === 'PREFIX' ? 'PathPrefix' : 'RegularExpression', value: x.path.value },
-      headers: headerMatches(x.headers),
-      queryParams: headerMatches(x.queryParams, false),
-      method: x.method ? k8sMethod(this, x.method) : undefined,
-    });
-    return compact({
-      matches: [match],
-      filters,
-      backendRefs: x.destinations.map(d => this.backendRef(d)),
-      timeouts: o.timeout ? { request: k8sDuration(this, o.timeout) } : undefined,
-    });
-  }
-
-  private backendRef(d: Destination): any {
-    const ns = d.service.namespace.name;
-    let name = d.service.name;
-    if (d.version) {
-      if (!MeshedService.isMeshedService(d.service)) invalid(this, 'routes', `${d.service.host} version ${d.version.name}`, 'routes to a version need a MeshedService');
+  private backendRef(service: IMeshService, subset: string | undefined, port: number): any {
+    const ns = service.namespace.name;
+    let name = service.name;
+    if (subset !== undefined) {
+      const version = MeshedService.isMeshedService(service) ? service.versions.find(v => v.subsetName === subset) : undefined;
+      if (!version) {
+        invalid(this, 'routes', `${service.host} subset ${subset}`,
+          'is not a version of a MeshedService (e.g. a controller\'s subset): the Gateway API routes to per-version Services; use RoutingApi.ISTIO');
+      }
       // the service owns its per-version backend Services (in its own chart); asking creates them
-      name = d.service.versionBackend(d.version);
+      name = (service as MeshedService).versionBackend(version);
     }
     return compact({
       group: '',
       kind: 'Service',
       name,
       namespace: ns === this.namespace.name ? undefined : ns,
-      port: d.port.port,
-      weight: d.weight,
+      port,
     });
   }
 
@@ -785,42 +771,9 @@ export class MeshGateway extends Construct implements IMeshWorkload {
   }
 }
 
-function lowerKeys(m: { [k: string]: StringMatch } | undefined): { [k: string]: StringMatch } {
-  const out: { [k: string]: StringMatch } = {};
-  for (const k of Object.keys(m ?? {})) out[k.toLowerCase()] = m![k];
-  return out;
-}
-
-function mapMatches(m: { [k: string]: StringMatch }): any {
-  const keys = Object.keys(m).sort();
-  if (!keys.length) return undefined;
-  const out: any = {};
-  for (const k of keys) out[k] = m[k]._render();
-  return out;
-}
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Gateway API header/query matches: Exact or RegularExpression (a prefix becomes `<escaped prefix>.*`). */
-function headerMatches(m: { [k: string]: StringMatch }, _headers = true): any[] | undefined {
-  const keys = Object.keys(m).sort();
-  if (!keys.length) return undefined;
-  return keys.map(k => {
-    const s = m[k];
-    if (s.kind === 'exact') return { type: 'Exact', name: k, value: s.value };
-    return { type: 'RegularExpression', name: k, value: s.kind === 'prefix' ? `${escapeRegex(s.value)}.*` : s.value };
-  });
-}
-
-function k8sMethod(scope: Construct, m: StringMatch): string {
-  if (m.kind !== 'exact' || !METHODS.includes(m.value)) invalid(scope, 'routes.method', m.value, `must be an exact HTTP method (${METHODS.join(', ')}) with the Gateway API`);
-  return m.value;
-}
-
-function istioDestination(d: Destination): any {
-  return compact({ host: d.service.host, subset: d.version?.subsetName, port: { number: d.port.port } });
+/** The Duration of an Istio duration string (`5s`, `0.250s`). */
+function istioToDuration(d: string): Duration {
+  return Duration.millis(Math.round(Number(d.replace(/s$/, '')) * 1000));
 }
 
 function k8sDuration(scope: Construct, d: any): string {
@@ -833,47 +786,4 @@ function k8sDuration(scope: Construct, d: any): string {
     ms -= n * size;
   }
   return out || '0s';
-}
-
-function checkCors(scope: Construct, field: string, c: CorsPolicy) {
-  if (!Array.isArray(c.allowOrigins) || c.allowOrigins.length === 0) invalid(scope, `${field}.allowOrigins`, c.allowOrigins, 'must list at least one origin');
-  for (const origin of c.allowOrigins) {
-    if (!/^(\*|https?:\/\/((\*\.)?[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)*|\*)(:\d{1,5})?)$/.test(origin)) invalid(scope, `${field}.allowOrigins`, origin, "must be '*' or 'http(s)://host[:port]'");
-  }
-  for (const m of c.allowMethods ?? []) if (!METHODS.includes(m) && m !== '*') invalid(scope, `${field}.allowMethods`, m, `must be one of ${METHODS.join(', ')} or '*'`);
-  for (const h of [...(c.allowHeaders ?? []), ...(c.exposeHeaders ?? [])]) if (!HEADER_NAME.test(h)) invalid(scope, `${field}.headers`, h, 'must be HTTP header names');
-  if (c.maxAge !== undefined) {
-    const s = c.maxAge.toSeconds({ integral: false });
-    if (!Number.isInteger(s) || s < 1) invalid(scope, `${field}.maxAge`, c.maxAge.toHumanString(), 'must be whole seconds, at least 1');
-  }
-}
-
-function renderIstioCors(c: CorsPolicy): any {
-  return compact({
-    allowOrigins: [...c.allowOrigins].sort().map(o => (o === '*' ? { regex: '.*' } : { exact: o })),
-    allowMethods: c.allowMethods ? [...c.allowMethods].sort() : undefined,
-    allowHeaders: c.allowHeaders ? [...c.allowHeaders].sort() : undefined,
-    exposeHeaders: c.exposeHeaders ? [...c.exposeHeaders].sort() : undefined,
-    maxAge: c.maxAge ? istioDuration('cors', 'maxAge', c.maxAge) : undefined,
-    allowCredentials: c.allowCredentials,
-  });
-}
-
-function renderK8sCors(c: CorsPolicy): any {
-  return compact({
-    allowOrigins: [...c.allowOrigins].sort(),
-    allowMethods: c.allowMethods ? [...c.allowMethods].sort() : undefined,
-    allowHeaders: c.allowHeaders ? [...c.allowHeaders].sort() : undefined,
-    exposeHeaders: c.exposeHeaders ? [...c.exposeHeaders].sort() : undefined,
-    maxAge: c.maxAge ? c.maxAge.toSeconds() : undefined,
-    allowCredentials: c.allowCredentials,
-  });
-}
-
-function checkRedirect(scope: Construct, field: string, r: HttpRedirect) {
-  if (r.host !== undefined && !isGatewayHost(r.host, false)) invalid(scope, `${field}.host`, r.host, 'must be a DNS name');
-  if (r.host?.startsWith('*')) invalid(scope, `${field}.host`, r.host, 'must be a DNS name, not a wildcard');
-  if (r.path !== undefined && (typeof r.path !== 'string' || !r.path.startsWith('/'))) invalid(scope, `${field}.path`, r.path, "must start with '/'");
-  if (r.scheme !== undefined && r.scheme !== 'http' && r.scheme !== 'https') invalid(scope, `${field}.scheme`, r.scheme, "must be 'http' or 'https'");
-  if (r.statusCode !== undefined && ![301, 302, 303, 307, 308].includes(r.statusCode)) invalid(scope, `${field}.statusCode`, r.statusCode, 'must be 301, 302, 303, 307 or 308');
 }

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { invalid } from '../errors';
 import { ServicePort } from '../service/service-port';
 import { IMeshService, ServiceVersion } from '../service/workload';
+import { HeaderRules } from '../traffic/http-headers';
 import { RetryPolicy } from '../traffic/resilience';
 import { StringMatch } from '../traffic/routing';
 import { checkDnsSubdomain, checkDurationMillis, checkHeaderValue, checkPath, checkRegex } from '../validation';
@@ -125,7 +126,9 @@ export interface GatewayRouteOptions {
    */
   readonly headers?: { [name: string]: StringMatch };
   /**
-   * Replaces the matched path prefix (prefix match) or the whole path (exact match) before forwarding.
+   * Replaces the matched path prefix (prefix match, whole segments: `/api` rewritten to `/` makes `/api/x` into
+   * `/x` and `/api` into `/`, the Gateway API's ReplacePrefixMatch) or the whole path (exact match) before
+   * forwarding.
    * @default - the path is forwarded unchanged
    */
   readonly rewrite?: string;
@@ -140,18 +143,21 @@ export interface GatewayRouteOptions {
    */
   readonly version?: ServiceVersion;
   /**
-   * Request timeout.
-   * @default - none
+   * Request timeout at the gateway, replacing the service's `timeout` (HTTP ports only: a route timeout would cut
+   * gRPC streams; the service's `grpcTimeout` applies to gRPC ports).
+   * @default - the service's timeout for the port (none unless the service sets one)
    */
   readonly timeout?: Duration;
   /**
-   * Retries (Istio API only: the Gateway API standard channel has no retries).
-   * @default - Istio's default retry policy
+   * Retries at the gateway, replacing the service's `retries` (Istio API only: the Gateway API standard channel has
+   * no retries).
+   * @default - the service's retries, written explicitly; Istio's default retry policy when the service sets none
    */
   readonly retries?: RetryPolicy;
   /**
-   * CORS policy.
-   * @default - none
+   * CORS policy (origins such as `https://*.example.com` match any subdomain). Not together with the service's
+   * own `cors`, which applies at the gateway too.
+   * @default - the service's CORS policy, if any
    */
   readonly cors?: CorsPolicy;
   /**
@@ -159,6 +165,14 @@ export interface GatewayRouteOptions {
    * @default - none
    */
   readonly redirect?: HttpRedirect;
+  /**
+   * Header changes at the gateway (requests before they are forwarded, responses before they are returned), on top
+   * of the service's own `headers`, e.g. `{ request: { set: { 'x-region': 'eu' } }, response: { remove: ['server'] } }`.
+   * Applied after the route is chosen: to keep clients from forging a header that routes, list it in the
+   * gateway's `trustedHeaders`.
+   * @default - none
+   */
+  readonly headerChanges?: HeaderRules;
 }
 
 const HTTP_METHODS = ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE'];

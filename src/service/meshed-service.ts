@@ -464,6 +464,33 @@ export class MeshedService extends Construct implements IMeshService {
         ports: this._ports.map(q => ({ name: q.name, port: q.port, targetPort: q.targetPort, protocol: 'TCP', appProtocol: q.appProtocol })),
       },
     } as any));
+    // a route to the backend host is not a route to the service's host: without a DestinationRule of its own the
+    // backend would lose the service's affinity, connection pool, outlier detection and TLS (and the version's own
+    // policy), so each backend host gets the policy the version's subset has
+    new ApiObject(this, `DestinationRule-${v.subsetName}`, {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: {
+        name: `${this.name}-${v.subsetName}`,
+        namespace: this.namespace.name,
+        labels: { ...this.labels, [IstioLabels.VERSION]: v.name },
+      },
+      spec: Lazy.any({
+        produce: () => ({
+          host: `${this.name}-${v.subsetName}.${this.namespace.name}.svc.${this.mesh.clusterDomain}`,
+          trafficPolicy: this.renderVersionTrafficPolicy(v),
+        }),
+      }),
+    } as any);
+  }
+
+  /** The effective traffic policy of one version: the service's, with the version's own settings on top. */
+  private renderVersionTrafficPolicy(v: ServiceVersion): any {
+    const base = renderTrafficPolicy(this, this.trafficPolicy ?? {}, this._ports);
+    const own = this._subsetPolicies.get(v.subsetName);
+    if (!own) return base;
+    const field = `versions['${v.subsetName}'].trafficPolicy`;
+    return { ...base, ...renderSubsetTrafficPolicy(this, field, own, this.trafficPolicy ?? {}, this._ports) };
   }
 
   /**
@@ -668,6 +695,15 @@ export class MeshedService extends Construct implements IMeshService {
       }
     });
     checkRouteExtras(this.routeContext(), rules);
+  }
+
+  /**
+   * What the route renderers read about this service: a gateway that routes to the service renders its ingress
+   * routes from the same rules and settings, so ingress and mesh traffic follow one route table.
+   * @internal
+   */
+  public _routeContext(): MeshRouteContext {
+    return this.routeContext();
   }
 
   /** What the route renderers read about this service. */
