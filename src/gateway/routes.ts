@@ -11,8 +11,10 @@ import { checkDnsSubdomain, checkDurationMillis, checkHeaderValue, checkPath, ch
 /** How a gateway route matches the request path. */
 export class PathMatch {
   /**
-   * Paths starting with `prefix` (whole segments, as both Istio and the Gateway API match). Prefixes are RFC 3986
-   * paths (no spaces, control characters, '?', '#', '\\' or dot segments, which the proxy normalizes away).
+   * Paths starting with `prefix`, whole segments in both routing APIs: `/api` matches `/api`, `/api/` and `/api/x`,
+   * not `/apiary` (a trailing '/' is ignored; Istio's VirtualService gets `exact: /api` and `prefix: /api/`, the
+   * Gateway API a PathPrefix). Prefixes are RFC 3986 paths (no spaces, control characters, '?', '#', '\\' or dot
+   * segments, which the proxy normalizes away).
    */
   public static prefix(prefix: string): PathMatch {
     return new PathMatch('PREFIX', prefix);
