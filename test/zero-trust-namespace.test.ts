@@ -681,6 +681,7 @@ describe('issue 16: policy and defaults', () => {
     }]);
     expect(() => setup({}, { clusterDns: { podLabels: {} } })).toThrow(/clusterDns.podLabels '\{\}' is invalid: must select the DNS pods/);
     expect(() => setup({}, { clusterDns: { port: 0 } })).toThrow(/clusterDns.port/);
+    expect(() => setup({}, { clusterDns: { namespace: 'shop' } })).toThrow(/clusterDns.namespace 'shop' is invalid: must not be this namespace/);
   });
 
   describe('istiod gateway controller: only when a gateway Istio deploys exists', () => {

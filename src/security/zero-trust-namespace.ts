@@ -276,6 +276,7 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
       port: dns.port ?? CLUSTER_DNS.port,
     };
     checkDnsLabel(this, 'clusterDns.namespace', this.dns.namespace);
+    if (this.dns.namespace === name) invalid(this, 'clusterDns.namespace', name, 'must not be this namespace: its default deny would cut every pod of the cluster off from DNS');
     checkLabels(this, 'clusterDns.podLabels', this.dns.podLabels);
     if (Object.keys(this.dns.podLabels).length === 0) {
       invalid(this, 'clusterDns.podLabels', '{}', "must select the DNS pods: an empty selector would open port 53 to every pod of the DNS namespace; e.g. { 'k8s-app': 'kube-dns' }");
