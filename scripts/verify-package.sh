@@ -63,6 +63,8 @@ grep -q 'kind: CustomResourceDefinition' dist/platform.k8s.yaml || { echo "no CR
 
 # the README's first screen, as a user runs it: its Quickstart as main.ts, `npx ts-node main.ts`, then the analyzer
 mkdir -p quickstart && cp package.json quickstart/ && ln -s "$app/node_modules" quickstart/node_modules
+grep -E "^echo '\{ \"compilerOptions\".*> tsconfig.json$" "$root/README.md" | (cd quickstart && bash)
+[ -s quickstart/tsconfig.json ] || { echo "the README's tsconfig.json line was not found"; exit 1; }
 awk '/^## Quickstart/{q=1} q&&/^```ts$/{p=1;next} p&&/^```$/{exit} p' "$root/README.md" > quickstart/main.ts
 grep -q "from 'cdk8s-mesh'" quickstart/main.ts || { echo "no Quickstart snippet found in README.md"; exit 1; }
 (cd quickstart && npx ts-node main.ts && npx cdk8s-mesh analyze dist/ >/dev/null) || { echo "the README's Quickstart failed with the package"; exit 1; }
