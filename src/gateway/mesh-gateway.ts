@@ -97,7 +97,10 @@ export interface MeshGatewayProps extends GatewayWorkloadOptions {
   readonly mesh?: IMesh;
   /**
    * The gateway's namespace. Istio recommends a namespace of its own for gateways (its TLS Secrets live there and
-   * nowhere else); the namespace must exist (e.g. a ZeroTrustNamespace, or Argo CD `CreateNamespace=true`).
+   * nowhere else). The namespace must exist before the gateway is applied: declare it in the app (a
+   * `ZeroTrustNamespace` named `istio-ingress` writes the Namespace into its chart's YAML), or, when it is created
+   * nowhere else and the chart is delivered by `ArgoCdDelivery`, set `createNamespace: true` on that delivery (Argo
+   * CD's `CreateNamespace=true` sync option). `MeshNamespace.fromName` only refers to a namespace; it creates nothing.
    * @default - `istio-ingress` (referred to, not created)
    */
   readonly namespace?: IMeshNamespace;
