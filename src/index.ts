@@ -11,6 +11,7 @@ export * from './sidecar/proxy-options';
 export { SidecarInjector } from './sidecar/inject';
 export * from './control-plane/istio-control-plane';
 export * from './control-plane/istio-cni';
+export * from './control-plane/ztunnel';
 export * from './certificates/mesh-certificates';
 export type { RootTrustBundleOptions } from './certificates/trust-bundle';
 export * from './service/workload';

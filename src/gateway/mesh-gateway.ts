@@ -97,8 +97,9 @@ export interface MeshGatewayProps extends GatewayWorkloadOptions {
   readonly mesh?: IMesh;
   /**
    * The gateway's namespace. Istio recommends a namespace of its own for gateways (its TLS Secrets live there and
-   * nowhere else). The namespace must exist before the gateway is applied: declare it in the app (a
-   * `ZeroTrustNamespace` named `istio-ingress` writes the Namespace into its chart's YAML), or, when it is created
+   * nowhere else). The namespace must exist before the gateway is applied: declare it in the app as a plain
+   * Namespace (not a `ZeroTrustNamespace`, which refuses gateways: its default deny would cut them off from their
+   * load balancer), or, when it is created
    * nowhere else and the chart is delivered by `ArgoCdDelivery`, set `createNamespace: true` on that delivery (Argo
    * CD's `CreateNamespace=true` sync option). `MeshNamespace.fromName` only refers to a namespace; it creates nothing.
    * @default - `istio-ingress` (referred to, not created)
