@@ -179,6 +179,28 @@ describe('conditions that cannot hold at an entry point', () => {
   });
 });
 
+describe('mirrors', () => {
+  test('Gateway API: the service\'s mirror to another service is a RequestMirror filter, granted in that namespace', () => {
+    const chart = Testing.chart();
+    const mesh = new Mesh(chart, 'mesh', {});
+    const shop = MeshNamespace.fromName(chart, 'shop', { name: 'shop', mesh });
+    const shadow = MeshNamespace.fromName(chart, 'shadow', { name: 'shadow', mesh });
+    const copy = new MeshedService(chart, 'reviews-shadow', { namespace: shadow, image: 'example/reviews:2', ports: [ServicePort.http(9080)] });
+    const reviews = new MeshedService(chart, 'reviews', { namespace: shop, image: 'example/reviews:1', ports: [ServicePort.http(9080)], mirror: { service: copy, percentage: 20 } });
+    const gw = new MeshGateway(chart, 'ingress', { mesh, hosts: ['shop.example.com'], routingApi: RoutingApi.GATEWAY_API });
+    gw.route({ to: reviews });
+    const objects = synth(chart);
+    expect(one(objects, 'HTTPRoute').spec.rules[0].filters).toEqual([
+      { type: 'RequestMirror', requestMirror: { backendRef: { group: '', kind: 'Service', name: 'reviews-shadow', namespace: 'shadow', port: 9080 }, percent: 20 } },
+    ]);
+    const grant = ofKind(objects, 'ReferenceGrant').find(g => g.metadata.namespace === 'shadow');
+    expect(grant.spec).toEqual({
+      from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'istio-ingress' }],
+      to: [{ group: '', kind: 'Service', name: 'reviews-shadow' }],
+    });
+  });
+});
+
 describe('the service\'s own rule order', () => {
   const rules = (reviews: MeshedService, v2: any) => [
     { matches: [{ headers: { 'x-a': StringMatch.exact('1') } }], destinations: [{ version: v2 }] },
@@ -194,6 +216,20 @@ describe('the service\'s own rule order', () => {
     const objects = synth(s.chart);
     expect(istioRows(gatewayVs(objects).spec.http)).toEqual(istioRows(one(objects, 'VirtualService', 'reviews').spec.http));
     expect(gatewayVs(objects).spec.http[0].route).toEqual([{ destination: { host: HOST, subset: 'v2', port: { number: 9080 } } }]);
+  });
+
+  test('Istio: the service\'s route names are kept, unique within the gateway VirtualService (what Argo Rollouts shifts)', () => {
+    const s = setup(RoutingApi.ISTIO);
+    s.gw.route({ path: PathMatch.prefix('/a'), to: s.reviews });
+    s.gw.route({ path: PathMatch.prefix('/b'), to: s.reviews });
+    canary(s.chart, s.reviews, CanaryTraffic.weighted(10).andMatch(RequestMatch.headerExact('x-beta', 'yes')));
+    const http = gatewayVs(synth(s.chart)).spec.http;
+    expect(http.map((r: any) => [r.name, r.match.map((m: any) => m.uri)])).toEqual([
+      ['primary-targeted-1', [{ exact: '/a' }, { prefix: '/a/' }]],
+      ['primary', [{ exact: '/a' }, { prefix: '/a/' }]],
+      ['primary-targeted-1-2', [{ exact: '/b' }, { prefix: '/b/' }]],
+      ['primary-2', [{ exact: '/b' }, { prefix: '/b/' }]],
+    ]);
   });
 
   test('Gateway API: a reordering by precedence that changes where a request goes is refused', () => {

@@ -51,6 +51,8 @@ export interface GatewayRule {
   readonly port?: ServicePort;
   /** Where the rule comes from, for messages. */
   readonly origin: string;
+  /** The service route's name (Envoy stats, access logs, and what Argo Rollouts shifts). */
+  readonly name?: string;
 }
 
 /** What a gateway route says, as the rule builder reads it. @internal */
@@ -139,7 +141,7 @@ export function gatewayRouteRules(scope: Construct, r: GatewayRouteInput): Gatew
     if (body.mirror?.subset !== undefined) body.mirror = { ...body.mirror, port: { number: port.port } };
     for (const m of body.mirrors ?? []) if (m.destination.subset !== undefined) m.destination = { ...m.destination, port: { number: port.port } };
     const rewriteBy = body.rewrite?.uri !== undefined ? 'service' : undefined;
-    out.push(finish(scope, r, { conditions, body, services, port, origin, rewriteBy, cors: ctx.options.cors }, ctx.options.cors));
+    out.push(finish(scope, r, { conditions, body, services, port, origin, rewriteBy, cors: ctx.options.cors, name }, ctx.options.cors));
   }
   if (out.length === 0) {
     invalid(scope, `${r.field}.to`, to.host,
@@ -236,19 +238,28 @@ function sortObject(o: { [k: string]: any }): { [k: string]: any } {
  */
 export function renderIstioRules(rules: GatewayRule[]): any[] {
   const out: any[] = [];
+  // a rule keeps the service route's name; a name met again in the same VirtualService (another gateway route to
+  // the service, or the two halves of a segment prefix) gets a suffix, so every named route is one route
+  const seen = new Map<string, number>();
+  const named = (entry: any, name: string | undefined) => {
+    if (name === undefined) return entry;
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    return { name: n === 1 ? name : `${name}-${n}`, ...entry };
+  };
   for (const rule of rules) {
     const seg = rule.conditions[0].path.kind === 'SEGMENT' ? rule.conditions[0].path.value : undefined;
     const gatewayRewrite = rule.rewriteBy === 'gateway' ? rule.body.rewrite?.uri : undefined;
     if (seg !== undefined && gatewayRewrite !== undefined) {
       const slashed = gatewayRewrite.endsWith('/') ? gatewayRewrite : `${gatewayRewrite}/`;
       const entry = (uri: any, to: string) =>
-        compact({ match: rule.conditions.map(c => istioMatch(c, uri)), ...rule.body, rewrite: { ...rule.body.rewrite, uri: to } });
+        named(compact({ match: rule.conditions.map(c => istioMatch(c, uri)), ...rule.body, rewrite: { ...rule.body.rewrite, uri: to } }), rule.name);
       if (seg !== '/') out.push(entry({ exact: seg }, gatewayRewrite), entry({ prefix: `${seg}/` }, slashed));
       else out.push(entry({ prefix: '/' }, slashed));
       continue;
     }
     const match = rule.conditions.flatMap(c => istioUris(c.path).map(uri => istioMatch(c, uri)));
-    out.push(compact({ match, ...rule.body }));
+    out.push(named(compact({ match, ...rule.body }), rule.name));
   }
   return out;
 }

@@ -745,8 +745,10 @@ export class MeshGateway extends Construct implements IMeshWorkload {
    */
   private prepareBackends(to: IMeshService) {
     if (this.routingApi !== RoutingApi.GATEWAY_API) return;
-    const ns = to.namespace.name;
-    if (ns !== this.namespace.name && !this.grants.has(ns)) {
+    // the route's backends, and the service the target mirrors to (a RequestMirror filter names it too)
+    const mirror = MeshedService.isMeshedService(to) ? to.resilience.mirror?.service : undefined;
+    for (const ns of [to.namespace.name, ...(mirror ? [mirror.namespace.name] : [])]) {
+      if (ns === this.namespace.name || this.grants.has(ns)) continue;
       this.grants.set(ns, new ApiObject(this, `ReferenceGrant-${ns}`, {
         apiVersion: REFERENCE_GRANT_VERSION,
         kind: 'ReferenceGrant',
@@ -761,15 +763,23 @@ export class MeshGateway extends Construct implements IMeshWorkload {
 
   private renderGrant(ns: string): any {
     const names = new Set<string>();
+    const kinds = new Set<string>();
     for (const r of this.routes) {
       const to = r.options.to;
-      if (!to || to.namespace.name !== ns) continue;
+      if (!to) continue;
+      const kind = r.tlsRoute ? 'TLSRoute' : r.grpc ? 'GRPCRoute' : 'HTTPRoute';
+      const mirror = MeshedService.isMeshedService(to) && !r.tlsRoute ? to.resilience.mirror?.service : undefined;
+      if (mirror?.namespace.name === ns) {
+        names.add(mirror.name);
+        kinds.add(kind);
+      }
+      if (to.namespace.name !== ns) continue;
+      kinds.add(kind);
       names.add(to.name);
       if (MeshedService.isMeshedService(to)) for (const v of to.versions) names.add(`${to.name}-${v.subsetName}`);
     }
-    const kinds = [...new Set(this.routes.filter(r => r.options.to?.namespace.name === ns).map(r => (r.tlsRoute ? 'TLSRoute' : r.grpc ? 'GRPCRoute' : 'HTTPRoute')))].sort();
     return {
-      from: kinds.map(kind => ({ group: GATEWAY_API_GROUP, kind, namespace: this.namespace.name })),
+      from: [...kinds].sort().map(kind => ({ group: GATEWAY_API_GROUP, kind, namespace: this.namespace.name })),
       to: [...names].sort().map(name => ({ group: '', kind: 'Service', name })),
     };
   }
