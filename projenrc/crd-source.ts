@@ -3,7 +3,7 @@
  *
  * imports/ (typed bindings), assets/ (CRDs bundled into the package) and the test schemas are all read from here,
  * so they can never disagree. With CRDS_DIR set, files are read from that directory, laid out one folder per
- * project (istio/, cert-manager/, gateway-api/, argo-cd/, argo-rollouts/, prometheus-operator/, kubernetes/).
+ * project (istio/, cert-manager/, gateway-api/, argo-cd/, argo-rollouts/, flagger/, prometheus-operator/, kubernetes/).
  * Without CRDS_DIR, a sibling ../shared/reference/crds (the team's offline mirror, same layout) is used when it
  * exists; otherwise the pinned release files are downloaded once into .crds-cache/<project>-<version>/.
  */
@@ -28,6 +28,7 @@ export const ARGO_CD_VERSION = 'v3.5.1';
 export const ARGO_ROLLOUTS_VERSION = 'v1.9.1';
 export const PROMETHEUS_OPERATOR_VERSION = 'v0.93.0';
 export const TRUST_MANAGER_VERSION = 'v0.24.0';
+export const FLAGGER_VERSION = 'v1.44.0';
 export const KUBERNETES_SCHEMA_VERSIONS = ['1.27.0', '1.33.0'];
 
 const certManagerFiles = ['cert-manager.io_certificates.yaml', 'cert-manager.io_certificaterequests.yaml',
@@ -73,6 +74,11 @@ export const PROJECTS: Record<string, CrdProject> = {
     dir: 'trust-manager',
     version: TRUST_MANAGER_VERSION,
     files: { 'trust.cert-manager.io_bundles.yaml': gh('cert-manager/trust-manager', TRUST_MANAGER_VERSION, 'deploy/crds/trust.cert-manager.io_bundles.yaml') },
+  },
+  'flagger': {
+    dir: 'flagger',
+    version: FLAGGER_VERSION,
+    files: { 'crd.yaml': gh('fluxcd/flagger', FLAGGER_VERSION, 'artifacts/flagger/crd.yaml') },
   },
   'kubernetes': {
     dir: 'kubernetes',

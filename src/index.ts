@@ -29,6 +29,7 @@ export * from './traffic/request-match';
 export * from './traffic/canary-traffic';
 export * from './traffic/canary-release';
 export * from './traffic/analysis';
+export * from './traffic/flagger';
 export * from './traffic/tcp-routes';
 export * from './observability/golden-signals';
 export * from './gitops/argocd-delivery';

@@ -3,7 +3,7 @@ import {
   ArgoCdDelivery, BlueGreenActive, CanaryRelease, CanaryReleaseProps, CanaryTraffic, Mesh, MeshedService, MeshedServiceProps,
   MeshGateway, MeshNamespace, ProgressiveDelivery, RequestMatch, RoutingApi, ServicePort, SyncWaves,
 } from '../src';
-import { one, ofKind, synthAppValid, synthValid } from './util';
+import { one, ofKind, synthAppValid, synthValid, yamlOf } from './util';
 import * as inject from '../src/sidecar/inject';
 import { argoConditions } from '../src/traffic/analysis';
 
@@ -258,5 +258,85 @@ describe('analysis: no traffic is inconclusive, not failed', () => {
     expect(() => prog({ inconclusiveLimit: -1 })).toThrow('analysis.inconclusiveLimit -1 is invalid: must be a whole number, 0 or more');
     expect(() => prog({ count: 0 })).toThrow('analysis.count 0 is invalid: must be a whole number, 1 or more');
     expect(() => prog({ failureLimit: 1.5 })).toThrow('analysis.failureLimit 1.5 is invalid');
+  });
+});
+
+describe('Flagger mode: the same traffic model, driven by Flagger', () => {
+  test('weighted steps, analysis as MetricTemplates, sticky canaries (snapshot)', () => {
+    const { chart, canary } = release({
+      progressive: ProgressiveDelivery.flagger({
+        steps: [5, 20, 50], interval: Duration.minutes(2), analysis: { minSuccessRate: 99.5, failureLimit: 3 },
+      }),
+      sessionAffinity: { cookieName: 'beta', maxAge: Duration.hours(1) },
+    });
+    const objects = synthValid(chart);
+    expect(yamlOf(ofKind(objects, 'Canary').concat(ofKind(objects, 'MetricTemplate')))).toMatchSnapshot();
+    const c = one(objects, 'Canary', 'reviews');
+    expect(c.apiVersion).toBe('flagger.app/v1beta1');
+    expect(canary.flaggerCanary).toBeDefined();
+    expect(c.spec.provider).toBe('istio');
+    // Flagger adopts the running stable Deployment; its first spec is promoted at once (it is what runs)
+    expect(c.spec.targetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'reviews-v1' });
+    expect(c.spec.service).toEqual({ port: 9080, targetPort: 9080, portName: 'http', appProtocol: 'http' });
+    expect(c.spec.analysis).toEqual({
+      interval: '2m',
+      threshold: 4,
+      stepWeights: [5, 20, 50],
+      metrics: [
+        { name: 'success-rate', templateRef: { name: 'reviews-success-rate', namespace: 'shop' }, thresholdRange: { min: 0.995 }, interval: '2m' },
+        { name: 'p99-latency', templateRef: { name: 'reviews-p99-latency', namespace: 'shop' }, thresholdRange: { max: 500 }, interval: '2m' },
+      ],
+      sessionAffinity: { cookieName: 'beta', maxAge: 3600 },
+    });
+    const sr = one(objects, 'MetricTemplate', 'reviews-success-rate');
+    expect(sr.spec.provider).toEqual({ type: 'prometheus', address: 'http://prometheus-operated.monitoring.svc:9090' });
+    // Flagger's canary pods are its target's: the query selects that workload, gRPC errors included
+    expect(sr.spec.query).toContain('destination_workload="reviews-v1"');
+    expect(sr.spec.query).toContain('grpc_response_status=~"0|"');
+    // Flagger owns the routing: no VirtualService of ours; the canary Deployment only holds the new template
+    expect(ofKind(objects, 'VirtualService')).toHaveLength(0);
+    expect(one(objects, 'Deployment', 'reviews-v2').spec.replicas).toBe(0);
+    expect(one(objects, 'Deployment', 'reviews-v1').spec.template.spec.containers[0].image).toBe('example/reviews:1.0');
+  });
+
+  test('second commit: the target runs the canary template, with its own selector labels', () => {
+    const { chart } = release({ progressive: ProgressiveDelivery.flagger({ stableAdopted: true }) });
+    const dep = one(synthValid(chart), 'Deployment', 'reviews-v1');
+    expect(dep.spec.template.spec.containers[0].image).toBe('example/reviews:2.0');
+    expect(dep.spec.template.metadata.labels).toEqual({ app: 'reviews', version: 'v1' });
+    expect(dep.spec.selector.matchLabels).toEqual({ app: 'reviews', version: 'v1' });
+    expect(dep.spec.replicas).toBe(3);
+  });
+
+  test('A/B test on header and cookie matches, and a mirrored blue/green release', () => {
+    const ab = one(synthValid(release({
+      progressive: ProgressiveDelivery.flagger({ matches: [RequestMatch.headerExact('x-beta', '1'), RequestMatch.cookie('beta', 'yes')], iterations: 5, withoutAnalysis: true }),
+    }).chart), 'Canary').spec.analysis;
+    expect(ab).toEqual({
+      interval: '1m',
+      threshold: 3,
+      iterations: 5,
+      match: [{ headers: { 'x-beta': { exact: '1' } } }, { headers: { cookie: { regex: '^(.*?;\\s*)?beta=yes(;.*)?$' } } }],
+    });
+    const mirror = one(synthValid(release({ progressive: ProgressiveDelivery.flagger({ mirrorPercent: 20 }) }).chart), 'Canary').spec.analysis;
+    expect([mirror.iterations, mirror.mirror, mirror.mirrorWeight, mirror.stepWeights]).toEqual([10, true, 20, undefined]);
+  });
+
+  test('bad input', () => {
+    const f = (o: any, extra: Partial<CanaryReleaseProps> = {}, svc: Partial<MeshedServiceProps> = {}) =>
+      () => release({ progressive: ProgressiveDelivery.flagger(o), ...extra }, svc);
+    expect(f({ steps: [10], matches: [RequestMatch.headerExact('a', 'b')] })).toThrow('choose one');
+    expect(f({ steps: [50, 10] })).toThrow('progressive.steps [50,10] is invalid: must be strictly increasing');
+    expect(f({ steps: [100] })).toThrow('progressive.steps[0] 100 is invalid');
+    expect(f({ iterations: 3 })).toThrow('progressive.iterations 3 is invalid: applies to an A/B test');
+    expect(f({ matches: [RequestMatch.uriPrefix('/api')] })).toThrow("which Flagger's analysis.match cannot express");
+    expect(f({ mirrorPercent: 0 })).toThrow('progressive.mirrorPercent 0 is invalid');
+    expect(f({ mirrorPercent: 5 }, { sessionAffinity: {} })).toThrow('applies to a weighted Flagger release only');
+    expect(f({}, {}, { timeout: Duration.seconds(3) })).toThrow("needs reviews without a VirtualService of its own (Flagger writes the 'reviews' VirtualService)");
+    expect(f({}, {}, { ports: [ServicePort.tcp(5432)] })).toThrow('needs an HTTP or gRPC port');
+    const s = setup();
+    const ingress = new MeshGateway(s.chart, 'ingress', { mesh: s.mesh, hosts: ['shop.example.com'] });
+    new CanaryRelease(s.chart, 'rel', { service: s.reviews, image: 'x:2', version: 'v2', progressive: ProgressiveDelivery.flagger() });
+    expect(() => ingress.route({ to: s.reviews } as any)).toThrow("progressive 'Flagger with gateway test/ingress' is invalid");
   });
 });

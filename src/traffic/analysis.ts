@@ -113,6 +113,7 @@ export interface AnalysisTarget {
   readonly namespace: string;
   readonly service: string;
   readonly version?: string;
+  readonly workload?: string;
   readonly clusterDomain?: string;
 }
 

@@ -2,6 +2,7 @@ import { ApiObject, Duration, JsonPatch, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { CanaryAnalysis, renderArgoAnalysisSpec, resolveAnalysis } from './analysis';
 import { CanaryTraffic, checkWeight } from './canary-traffic';
+import { FlaggerOptions, renderFlagger } from './flagger';
 import { RequestMatch } from './request-match';
 import { HttpRouteRule, WeightedDestination } from './routing';
 import { isTlsPort, TcpRouteRule } from './tcp-routes';
@@ -75,17 +76,30 @@ export class ProgressiveDelivery {
    * analysis over Istio's metrics (see CanaryRelease for what is emitted).
    */
   public static argoRollouts(options: ArgoRolloutsOptions = {}): ProgressiveDelivery {
-    return new ProgressiveDelivery('argo-rollouts', options);
+    return new ProgressiveDelivery('argo-rollouts', options, undefined);
   }
 
-  /** The controller (`argo-rollouts`). */
+  /**
+   * Flagger moves the weights in the cluster (a `Canary` with the Istio provider, and MetricTemplates over Istio's
+   * metrics): weighted steps, an A/B test on request matches, or a mirrored blue/green release, and sticky canaries
+   * with the release's `sessionAffinity`. Flagger owns the service's VirtualService and its `-primary`/`-canary`
+   * Services and DestinationRules (see CanaryRelease).
+   */
+  public static flagger(options: FlaggerOptions = {}): ProgressiveDelivery {
+    return new ProgressiveDelivery('flagger', {}, options);
+  }
+
+  /** The controller (`argo-rollouts` or `flagger`). */
   public readonly controller: string;
   /** @internal */
   public readonly _options: ArgoRolloutsOptions;
+  /** @internal */
+  public readonly _flagger?: FlaggerOptions;
 
-  private constructor(controller: string, options: ArgoRolloutsOptions) {
+  private constructor(controller: string, options: ArgoRolloutsOptions, flagger: FlaggerOptions | undefined) {
     this.controller = controller;
     this._options = options;
+    this._flagger = flagger;
   }
 }
 
@@ -212,6 +226,10 @@ export class CanaryRelease extends Construct {
   public readonly rollout?: ApiObject;
   /** The Argo AnalysisTemplate (progressive mode with analysis). */
   public readonly analysisTemplate?: ApiObject;
+  /** Flagger's Canary (Flagger mode). */
+  public readonly flaggerCanary?: ApiObject;
+  /** Flagger's MetricTemplates (Flagger mode with analysis). */
+  public readonly metricTemplates: ApiObject[] = [];
 
   constructor(scope: Construct, id: string, props: CanaryReleaseProps) {
     super(scope, id);
@@ -236,8 +254,8 @@ export class CanaryRelease extends Construct {
       for (const k of ['traffic', 'steps', 'currentStep', 'promote', 'abort'] as const) {
         if (props[k] !== undefined) invalid(this, k, props[k], 'must not be set with progressive delivery: the controller owns the weights and the steps');
       }
-      if (!(props.progressive instanceof ProgressiveDelivery)) invalid(this, 'progressive', props.progressive, 'must be made with ProgressiveDelivery.argoRollouts(...)');
-      if (props.sessionAffinity !== undefined) {
+      if (!(props.progressive instanceof ProgressiveDelivery)) invalid(this, 'progressive', props.progressive, 'must be made with ProgressiveDelivery.argoRollouts(...) or .flagger(...)');
+      if (props.sessionAffinity !== undefined && props.progressive.controller !== 'flagger') {
         invalid(this, 'sessionAffinity', 'set', 'is not supported with Argo Rollouts (it splits each request on its own): use GitOps mode for sticky canaries');
       }
     }
@@ -254,7 +272,20 @@ export class CanaryRelease extends Construct {
     this.canary = service.addVersion(props.version, props);
     this.canaryWeight = weight;
 
-    if (props.progressive) {
+    if (props.progressive?._flagger) {
+      const o = props.progressive._flagger;
+      const runs = o.stableAdopted ? this.canary : this.stable;
+      if (runs.replicas === 0) invalid(this, o.stableAdopted ? 'replicas' : 'stableVersion', 0, `must be above 0: Flagger runs version '${runs.name}' with its replicas`);
+      this.refuseGatewayRoutes('Flagger', () => true);
+      const { canary, metricTemplates } = renderFlagger({
+        scope: this, service, stable: this.stable, canary: this.canary, sessionAffinity: this.stickyCookie(props.sessionAffinity),
+      }, o);
+      this.flaggerCanary = canary;
+      this.metricTemplates.push(...metricTemplates);
+      if (!o.withoutAnalysis) declareScraper(this, undefined);
+      // the canary Deployment only holds the canary's template: Flagger runs the stable Deployment's
+      this.canary.deployment.addJsonPatch(JsonPatch.replace('/spec/replicas', 0));
+    } else if (props.progressive) {
       const { rollout, analysisTemplate } = this.renderRollout(props.progressive._options, routeName);
       this.rollout = rollout;
       this.analysisTemplate = analysisTemplate;
@@ -391,17 +422,7 @@ export class CanaryRelease extends Construct {
 
     // Gateways that route to the service: their VirtualServices carry part of its traffic, so the controller must
     // shift them too. Gateway API routes name per-version backend Services, which the controller's subsets lack.
-    const gateways: MeshGateway[] = [];
-    MeshModel.of(this).subscribe(fact => {
-      if (fact.type !== 'edge' || fact.edge.target !== service || fact.edge.kind !== FlowKind.GATEWAY_ROUTE) return;
-      const gw = fact.edge.source;
-      if (!(gw instanceof MeshGateway) || gateways.includes(gw)) return;
-      if (gw.routingApi === RoutingApi.GATEWAY_API) {
-        invalid(this, 'progressive', `Argo Rollouts with Gateway API gateway ${gw.node.path}`,
-          'is not supported: Argo Rollouts shifts Istio VirtualServices here; route to a progressively released service through a RoutingApi.ISTIO gateway, or release it in GitOps mode');
-      }
-      gateways.push(gw);
-    });
+    const gateways = this.refuseGatewayRoutes('Argo Rollouts', gw => gw.routingApi === RoutingApi.GATEWAY_API);
 
     const l4 = service.ports.filter(p => !p.isHttp);
     const ownVirtualService = compact({
@@ -459,6 +480,27 @@ export class CanaryRelease extends Construct {
     this.canary.deployment.addJsonPatch(JsonPatch.replace('/spec/replicas', 0));
     if (adopted) this.stable.deployment.addJsonPatch(JsonPatch.replace('/spec/replicas', 0));
     return { rollout, analysisTemplate };
+  }
+
+  /**
+   * The gateways that route to the service (now or later: a model subscription), refusing those `refused` says the
+   * controller cannot shift, at construction of the route.
+   */
+  private refuseGatewayRoutes(controller: string, refused: (gw: MeshGateway) => boolean): MeshGateway[] {
+    const gateways: MeshGateway[] = [];
+    MeshModel.of(this).subscribe(fact => {
+      if (fact.type !== 'edge' || fact.edge.target !== this.service || fact.edge.kind !== FlowKind.GATEWAY_ROUTE) return;
+      const gw = fact.edge.source;
+      if (!(gw instanceof MeshGateway) || gateways.includes(gw)) return;
+      if (refused(gw)) {
+        const api = gw.routingApi === RoutingApi.GATEWAY_API ? 'Gateway API ' : '';
+        invalid(this, 'progressive', `${controller} with ${api}gateway ${gw.node.path}`, controller === 'Flagger'
+          ? "is not supported: Flagger writes the service's routes itself (its Canary's service.gateways and hosts); route the gateway to the service in GitOps or Argo Rollouts mode"
+          : 'is not supported: Argo Rollouts shifts Istio VirtualServices here; route to a progressively released service through a RoutingApi.ISTIO gateway, or release it in GitOps mode');
+      }
+      gateways.push(gw);
+    });
+    return gateways;
   }
 
   /**
