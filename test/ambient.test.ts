@@ -1,6 +1,6 @@
 import { App, Chart, Duration } from 'cdk8s';
 import {
-  DataPlaneMode, IstioControlPlane, JwtRule, Mesh, MeshedService, MeshNamespace, PodSecurityLevel, ServicePort, ZeroTrustNamespace,
+  CniPlatform, DataPlaneMode, IstioControlPlane, JwtRule, Mesh, MeshedService, MeshNamespace, PodSecurityLevel, ServicePort, ZeroTrustNamespace,
 } from '../src';
 import { ofKind, one, synthAppValid } from './util';
 import { MeshModel } from '../src/model/mesh-model';
@@ -83,3 +83,95 @@ describe('data plane: a typed choice, mesh-wide default with a per-namespace ove
 });
 
 void Duration; void JwtRule; void IstioControlPlane; void MeshModel;
+
+describe('control plane for ambient (Istio 1.30.3 ztunnel and istio-cni charts, ambient profile)', () => {
+  const names = (objects: any[]) => objects.map(o => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort();
+  const ztunnelObjects = (objects: any[]) => objects.filter(o => o.metadata?.labels?.['app.kubernetes.io/name'] === 'ztunnel');
+  const istiodEnv = (objects: any[], name = 'istiod') => Object.fromEntries(one(objects, 'Deployment', name).spec.template.spec.containers[0].env
+    .filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+
+  test('without an ambient namespace: nothing of ambient', () => {
+    const app = new App();
+    const chart = new Chart(app, 'p');
+    const mesh = new Mesh(chart, 'mesh');
+    new IstioControlPlane(chart, 'istio', { mesh });
+    const objects = synthAppValid(app);
+    expect(ztunnelObjects(objects)).toEqual([]);
+    expect(one(objects, 'ConfigMap', 'istio-cni-config').data.AMBIENT_ENABLED).toBe('false');
+    expect(ofKind(objects, 'ClusterRole', 'istio-cni-ambient')).toEqual([]);
+    expect(istiodEnv(objects).PILOT_ENABLE_AMBIENT).toBeUndefined();
+    expect(istiodEnv(objects).CA_TRUSTED_NODE_ACCOUNTS).toBeUndefined();
+  });
+
+  test('an ambient mesh: ztunnel\'s object set, the CNI agent in ambient mode, istiod\'s ambient settings', () => {
+    const app = new App();
+    const chart = new Chart(app, 'p');
+    const mesh = new Mesh(chart, 'mesh', { dataPlaneMode: DataPlaneMode.AMBIENT });
+    const cp = new IstioControlPlane(chart, 'istio', { mesh });
+    const objects = synthAppValid(app);
+    // the ztunnel chart renders, for the ambient profile on a standard platform, exactly these
+    expect(names(ztunnelObjects(objects))).toEqual(['DaemonSet/istio-system/ztunnel', 'ServiceAccount/istio-system/ztunnel']);
+    expect(cp.ztunnel?.namespace).toBe('istio-system');
+    const ds = one(objects, 'DaemonSet', 'ztunnel');
+    const c = ds.spec.template.spec.containers[0];
+    expect(c.image).toBe('docker.io/istio/ztunnel:1.30.3');
+    expect(c.args).toEqual(['proxy', 'ztunnel']);
+    const env = Object.fromEntries(c.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+    expect(env).toMatchObject({ CA_ADDRESS: 'istiod.istio-system.svc:15012', XDS_ADDRESS: 'istiod.istio-system.svc:15012', INPOD_ENABLED: 'true', ISTIO_META_ENABLE_HBONE: 'true' });
+    expect(c.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['NET_ADMIN', 'SYS_ADMIN', 'NET_RAW'] });
+    expect(ds.spec.template.metadata.labels['istio.io/dataplane-mode']).toBe('none');
+    expect(ds.spec.template.spec.priorityClassName).toBe('system-node-critical');
+    // the CNI agent in ambient mode
+    expect(one(objects, 'ConfigMap', 'istio-cni-config').data.AMBIENT_ENABLED).toBe('true');
+    expect(one(objects, 'ClusterRole', 'istio-cni-ambient').rules).toEqual([
+      { apiGroups: [''], resources: ['pods/status'], verbs: ['patch', 'update'] },
+      { apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: ['istio-cni-node'], verbs: ['get'] },
+    ]);
+    expect(one(objects, 'ClusterRoleBinding', 'istio-cni-ambient').subjects).toEqual([{ kind: 'ServiceAccount', name: 'istio-cni', namespace: 'istio-system' }]);
+    const cni = one(objects, 'DaemonSet', 'istio-cni-node').spec.template.spec;
+    expect(cni.containers[0].volumeMounts.map((m: any) => m.name)).toEqual(expect.arrayContaining(['cni-netns-dir', 'cni-ztunnel-sock-dir']));
+    expect(cni.volumes.map((v: any) => v.name)).toContain('cni-ztunnel-sock-dir');
+    // istiod
+    expect(istiodEnv(objects)).toMatchObject({ PILOT_ENABLE_AMBIENT: 'true', CA_TRUSTED_NODE_ACCOUNTS: 'istio-system/ztunnel' });
+    // ztunnel runs with NET_ADMIN and SYS_ADMIN: its namespace is privileged
+    expect(one(objects, 'Namespace', 'istio-system').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
+  });
+
+  test('revision-aware: ztunnel talks to istiod-<rev> and carries the revision', () => {
+    const app = new App();
+    const chart = new Chart(app, 'p');
+    const mesh = new Mesh(chart, 'mesh', { revision: '1-30', dataPlaneMode: DataPlaneMode.AMBIENT });
+    new IstioControlPlane(chart, 'istio', { mesh });
+    const objects = synthAppValid(app);
+    const ds = one(objects, 'DaemonSet', 'ztunnel');
+    expect(ds.metadata.annotations).toEqual({ 'istio.io/rev': '1-30' });
+    expect(ds.spec.template.metadata.annotations['istio.io/rev']).toBe('1-30');
+    const env = Object.fromEntries(ds.spec.template.spec.containers[0].env
+      .filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+    expect(env.XDS_ADDRESS).toBe('istiod-1-30.istio-system.svc:15012');
+    expect(istiodEnv(objects, 'istiod-1-30').CA_TRUSTED_NODE_ACCOUNTS).toBe('istio-system/ztunnel');
+  });
+
+  test('a namespace turned ambient after the control plane is declared installs ambient mode (a model fact)', () => {
+    const app = new App();
+    const platform = new Chart(app, 'p');
+    const mesh = new Mesh(platform, 'mesh');
+    const cp = new IstioControlPlane(platform, 'istio', { mesh });
+    expect(cp.ztunnel).toBeUndefined();
+    new ZeroTrustNamespace(new Chart(app, 'apps'), 'ns', { mesh, dataPlaneMode: DataPlaneMode.AMBIENT });
+    expect(cp.ztunnel).toBeDefined();
+    const objects = synthAppValid(app);
+    expect(ofKind(objects, 'DaemonSet', 'ztunnel')).toHaveLength(1);
+    expect(istiodEnv(objects).PILOT_ENABLE_AMBIENT).toBe('true');
+  });
+
+  test('GKE: the ResourceQuota the chart adds for system-node-critical pods', () => {
+    const app = new App();
+    const chart = new Chart(app, 'p');
+    const mesh = new Mesh(chart, 'mesh', { dataPlaneMode: DataPlaneMode.AMBIENT });
+    new IstioControlPlane(chart, 'istio', { mesh, cni: { platform: CniPlatform.gke() } });
+    const objects = synthAppValid(app);
+    expect(names(ztunnelObjects(objects))).toEqual(['DaemonSet/istio-system/ztunnel', 'ResourceQuota/istio-system/ztunnel', 'ServiceAccount/istio-system/ztunnel']);
+    expect(one(objects, 'ResourceQuota', 'ztunnel').spec.scopeSelector.matchExpressions[0].values).toEqual(['system-node-critical']);
+  });
+});

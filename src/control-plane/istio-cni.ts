@@ -1,4 +1,4 @@
-import { ApiObject } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import * as YAML from 'yaml';
@@ -182,6 +182,10 @@ export class IstioCni extends Construct {
   public readonly daemonSet: ApiObject;
   /** Every object, in order. */
   public readonly objects: ApiObject[] = [];
+  /** Whether the agent runs in ambient mode (redirects ambient pods to ztunnel). */
+  private ambientOn = false;
+  /** Creates the ambient mode's own objects (its ClusterRole and binding). */
+  private readonly ambientObjects: () => void;
 
   constructor(scope: Construct, id: string, props: IstioCniProps) {
     super(scope, id);
@@ -203,9 +207,9 @@ export class IstioCni extends Construct {
     checkQuantity(this, 'resources.memoryRequest', r.memoryRequest);
     checkQuantity(this, 'resources.cpuLimit', r.cpuLimit);
     checkQuantity(this, 'resources.memoryLimit', r.memoryLimit);
-    // The ambient mode of the agent (ztunnel redirection) comes with a later issue; its parts are kept behind this
-    // switch so that it only has to be turned on.
-    const ambient = false;
+    // The ambient mode of the agent (ztunnel redirection) is switched on by `_enableAmbient` (IstioControlPlane, when
+    // the mesh or a namespace of it is ambient, declared before or after): the parts it changes are read at synth.
+    const ambient = () => this.ambientOn;
 
     const labels = {
       [MANAGED_BY_LABEL]: MANAGED_BY,
@@ -240,18 +244,16 @@ export class IstioCni extends Construct {
       { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['watch', 'get', 'list'] },
     ]);
-    if (ambient) {
-      clusterRole('ambient-role', Cni.AMBIENT_ROLE, [
-        { apiGroups: [''], resources: ['pods/status'], verbs: ['patch', 'update'] },
-        { apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: [Cni.DAEMONSET], verbs: ['get'] },
-      ]);
-    }
+    this.ambientObjects = () => clusterRole('ambient-role', Cni.AMBIENT_ROLE, [
+      { apiGroups: [''], resources: ['pods/status'], verbs: ['patch', 'update'] },
+      { apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: [Cni.DAEMONSET], verbs: ['get'] },
+    ]);
 
     // ---- configuration, read by the agent as environment (envFrom)
     const str = (b: boolean) => String(b);
     const data: { [key: string]: string } = {
       CURRENT_AGENT_VERSION: mesh.version,
-      AMBIENT_ENABLED: str(ambient),
+      AMBIENT_ENABLED: Lazy.any({ produce: () => str(ambient()) }) as any,
       AMBIENT_ENABLEMENT_SELECTOR: YAML.stringify(Cni.AMBIENT_ENABLEMENT_SELECTORS),
       AMBIENT_DNS_CAPTURE: 'true',
       AMBIENT_IPV6: 'true',
@@ -280,21 +282,21 @@ export class IstioCni extends Construct {
       ({ name, valueFrom: { fieldRef: { ...(apiVersion ? { apiVersion } : {}), fieldPath } } });
     const limit = (name: string, resource: string): k8s.EnvVar =>
       ({ name, valueFrom: { resourceFieldRef: { resource, divisor: k8s.Quantity.fromString('1') } } });
-    const mounts: k8s.VolumeMount[] = [
+    const mounts = (): k8s.VolumeMount[] => [
       { mountPath: '/host/opt/cni/bin', name: 'cni-bin-dir' },
       // repairPods (the default) and ambient enter pod network namespaces through the host's /proc
       { mountPath: '/host/proc', name: 'cni-host-procfs', readOnly: true },
       { mountPath: '/host/etc/cni/net.d', name: 'cni-net-dir' },
       { mountPath: Cni.SOCKET_DIR, name: 'cni-socket-dir' },
-      ...(ambient ? [
+      ...(ambient() ? [
         { mountPath: '/host/var/run/netns', mountPropagation: 'HostToContainer', name: 'cni-netns-dir' },
         { mountPath: Cni.ZTUNNEL_SOCKET_DIR, name: 'cni-ztunnel-sock-dir' },
       ] : []),
     ];
-    const volumes: k8s.Volume[] = [
+    const volumes = (): k8s.Volume[] => [
       hostPath('cni-bin-dir', p.binDir),
       hostPath('cni-host-procfs', Cni.PROC_DIR, 'Directory'),
-      ...(ambient ? [hostPath('cni-ztunnel-sock-dir', Cni.ZTUNNEL_SOCKET_DIR, 'DirectoryOrCreate')] : []),
+      ...(ambient() ? [hostPath('cni-ztunnel-sock-dir', Cni.ZTUNNEL_SOCKET_DIR, 'DirectoryOrCreate')] : []),
       hostPath('cni-net-dir', p.confDir),
       hostPath('cni-socket-dir', Cni.SOCKET_DIR),
       // DirectoryOrCreate: the node's CNI may only create it when the first pod network is set up
@@ -370,10 +372,10 @@ export class IstioCni extends Construct {
                 field('POD_NAME', 'metadata.name'),
                 field('POD_NAMESPACE', 'metadata.namespace'),
               ],
-              volumeMounts: mounts,
+              volumeMounts: mounts(),
               resources: { requests: pick(r.cpuRequest, r.memoryRequest), limits: pick(r.cpuLimit, r.memoryLimit) },
             }],
-            volumes,
+            volumes: volumes(),
           },
         },
       },
@@ -384,6 +386,9 @@ export class IstioCni extends Construct {
     // DaemonSet is a plain ApiObject rendered from the typed props.
     const json = k8s.toJson_KubeDaemonSetProps(daemonSet)!;
     json.spec.template.spec.containers[0].securityContext.appArmorProfile = { type: 'Unconfined' };
+    // the ambient mounts are decided at synth (plain host paths: their JSON is their typed form)
+    json.spec.template.spec.containers[0].volumeMounts = Lazy.any({ produce: () => mounts() });
+    json.spec.template.spec.volumes = Lazy.any({ produce: () => volumes() });
     this.daemonSet = new ApiObject(this, 'daemonset', { apiVersion: 'apps/v1', kind: 'DaemonSet', ...json } as any);
     this.objects.push(this.daemonSet);
 
@@ -405,5 +410,17 @@ export class IstioCni extends Construct {
         metadata: { name: Cni.NAME, namespace: Cni.MULTUS_NAD_NAMESPACE, labels },
       }));
     }
+  }
+
+  /**
+   * Switches the agent to ambient mode, as the istio-cni chart's `ambient.enabled` does: AMBIENT_ENABLED, the
+   * `istio-cni-ambient` ClusterRole and binding, the host's network namespaces and ztunnel's socket directory. Called
+   * by IstioControlPlane when the mesh or a namespace of it is ambient.
+   * @internal
+   */
+  public _enableAmbient(): void {
+    if (this.ambientOn) return;
+    this.ambientOn = true;
+    this.ambientObjects();
   }
 }

@@ -17,12 +17,14 @@ import { gatewayInjectionTemplate, kubeGatewayTemplate, TEMPLATE_GATEWAY, TEMPLA
 import { chartInjectorValues } from './injector-values';
 import { IstioCni, IstioCniOptions } from './istio-cni';
 import { gatewayControllerRules, istiodClusterRules, istiodNamespaceRules, readerClusterRules, RbacFeatures, Rule } from './rbac';
+import { Ztunnel, ZtunnelOptions } from './ztunnel';
 import { MeshCertificates, MeshCertificatesConfig } from '../certificates/mesh-certificates';
 import { invalid } from '../errors';
 import {
   DEFAULT_CLUSTER_ID, IMAGE_PROXY, IstioAnnotations, IstioGroups, IstioLabels, IstioPorts, MANAGED_BY,
   MANAGED_BY_LABEL,
 } from '../mesh/constants';
+import { DataPlaneMode } from '../mesh/data-plane';
 import { IMesh, InjectionMode, ResourceSettings } from '../mesh/mesh';
 import { MeshModel } from '../model/mesh-model';
 import { meshProxyConfig } from '../sidecar/proxy-config';
@@ -202,6 +204,13 @@ export interface IstioControlPlaneProps {
    */
   readonly installCni?: boolean;
   /**
+   * ztunnel's options (namespace, resources; its platform is the CNI agent's), for ambient mode: the control plane
+   * that installs the CNI agent installs ztunnel, the agent's ambient mode and istiod's ambient settings when the mesh
+   * (`Mesh({ dataPlaneMode: DataPlaneMode.AMBIENT })`) or any ZeroTrustNamespace of it is ambient.
+   * @default - the mesh's root namespace, Istio's default resources
+   */
+  readonly ztunnel?: ZtunnelOptions;
+  /**
    * Extra injector values, deep-merged over the `values` key of the `istio-sidecar-injector` ConfigMap that the
    * webhook's templates read.
    * @default - none
@@ -286,11 +295,17 @@ export class IstioControlPlane extends Construct {
   public readonly certificatesConfig: MeshCertificatesConfig;
   /** The Istio CNI node agent (when the mesh has `cni: true` and `installCni` is on). */
   public readonly cni?: IstioCni;
+  /** ztunnel, once the mesh or a namespace of it is ambient (and this control plane installs the CNI agent). */
+  public get ztunnel(): Ztunnel | undefined {
+    return this.ztunnelNode;
+  }
 
   private readonly props: IstioControlPlaneProps;
   private readonly extensionProviders = new Map<string, { [key: string]: any }>();
   /** Whether istiod's gateway deployment controller is on (its ClusterRole created). */
   private gatewayControllerOn = false;
+  /** ztunnel, created when ambient mode is first needed. */
+  private ztunnelNode?: Ztunnel;
   private readonly defaultProviders: { [kind: string]: string[] };
 
   constructor(scope: Construct, id: string, props: IstioControlPlaneProps) {
@@ -400,7 +415,10 @@ export class IstioControlPlane extends Construct {
             'app.kubernetes.io/part-of': 'istio',
             // istiod and gateways meet `baseline`; app pods with NET_ADMIN init containers do not belong here. The
             // Istio CNI agent does not (host paths, NET_ADMIN, SYS_ADMIN): where it runs the namespace is `privileged`.
-            'pod-security.kubernetes.io/enforce': cniInRoot ? 'privileged' : 'baseline',
+            // so does ztunnel (NET_ADMIN, SYS_ADMIN), which comes when a namespace turns ambient (read at synth)
+            'pod-security.kubernetes.io/enforce': Lazy.any({
+              produce: () => (cniInRoot || this.ztunnelNode?.namespace === ns ? 'privileged' : 'baseline'),
+            }) as any,
             'pod-security.kubernetes.io/warn': 'restricted',
           },
         },
@@ -690,6 +708,37 @@ export class IstioControlPlane extends Construct {
       if (this.namespace && cniInRoot) this.cni.node.addDependency(this.namespace);
     }
 
+    // ---- ambient mode (Istio 1.30.3's ambient profile): ztunnel, the CNI agent's ambient mode, istiod's
+    // PILOT_ENABLE_AMBIENT and its trust in ztunnel's account (CA_TRUSTED_NODE_ACCOUNTS: ztunnel requests the
+    // certificates of its node's pods); and istiod deploys the waypoints. On when the mesh is ambient, or when a
+    // namespace of this mesh turns ambient or needs a waypoint (model facts, declared before or after).
+    const cni = this.cni;
+    const enableAmbient = () => {
+      if (this.ztunnelNode || !cni) return;
+      MeshModel.of(this).claim(this, 'ztunnel', 'cluster', 'installCni', 'true (the control plane that installs the node agents)',
+        other => `must be false: ${other} already installs ztunnel, one per cluster`);
+      const zt = new Ztunnel(this, 'ztunnel', { mesh, platform: props.cni?.platform, ...props.ztunnel });
+      this.ztunnelNode = zt;
+      if (this.namespace && zt.namespace === ns) zt.node.addDependency(this.namespace);
+      cni._enableAmbient();
+      env.push({ name: 'CA_TRUSTED_NODE_ACCOUNTS', value: `${zt.namespace}/${zt.serviceAccount.name}` }, { name: 'PILOT_ENABLE_AMBIENT', value: 'true' });
+    };
+    if (props.ztunnel !== undefined && !installCni) {
+      invalid(this, 'ztunnel', JSON.stringify(props.ztunnel), 'needs the CNI agent installed by this control plane (cni mesh, installCni): ztunnel comes with it');
+    }
+    const mine = (root: string, revision?: string) => root === mesh.rootNamespace && (revision ?? '') === (mesh.revision ?? '');
+    if (mesh.dataPlaneMode === DataPlaneMode.AMBIENT) enableAmbient();
+    MeshModel.of(this).subscribe(f => {
+      if (f.type === 'ambient-namespace' && mine(f.namespace.rootNamespace, f.namespace.revision)) enableAmbient();
+      if (f.type === 'waypoint' && mine(f.waypoint.rootNamespace, f.waypoint.revision)) {
+        if (props.gatewayDeploymentController === false) {
+          invalid(this, 'gatewayDeploymentController', false,
+            `must not be false: istiod deploys the waypoint of namespace '${f.waypoint.namespace}' (ambient, layer 7)`);
+        }
+        grantController();
+      }
+    });
+
     // ordering: CRDs and the namespace first, then what lives in it; certificates before istiod mounts them
     for (const o of namespaced) {
       if (this.namespace) o.node.addDependency(this.namespace);
@@ -808,7 +857,7 @@ export class IstioControlPlane extends Construct {
       field('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
       { name: 'KUBECONFIG', value: `${KUBECONFIG_MOUNT}/config` },
       // Trimmed vs upstream: CA_TRUSTED_NODE_ACCOUNTS (istio-system/ztunnel) lets ztunnel request certificates for
-      // other identities; it only matters in ambient mode, which this library does not install.
+      // other identities; it is added (with PILOT_ENABLE_AMBIENT) only when ambient mode is installed.
     ];
     const middle: { [name: string]: string } = { ...certs.istiodEnv };
     if (this.props.gatewayDeploymentController !== true) {
