@@ -5,7 +5,7 @@
  */
 import { Chart, Duration, Testing } from 'cdk8s';
 import {
-  CanaryRelease, CanaryTraffic, LoadBalancer, Mesh, MeshAnalyzer, MeshedService, MeshedServiceProps, MeshGateway, MeshNamespace,
+  CanaryRelease, CanaryTraffic, GatewayTls, LoadBalancer, Mesh, MeshAnalyzer, MeshedService, MeshedServiceProps, MeshGateway, MeshNamespace,
   PathMatch, RequestMatch, RouteAction, RoutingApi, ServicePort, StringMatch,
 } from '../src';
 import { expectValid, one, ofKind } from './util';
@@ -420,7 +420,34 @@ describe('Gateway API backends keep the service\'s traffic policy', () => {
   });
 });
 
+describe('TLS passthrough', () => {
+  test.each([RoutingApi.ISTIO, RoutingApi.GATEWAY_API])('%s: connections follow the service\'s layer-4 split of the port', api => {
+    const chart = Testing.chart();
+    const mesh = new Mesh(chart, 'mesh', {});
+    const shop = MeshNamespace.fromName(chart, 'shop', { name: 'shop', mesh });
+    const db = new MeshedService(chart, 'db', { namespace: shop, image: 'example/db:1', ports: [ServicePort.tls(5432)] });
+    const v2 = db.addVersion('v2', { image: 'example/db:2' });
+    db.replaceTcpRoutes([{ port: ServicePort.tls(5432), destinations: [{ version: db.versions[0], weight: 80 }, { version: v2, weight: 20 }] }]);
+    const gw = new MeshGateway(chart, 'ingress', { mesh, listeners: [{ port: 15443, hosts: ['db.example.com'], tls: GatewayTls.passthrough() }], routingApi: api });
+    gw.route({ host: 'db.example.com', to: db });
+    const objects = synth(chart);
+    if (api === RoutingApi.ISTIO) {
+      expect(gatewayVs(objects).spec.tls[0].route).toEqual([
+        { destination: { host: 'db.shop.svc.cluster.local', subset: 'v1', port: { number: 5432 } }, weight: 80 },
+        { destination: { host: 'db.shop.svc.cluster.local', subset: 'v2', port: { number: 5432 } }, weight: 20 },
+      ]);
+    } else {
+      expect(one(objects, 'TLSRoute').spec.rules[0].backendRefs.map((b: any) => [b.name, b.weight])).toEqual([['db-v1', 80], ['db-v2', 20]]);
+    }
+  });
+});
+
 describe('bad input', () => {
+  test('timeout and retries on a redirect are refused', () => {
+    const s = setup(RoutingApi.ISTIO);
+    expect(() => s.gw.route({ redirect: { scheme: 'https' }, timeout: Duration.seconds(1) })).toThrow(/routes\[0\]\.timeout 'set' is invalid: does not apply to a redirect/);
+  });
+
   test('a duplicate route (same host, path and header match) is refused', () => {
     const s = setup(RoutingApi.ISTIO);
     s.gw.route({ path: PathMatch.prefix('/api'), to: s.reviews });

@@ -440,6 +440,9 @@ export class MeshGateway extends Construct implements IMeshWorkload {
       if (path.kind === 'REGEX') invalid(this, `${field}.rewrite`, o.rewrite, 'needs a prefix or exact path match');
       if (o.redirect) invalid(this, `${field}.rewrite`, o.rewrite, 'does not apply to a redirect');
     }
+    for (const k of ['timeout', 'retries'] as const) {
+      if (o.redirect && o[k] !== undefined) invalid(this, `${field}.${k}`, 'set', 'does not apply to a redirect: the gateway answers it and forwards nothing');
+    }
     if (o.timeout !== undefined) checkGatewayTimeout(this, `${field}.timeout`, o.timeout, port);
     if (o.retries !== undefined && this.routingApi === RoutingApi.GATEWAY_API) {
       invalid(this, `${field}.retries`, o.retries, 'are not in the Gateway API standard channel: use RoutingApi.ISTIO or drop retries');
@@ -619,9 +622,24 @@ export class MeshGateway extends Construct implements IMeshWorkload {
     const http = renderIstioRules(this.rulesFor(host, 'HTTP').concat(this.rulesFor(host, 'GRPC')));
     const tls = this.tlsRoutesFor(host).map(r => ({
       match: [{ sniHosts: [host], port: this.listeners.find(l => l.protocol === 'TLS' && l.hosts.some(lh => hostCovers(lh, host)))!.port }],
-      route: [{ destination: compact({ host: r.options.to!.host, subset: r.options.version?.subsetName, port: { number: r.port!.port } }) }],
+      route: this.tlsSplit(r).map(d => compact({
+        destination: compact({ host: r.options.to!.host, subset: d.subset, port: { number: r.port!.port } }),
+        weight: d.weight,
+      })),
     }));
     return compact({ hosts: [host], gateways: [this.name], http: http.length ? http : undefined, tls: tls.length ? tls : undefined });
+  }
+
+  /**
+   * Where a TLS passthrough route's connections go: the fixed version, else the service's own layer-4 split of the
+   * port (`replaceTcpRoutes`, e.g. a TCP canary), else the Service.
+   */
+  private tlsSplit(r: RouteState): Array<{ subset?: string; weight?: number }> {
+    const to = r.options.to!;
+    if (r.options.version) return [{ subset: r.options.version.subsetName }];
+    const rule = MeshedService.isMeshedService(to) ? to.tcpRoutes.find(t => t.port.port === r.port!.port) : undefined;
+    if (!rule) return [{}];
+    return rule.destinations.map(d => ({ subset: d.version.subsetName, weight: rule.destinations.length > 1 ? d.weight ?? 0 : undefined }));
   }
 
   /** TLS passthrough routes of a host (connections, not requests: the service's HTTP routes do not apply). */
@@ -697,7 +715,9 @@ export class MeshGateway extends Construct implements IMeshWorkload {
       return {
         parentRefs,
         hostnames,
-        rules: this.tlsRoutesFor(host).map(r => ({ backendRefs: [this.backendRef(r.options.to!, r.options.version?.subsetName, r.port!.port)] })),
+        rules: this.tlsRoutesFor(host).map(r => ({
+          backendRefs: this.tlsSplit(r).map(d => compact({ ...this.backendRef(r.options.to!, d.subset, r.port!.port), weight: d.weight })),
+        })),
       };
     }
     const rules = this.rulesFor(host, kind);
