@@ -82,7 +82,6 @@ describe('data plane: a typed choice, mesh-wide default with a per-namespace ove
   });
 });
 
-void Duration; void JwtRule; void IstioControlPlane; void MeshModel;
 
 describe('control plane for ambient (Istio 1.30.3 ztunnel and istio-cni charts, ambient profile)', () => {
   const names = (objects: any[]) => objects.map(o => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort();
@@ -173,5 +172,136 @@ describe('control plane for ambient (Istio 1.30.3 ztunnel and istio-cni charts, 
     const objects = synthAppValid(app);
     expect(names(ztunnelObjects(objects))).toEqual(['DaemonSet/istio-system/ztunnel', 'ResourceQuota/istio-system/ztunnel', 'ServiceAccount/istio-system/ztunnel']);
     expect(one(objects, 'ResourceQuota', 'ztunnel').spec.scopeSelector.matchExpressions[0].values).toEqual(['system-node-critical']);
+  });
+});
+
+function ambientShop() {
+  const app = new App();
+  const platform = new Chart(app, 'platform');
+  const mesh = new Mesh(platform, 'mesh', { dataPlaneMode: DataPlaneMode.AMBIENT });
+  new IstioControlPlane(platform, 'istio', { mesh });
+  const shop = new Chart(app, 'shop');
+  const ns = new ZeroTrustNamespace(shop, 'shop', { mesh });
+  const svc = (name: string, extra: any = {}) => new MeshedService(shop, name, { namespace: ns, image: `${name}:1`, ports: [ServicePort.http(9080)], ...extra });
+  return { app, mesh, shop, ns, svc };
+}
+
+describe('policy in ambient namespaces: layer 4 by ztunnel, HBONE through NetworkPolicy', () => {
+  const { app, ns, svc } = ambientShop();
+  const page = svc('productpage');
+  const reviews = svc('reviews');
+  const details = svc('details');
+  page.connectsTo(reviews);
+  page.connectsTo(details);
+  const objects = synthAppValid(app);
+  const mine = inNs(objects, 'shop');
+  const np = (name: string) => one(mine, 'NetworkPolicy', name).spec;
+  const hbone = [{ protocol: 'TCP', port: 15008 }];
+  const podsOf = (app_: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } }, podSelector: { matchLabels: { app: app_ } } });
+
+  test('AuthorizationPolicies select workloads, name principals and ports, and carry no HTTP field', () => {
+    expect(one(mine, 'AuthorizationPolicy', 'reviews').spec).toEqual({
+      selector: { matchLabels: { app: 'reviews' } },
+      action: 'ALLOW',
+      rules: [{ from: [{ source: { principals: ['cluster.local/ns/shop/sa/productpage'] } }], to: [{ operation: { ports: ['9080'] } }] }],
+    });
+    for (const ap of ofKind(mine, 'AuthorizationPolicy')) {
+      expect(JSON.stringify(ap.spec)).not.toMatch(/"(methods|paths|hosts|notMethods|notPaths|requestPrincipals)"/);
+      expect(ap.spec.targetRefs).toBeUndefined();
+    }
+    expect(one(mine, 'AuthorizationPolicy', 'allow-nothing').spec).toEqual({});
+    expect(one(mine, 'PeerAuthentication', 'default').spec).toEqual({ mtls: { mode: 'STRICT' } });
+  });
+
+  test('NetworkPolicies: HBONE (15008) from the callers\' pods and to the dependencies\' pods, kubelet probes from 169.254.7.127', () => {
+    expect(np('reviews').ingress).toEqual([{ from: [podsOf('productpage')], ports: hbone }]);
+    expect(np('productpage').egress).toEqual([{ to: [podsOf('details')], ports: hbone }, { to: [podsOf('reviews')], ports: hbone }]);
+    expect(np('allow-kubelet-probes')).toEqual({ podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ ipBlock: { cidr: '169.254.7.127/32' } }] }] });
+    expect(np('default-deny').policyTypes).toEqual(['Ingress', 'Egress']);
+  });
+
+  test('a namespace with layer-4 policy only gets no waypoint', () => {
+    expect(ofKind(mine, 'Gateway')).toEqual([]);
+    expect(ofKind(mine, 'Service').map(x => x.metadata.labels['istio.io/use-waypoint'])).toEqual([undefined, undefined, undefined]);
+    expect(one(objects, 'Namespace', 'shop').metadata.labels['istio.io/use-waypoint']).toBeUndefined();
+    expect(ns.dataPlaneMode).toBe(DataPlaneMode.AMBIENT);
+  });
+});
+
+describe('waypoints exactly where layer 7 is needed', () => {
+  test('an edge with HTTP methods or paths: a waypoint for that service; its L7 rules attach to it, ztunnel admits only the waypoint', () => {
+    const { app, svc } = ambientShop();
+    const page = svc('productpage');
+    const ratings = svc('ratings');
+    const reviews = svc('reviews');
+    page.connectsTo(reviews);
+    reviews.connectsTo(ratings, { methods: ['GET'], paths: ['/ratings/*'] });
+    const objects = synthAppValid(app);
+    const mine = inNs(objects, 'shop');
+    expect(one(mine, 'Gateway', 'waypoint')).toMatchObject({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      metadata: { labels: { 'istio.io/waypoint-for': 'service' } },
+      spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
+    });
+    expect(ofKind(mine, 'Gateway')).toHaveLength(1);
+    const labelOf = (name: string) => one(mine, 'Service', name).metadata.labels['istio.io/use-waypoint'];
+    expect(labelOf('ratings')).toBe('waypoint');
+    expect(labelOf('reviews')).toBeUndefined();
+    expect(one(mine, 'AuthorizationPolicy', 'ratings-waypoint').spec).toEqual({
+      targetRefs: [{ group: '', kind: 'Service', name: 'ratings' }],
+      action: 'ALLOW',
+      rules: [{
+        from: [{ source: { principals: ['cluster.local/ns/shop/sa/reviews'] } }],
+        to: [{ operation: { ports: ['9080'], methods: ['GET'], paths: ['/ratings/*'] } }],
+      }],
+    });
+    expect(one(mine, 'AuthorizationPolicy', 'ratings').spec).toEqual({
+      selector: { matchLabels: { app: 'ratings' } },
+      action: 'ALLOW',
+      rules: [{ from: [{ source: { principals: ['cluster.local/ns/shop/sa/waypoint'] } }], to: [{ operation: { ports: ['9080'] } }] }],
+    });
+    // the traffic path: reviews -> waypoint -> ratings, all HBONE
+    const wpPods = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } }, podSelector: { matchLabels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' } } };
+    const pods = (a: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } }, podSelector: { matchLabels: { app: a } } });
+    const hbone = [{ protocol: 'TCP', port: 15008 }];
+    expect(one(mine, 'NetworkPolicy', 'ratings').spec.ingress).toEqual([{ from: [wpPods], ports: hbone }]);
+    expect(one(mine, 'NetworkPolicy', 'reviews').spec.egress).toEqual([{ to: [wpPods], ports: hbone }]);
+    expect(one(mine, 'NetworkPolicy', 'waypoint').spec).toEqual({
+      podSelector: { matchLabels: { 'gateway.networking.k8s.io/gateway-name': 'waypoint' } },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{ from: [pods('reviews')], ports: hbone }],
+      egress: [{ to: [pods('ratings')], ports: hbone }],
+    });
+    // istiod deploys the waypoint: its gateway deployment controller is on
+    expect(ofKind(objects, 'ClusterRole').map(r => r.metadata.name)).toContain('istiod-gateway-controller-istio-system');
+  });
+
+  test('routes (retries, timeouts, canaries) bring a waypoint for the service; tokens too, attached with targetRefs', () => {
+    const { app, ns, svc } = ambientShop();
+    const api = svc('api', { timeout: Duration.seconds(3) });
+    const web = svc('web');
+    const other = svc('other');
+    web.connectsTo(api);
+    web.connectsTo(other);
+    const jwt = JwtRule.issuer('https://issuer.example.com', { jwksUri: 'https://issuer.example.com/jwks.json' });
+    ns.requireJwt(other, jwt);
+    const mine = inNs(synthAppValid(app), 'shop');
+    expect(one(mine, 'Service', 'api').metadata.labels['istio.io/use-waypoint']).toBe('waypoint');
+    expect(one(mine, 'Service', 'other').metadata.labels['istio.io/use-waypoint']).toBe('waypoint');
+    expect(one(mine, 'Service', 'web').metadata.labels['istio.io/use-waypoint']).toBeUndefined();
+    expect(one(mine, 'RequestAuthentication', 'other-jwt').spec.targetRefs).toEqual([{ group: '', kind: 'Service', name: 'other' }]);
+    expect(one(mine, 'RequestAuthentication', 'other-jwt').spec.selector).toBeUndefined();
+    const deny = one(mine, 'AuthorizationPolicy', 'other-require-jwt').spec;
+    expect(deny.targetRefs).toEqual([{ group: '', kind: 'Service', name: 'other' }]);
+    expect(deny.action).toBe('DENY');
+  });
+
+  test('a namespace-wide token rule labels the namespace and attaches to the waypoint Gateway', () => {
+    const { app, ns, svc } = ambientShop();
+    svc('api');
+    ns.acceptJwt(JwtRule.issuer('https://issuer.example.com', { jwksUri: 'https://issuer.example.com/jwks.json' }));
+    const objects = synthAppValid(app);
+    expect(one(objects, 'Namespace', 'shop').metadata.labels['istio.io/use-waypoint']).toBe('waypoint');
+    expect(one(inNs(objects, 'shop'), 'RequestAuthentication', 'jwt').spec.targetRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'waypoint' }]);
   });
 });
