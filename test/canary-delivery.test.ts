@@ -1,6 +1,6 @@
 import { App, Chart, Duration, Testing } from 'cdk8s';
 import {
-  ArgoCdDelivery, BlueGreenActive, CanaryRelease, CanaryReleaseProps, CanaryTraffic, Mesh, MeshedService, MeshedServiceProps,
+  analyze, ArgoCdDelivery, BlueGreenActive, CanaryRelease, CanaryReleaseProps, CanaryTraffic, Mesh, MeshedService, MeshedServiceProps,
   MeshGateway, MeshNamespace, ProgressiveDelivery, RequestMatch, RoutingApi, ServicePort, SyncWaves,
 } from '../src';
 import { one, ofKind, synthAppValid, synthValid, yamlOf } from './util';
@@ -338,5 +338,23 @@ describe('Flagger mode: the same traffic model, driven by Flagger', () => {
     const ingress = new MeshGateway(s.chart, 'ingress', { mesh: s.mesh, hosts: ['shop.example.com'] });
     new CanaryRelease(s.chart, 'rel', { service: s.reviews, image: 'x:2', version: 'v2', progressive: ProgressiveDelivery.flagger() });
     expect(() => ingress.route({ to: s.reviews } as any)).toThrow("progressive 'Flagger with gateway test/ingress' is invalid");
+  });
+});
+
+describe('every mode analyzes clean', () => {
+  const findings = (objects: any[]) => analyze(objects).map(f => `${f.code} ${f.object.kind}/${f.object.name}: ${f.message}`);
+  const ports = [ServicePort.http(9080), ServicePort.tcp(5432), ServicePort.tls(8443)];
+  test.each([
+    ['GitOps, sticky, mirrored, TCP and TLS ports', {
+      traffic: CanaryTraffic.weighted(10).andMatch(RequestMatch.userAgent('.*iPhone.*'), { weight: 50 }).andMirror(5), sessionAffinity: {},
+    }],
+    ['Argo Rollouts, adopting', { progressive: ProgressiveDelivery.argoRollouts() }],
+    ['Argo Rollouts, adopted', { progressive: ProgressiveDelivery.argoRollouts({ stableAdopted: true }) }],
+  ])('%s', (_name, props) => {
+    const { chart } = release(props as any, { ports });
+    expect(findings(synthValid(chart))).toEqual([]);
+  });
+  test('Flagger', () => {
+    expect(findings(synthValid(release({ progressive: ProgressiveDelivery.flagger({ stableAdopted: true }) }).chart))).toEqual([]);
   });
 });
