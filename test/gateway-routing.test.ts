@@ -240,6 +240,13 @@ describe('the service\'s own rule order', () => {
     expect(() => Testing.synth(s.chart)).toThrow(/would take precedence over the earlier reviews.shop.svc.cluster.local .*make the rules disjoint, or use RoutingApi.ISTIO/);
   });
 
+  test('Gateway API: a canary on a character prefix (a regex there, ranked below the catch-all) is refused with the reason', () => {
+    const s = setup(RoutingApi.GATEWAY_API);
+    s.gw.route({ to: s.reviews });
+    canary(s.chart, s.reviews, CanaryTraffic.matching(RequestMatch.uriPrefix('/beta')));
+    expect(() => Testing.synth(s.chart)).toThrow(/character prefix \(StringMatch.prefix, a regex in the Gateway API\) ranks below path prefixes/);
+  });
+
   test('Gateway API: disjoint rules in any order are fine', () => {
     const s = setup(RoutingApi.GATEWAY_API);
     s.gw.route({ to: s.reviews });

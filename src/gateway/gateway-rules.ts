@@ -492,15 +492,24 @@ export function checkGatewayApiOrder(scope: Construct, host: string, rules: Gate
       const x = flat[a];
       const y = flat[b];
       if (x.i === y.i || compareKeys(y.key, x.key) <= 0 || !mayOverlap(x.c, y.c)) continue;
+      const hint = !grpc && (x.c.path.kind === 'RAW_PREFIX' || x.c.path.kind === 'REGEX')
+        ? ` (the earlier rule's ${x.c.path.kind === 'REGEX' ? 'regex' : 'character prefix (StringMatch.prefix, a regex in the Gateway API)'} ranks below path prefixes)`
+        : '';
       invalid(scope, 'routes', `${host}: ${y.rule.origin}`,
-        `would take precedence over the earlier ${x.rule.origin} for requests both match (the Gateway API orders rules by path, method, header and query match counts, not as listed), so ingress would not route like the mesh: make the rules disjoint, or use RoutingApi.ISTIO`);
+        `would take precedence over the earlier ${x.rule.origin} for requests both match${hint} (the Gateway API orders rules by path, method, header and query match counts, not as listed), so ingress would not route like the mesh: make the rules disjoint, or use RoutingApi.ISTIO`);
     }
   }
 }
 
 function precedence(c: GatewayCondition, grpc: boolean): number[] {
   const p = c.path;
-  if (grpc) return [p.kind === 'SEGMENT' && p.value === '/' ? 0 : p.value.length, Object.keys(c.headers).length];
+  // a GRPCRoute method match is a path match once Istio converts it: exact for service and method, a prefix for a
+  // service alone, none for every method
+  if (grpc) {
+    const any = p.kind === 'SEGMENT' && p.value === '/';
+    const rank = any ? 0 : p.kind === 'EXACT' || (p.kind === 'SEGMENT' && p.value.split('/').length === 3) ? 3 : 2;
+    return [rank, any ? 0 : p.value.length, 0, Object.keys(c.headers).length, 0];
+  }
   const rank = p.kind === 'EXACT' ? 3 : p.kind === 'SEGMENT' ? 2 : 1;
   const length = p.kind === 'RAW_PREFIX' ? p.value.length + 2 : p.value.length;
   return [rank, length, c.method ? 1 : 0, Object.keys(c.headers).length, Object.keys(c.queryParams).length];
