@@ -1,9 +1,9 @@
 import { App, Chart, Duration } from 'cdk8s';
 import {
-  CniPlatform, DataPlaneMode, IstioControlPlane, JwtRule, Mesh, MeshedService, MeshNamespace, PodSecurityLevel, ServicePort, ZeroTrustNamespace,
+  CniPlatform, DataPlaneMode, IstioControlPlane, JwtRule, Mesh, MeshDiagram, MeshedService, MeshNamespace, PodSecurityLevel, ServicePort,
+  ZeroTrustNamespace,
 } from '../src';
 import { ofKind, one, synthAppValid } from './util';
-import { MeshModel } from '../src/model/mesh-model';
 
 function mixed(meshProps: any = {}) {
   const app = new App();
@@ -303,5 +303,19 @@ describe('waypoints exactly where layer 7 is needed', () => {
     const objects = synthAppValid(app);
     expect(one(objects, 'Namespace', 'shop').metadata.labels['istio.io/use-waypoint']).toBe('waypoint');
     expect(one(inNs(objects, 'shop'), 'RequestAuthentication', 'jwt').spec.targetRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'waypoint' }]);
+  });
+});
+
+describe('the mesh diagram says which services go through which waypoint', () => {
+  test('a service with a waypoint reads "via waypoint <ns>/<name>"; layer-4 services do not', () => {
+    const { app, svc } = ambientShop();
+    const web = svc('web');
+    const api = svc('api');
+    const db = svc('db');
+    web.connectsTo(api, { methods: ['GET'] });
+    api.connectsTo(db);
+    const text = MeshDiagram.render(app);
+    expect(text).toMatch(/svc__shop__api\["<b>api<\/b><br\/>versions: v1<br\/>via waypoint shop\/waypoint"\]/);
+    expect(text).toMatch(/svc__shop__db\["<b>db<\/b><br\/>versions: v1"\]/);
   });
 });

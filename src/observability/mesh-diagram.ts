@@ -58,19 +58,25 @@ function edgeLabel(c: MeshConnection): string {
 export class MeshDiagram extends Construct {
   /** The Mermaid text of every meshed service under `scope` (usually the App) and what they connect to. */
   public static render(scope: IConstruct): string {
+    const model = MeshModel.of(scope);
     const nodes = new Map<string, NodeInfo>();
     const edges = new Set<string>();
     const external = new Map<string, string>();
+    // ambient: which waypoint (layer-7 proxy) a service's traffic goes through
+    const waypointLine = (s: IMeshService) => {
+      const wp = model.waypointOf(s);
+      return wp ? [`via waypoint ${wp.namespace}/${wp.name}`] : [];
+    };
     const addWorkload = (w: IMeshWorkload): string => {
       const ns = w.namespace.name;
       if (MeshedService.isMeshedService(w)) {
         const id = idOf('svc', ns, w.name);
-        if (!nodes.has(id)) nodes.set(id, { id, ns, line: `${id}["${[`<b>${esc(w.name)}</b>`, ...routeSummary(w).map(esc)].join('<br/>')}"]` });
+        if (!nodes.has(id)) nodes.set(id, { id, ns, line: `${id}["${[`<b>${esc(w.name)}</b>`, ...[...routeSummary(w), ...waypointLine(w)].map(esc)].join('<br/>')}"]` });
         return id;
       }
       if (isService(w)) {
         const id = idOf('svc', ns, w.name);
-        if (!nodes.has(id)) nodes.set(id, { id, ns, line: `${id}["<b>${esc(w.name)}</b>"]` });
+        if (!nodes.has(id)) nodes.set(id, { id, ns, line: `${id}["${[`<b>${esc(w.name)}</b>`, ...waypointLine(w).map(esc)].join('<br/>')}"]` });
         return id;
       }
       const id = idOf('wl', ns, w.name);
@@ -79,7 +85,6 @@ export class MeshDiagram extends Construct {
     };
 
     // the facts come from the app's mesh model (declared when the constructs were), never from scanning the tree
-    const model = MeshModel.of(scope);
     const services = model.namespaces.flatMap(ns => model.servicesIn(ns));
     for (const w of model.namespaces.flatMap(ns => model.workloadsIn(ns))) {
       const ext = model.externalsOfWorkload(w);
