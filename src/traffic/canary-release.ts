@@ -83,7 +83,8 @@ export class ProgressiveDelivery {
    * Flagger moves the weights in the cluster (a `Canary` with the Istio provider, and MetricTemplates over Istio's
    * metrics): weighted steps, an A/B test on request matches, or a mirrored blue/green release, and sticky canaries
    * with the release's `sessionAffinity`. Flagger owns the service's VirtualService and its `-primary`/`-canary`
-   * Services and DestinationRules (see CanaryRelease).
+   * Services and DestinationRules (see CanaryRelease). Flagger labels its primary pods `app: <service>-primary`:
+   * policies that select the service's pods by `app: <service>` (a ZeroTrustNamespace's) do not cover them yet.
    */
   public static flagger(options: FlaggerOptions = {}): ProgressiveDelivery {
     return new ProgressiveDelivery('flagger', {}, options);
