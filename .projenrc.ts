@@ -138,6 +138,10 @@ project.addTask('example', {
   // swc transpiles (no type check: `npm run typecheck` does that), and the CRD bundle is rebuilt only when stale
   exec: 'ts-node --swc --project tsconfig.dev.json examples/bookinfo/main.ts',
 }).prependSpawn(crds);
+project.addTask('example:ambient', {
+  description: 'Synthesize Bookinfo in ambient mode (ztunnel, waypoints) into examples/bookinfo-ambient/dist/',
+  exec: 'ts-node --swc --project tsconfig.dev.json examples/bookinfo-ambient/main.ts',
+}).prependSpawn(crds);
 
 project.addTask('bench', {
   description: 'Synthesis benchmark: generated meshes of 250 to 2,000 services against the raw-ApiObject floor',

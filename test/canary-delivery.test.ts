@@ -1,7 +1,7 @@
 import { App, Chart, Duration, Testing } from 'cdk8s';
 import {
   analyze, ArgoCdDelivery, BlueGreenActive, CanaryRelease, CanaryReleaseProps, CanaryTraffic, Mesh, MeshedService, MeshedServiceProps,
-  MeshGateway, MeshNamespace, ProgressiveDelivery, RequestMatch, RoutingApi, ServicePort, SyncWaves,
+  MeshGateway, MeshNamespace, ProgressiveDelivery, RequestMatch, RoutingApi, ServicePort, SyncWaves, ZeroTrustNamespace,
 } from '../src';
 import { one, ofKind, synthAppValid, synthValid, yamlOf } from './util';
 import * as inject from '../src/sidecar/inject';
@@ -357,4 +357,14 @@ describe('every mode analyzes clean', () => {
   test('Flagger', () => {
     expect(findings(synthValid(release({ progressive: ProgressiveDelivery.flagger({ stableAdopted: true }) }).chart))).toEqual([]);
   });
+});
+
+test('Flagger in a ZeroTrustNamespace is refused: its -primary pods would fall outside every policy and fail closed', () => {
+  const chart = Testing.chart();
+  const mesh = new Mesh(chart, 'mesh');
+  const ns = new ZeroTrustNamespace(chart, 'ns', { mesh, name: 'shop' });
+  const reviews = new MeshedService(chart, 'reviews', { namespace: ns, image: 'example/reviews:1', ports: [ServicePort.http(9080)] });
+  expect(() => new CanaryRelease(chart, 'v2', {
+    service: reviews, image: 'example/reviews:2', version: 'v2', progressive: ProgressiveDelivery.flagger(),
+  })).toThrow(/test\/v2: progressive 'ProgressiveDelivery.flagger\(\)' is invalid: is not supported yet for a service in a ZeroTrustNamespace \('shop'\)/);
 });

@@ -14,6 +14,7 @@ import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { MeshModel } from '../model/mesh-model';
 import { promDuration } from '../observability/golden-signals';
 import { declareScraper } from '../observability/scraper';
+import { ZeroTrustNamespace } from '../security/zero-trust-namespace';
 import { MeshedService, WorkloadVersionOptions } from '../service/meshed-service';
 import { FlowKind, ServiceVersion } from '../service/workload';
 
@@ -277,6 +278,12 @@ export class CanaryRelease extends Construct {
       const o = props.progressive._flagger;
       const runs = o.stableAdopted ? this.canary : this.stable;
       if (runs.replicas === 0) invalid(this, o.stableAdopted ? 'replicas' : 'stableVersion', 0, `must be above 0: Flagger runs version '${runs.name}' with its replicas`);
+      if (ZeroTrustNamespace.isZeroTrustNamespace(service.namespace)) {
+        // Flagger relabels its primary pods `app: <service>-primary`: the namespace's AuthorizationPolicy, NetworkPolicy
+        // and Sidecar (matchLabels app: <service>) would not select them, and they would fail closed
+        invalid(this, 'progressive', 'ProgressiveDelivery.flagger()',
+          `is not supported yet for a service in a ZeroTrustNamespace ('${service.namespace.name}'): Flagger's primary pods are labelled 'app: ${service.name}-primary', which the namespace's policies do not select, so every call to them would be denied; use ProgressiveDelivery.argoRollouts() or GitOps steps`);
+      }
       this.refuseGatewayRoutes('Flagger', () => true);
       const { canary, metricTemplates } = renderFlagger({
         scope: this, service, stable: this.stable, canary: this.canary, sessionAffinity: this.stickyCookie(props.sessionAffinity),
