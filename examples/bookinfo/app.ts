@@ -11,7 +11,7 @@
  */
 import { App, Chart, Duration } from 'cdk8s';
 import {
-  ArgoCdDelivery, CanaryRelease, CanaryTraffic, GatewayTls, GoldenSignalAlerts, IstioControlPlane, Mesh,
+  ArgoCdDelivery, CanaryRelease, CanaryTraffic, DataPlaneMode, GatewayTls, GoldenSignalAlerts, IstioControlPlane, Mesh,
   MeshAnalyzer, MeshCertificates, MeshDashboard, MeshDiagram, MeshedService, MeshGateway, MeshMetricsScraping,
   MeshNamespace, MeshTelemetry, PathMatch, Probe, RequestMatch, RetryOn, ServiceDashboard, ServicePort,
   TelemetryProvider, TelemetryTarget, WorkloadVolume, ZeroTrustNamespace,
@@ -30,6 +30,13 @@ export interface BookinfoOptions {
   readonly issuer?: string;
   /** The Git repository Argo CD syncs from. */
   readonly repoUrl?: string;
+  /**
+   * The data plane: sidecars, or ambient (ztunnel, and waypoints where layer 7 is declared), for
+   * examples/bookinfo-ambient. @default DataPlaneMode.SIDECAR
+   */
+  readonly dataPlaneMode?: DataPlaneMode;
+  /** The repository path Argo CD syncs (where the YAML is committed). @default 'examples/bookinfo/dist' */
+  readonly repoPath?: string;
 }
 
 export function buildBookinfo(options: BookinfoOptions): App {
@@ -38,7 +45,7 @@ export function buildBookinfo(options: BookinfoOptions): App {
 
   // ---- The platform chart: one per cluster, owned by the platform team.
   const platform = new Chart(app, 'mesh-system');
-  const mesh = new Mesh(platform, 'mesh', { version: '1.30.3', trustDomain: 'cluster.local' });
+  const mesh = new Mesh(platform, 'mesh', { version: '1.30.3', trustDomain: 'cluster.local', dataPlaneMode: options.dataPlaneMode });
   const istio = new IstioControlPlane(platform, 'istio', { mesh, certificates: MeshCertificates.certManager() });
   // Traces go to an OpenTelemetry collector (declared once, in the mesh config), 1% sampled; errors are logged.
   const otel = TelemetryProvider.openTelemetry(istio, {
@@ -124,7 +131,7 @@ export function buildBookinfo(options: BookinfoOptions): App {
   new ArgoCdDelivery(argocd, 'bookinfo', {
     repoUrl: options.repoUrl ?? 'https://github.com/example/bookinfo-gitops.git',
     targetRevision: 'main',
-    path: 'examples/bookinfo/dist',
+    path: options.repoPath ?? 'examples/bookinfo/dist',
     charts: [platform, ingressChart, bookinfo],
   });
 

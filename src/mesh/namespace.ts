@@ -1,4 +1,5 @@
 import { Construct, IConstruct } from 'constructs';
+import { invalid } from '../errors';
 import { checkDnsLabel } from '../validation';
 import { DataPlaneMode } from './data-plane';
 import { IMesh } from './mesh';
@@ -15,11 +16,8 @@ export interface IMeshNamespace extends IConstruct {
   readonly name: string;
   /** The mesh the namespace's workloads join. */
   readonly mesh: IMesh;
-  /**
-   * The namespace's data plane, when it differs from the mesh's default (`mesh.dataPlaneMode`).
-   * @default - the mesh's
-   */
-  readonly dataPlaneMode?: DataPlaneMode;
+  /** The namespace's data plane: its own choice, else the mesh's default (`mesh.dataPlaneMode`). */
+  readonly dataPlaneMode: DataPlaneMode;
 }
 
 /** Attributes of an existing meshed namespace. */
@@ -54,13 +52,16 @@ export class MeshNamespace {
 class ImportedMeshNamespace extends Construct implements IMeshNamespace {
   public readonly name: string;
   public readonly mesh: IMesh;
-  public readonly dataPlaneMode?: DataPlaneMode;
+  public readonly dataPlaneMode: DataPlaneMode;
 
   constructor(scope: Construct, id: string, attrs: MeshNamespaceAttributes) {
     super(scope, id);
     checkDnsLabel(this, 'name', attrs.name);
     this.name = attrs.name;
     this.mesh = attrs.mesh;
-    this.dataPlaneMode = attrs.dataPlaneMode;
+    this.dataPlaneMode = attrs.dataPlaneMode ?? attrs.mesh.dataPlaneMode ?? DataPlaneMode.SIDECAR;
+    if (!Object.values(DataPlaneMode).includes(this.dataPlaneMode)) {
+      invalid(this, 'dataPlaneMode', this.dataPlaneMode, `must be one of ${Object.values(DataPlaneMode).join(', ')}`);
+    }
   }
 }

@@ -5,6 +5,7 @@
  */
 import { IstioAnnotations, IstioPorts } from '../../mesh/constants';
 import { arr, Entry, Model, stringMap, text } from '../model';
+import { ambientGrants } from './ambient';
 import { Endpoint, parseSidecarHost, sidecarOf } from './layers';
 import { MeshFlowKind } from './types';
 import { fqdnOf, GATEWAY_API_GROUP, GATEWAY_NAME_LABEL, ISTIOD_PORT, Pod, splitServiceHost, World } from './world';
@@ -252,6 +253,14 @@ export class FlowCollector {
       return;
     }
     this.add(kind, 'app', src, this.target(host, port), by, anyPortOf);
+  }
+
+  /** (a') ambient pods have no Sidecar: their calls are the ones the AuthorizationPolicies of ambient namespaces grant. */
+  public ambientCallsFlows(): void {
+    for (const g of ambientGrants(this.w)) {
+      if (!g.pod.ambient) continue; // proxies declare their calls with their Sidecar (or are gateways, with routes)
+      this.call(this.source(g.pod), g.host, g.port, g.by, MeshFlowKind.CALL);
+    }
   }
 
   /** (a) the hosts each meshed pod's Sidecar imports by name. */

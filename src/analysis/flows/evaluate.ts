@@ -4,6 +4,7 @@
 import { ObjectRef } from '../finding';
 import { arr, Entry, Model, text } from '../model';
 import { isHttpProtocol, protocolOfServicePort } from '../protocol';
+import { ambientLayers, HBONE } from './ambient';
 import { Declared, EgressRoute, FlowCollector } from './declared';
 import { authorization, Endpoint, LayerResult, networkPolicy, peerAuthentication, refText, sidecarScope } from './layers';
 import { MeshFlow, FlowAnalysisOptions, MeshFlowKind, FlowVerdict } from './types';
@@ -77,14 +78,23 @@ export class FlowEvaluator {
       const layers = [...pre];
       const dst: Endpoint = pod ? { ns: pod.ns, labels: pod.labels, pod } : target.external ? { external: true } : { ns: target.hostNs };
       const port = target.podPort ?? (portSpec ? targetPortOf(portSpec, pod) : target.external ? target.port : undefined);
+      if (mode === 'app' && pod?.ambient && port !== undefined) {
+        // an ambient destination: ztunnel (and its waypoint, if any) instead of a proxy in the pod
+        layers.push(...ambientLayers(w, src, target.svc, pod, port, target.port, http));
+        outcomes.push({ pod, o: combine(layers) });
+        continue;
+      }
+      // an ambient source reaches a proxy that speaks HBONE with mTLS (ztunnel), any other in plain text
+      const mtlsHere = mtls || (src.pod?.ambient === true && pod?.hbone === true);
       layers.push(networkPolicy(w, 'egress', src.endpoint, dst, port));
       if (!target.external) layers.push(networkPolicy(w, 'ingress', src.endpoint, dst, port));
       if (mode === 'app' && !target.external) {
         if (pod && port !== undefined && bypassesInbound(pod, port)) {
           layers.push({ verdict: FlowVerdict.ALLOWED, layer: 'proxy', detail: `port ${port} bypasses ${pod.name}'s proxy` });
         } else if (pod && port !== undefined) {
-          layers.push(peerAuthentication(w, pod, port, mtls));
-          layers.push(authorization(w, pod, port, http, mtls && src.pod ? { mtls: true, principal: src.identity, ns: src.pod.ns } : { mtls: false }));
+          layers.push(peerAuthentication(w, pod, port, mtlsHere));
+          const who = mtlsHere && src.pod ? { mtls: true as const, principal: src.identity, ns: src.pod.ns } : { mtls: false as const };
+          layers.push(authorization(w, pod, port, http, who));
         } else if (pod) {
           layers.push({ verdict: FlowVerdict.DENIED, layer: 'Service', object: target.svc, detail: `${pod.entry.kind} ${pod.name} has no container port named ${text(portSpec?.targetPort)}` });
         } else {
@@ -125,6 +135,7 @@ export function runFlowAnalysis(m: Model, options: FlowAnalysisOptions = {}): Me
   const w = new World(m, options);
   const c = new FlowCollector(w);
   c.sidecarCallsFlows();
+  c.ambientCallsFlows();
   c.gatewayFlows();
   c.infrastructureFlows();
   c.scrapeFlows();
@@ -204,7 +215,8 @@ function reportUnreachablePorts(m: Model, w: World): void {
       for (const pod of pods) {
         const port = targetPortOf(portSpec, pod);
         if (port === undefined) continue;
-        const np = ingressOpen(w, pod, port);
+        // an ambient pod is reached over HBONE (15008), the port itself only in plain text
+        const np = ingressOpen(w, pod, pod.ambient ? HBONE : port);
         const ap = bypassesInbound(pod, port) ? { verdict: FlowVerdict.ALLOWED, layer: '', detail: '' } : authorization(w, pod, port, http, { mtls: true, anyone: true });
         if (np === true && ap.verdict !== FlowVerdict.DENIED) {
           open = true;

@@ -404,10 +404,11 @@ export function authorizationPoliciesOf(w: World, pod: Pod): Entry[] {
  * AuthorizationPolicy at the destination's proxy (Istio 1.30): CUSTOM (not judged), then DENY, then ALLOW (OR-ed:
  * when any applies, the request must match one); AUDIT ignored.
  */
-export function authorization(w: World, dst: Pod, port: number, http: boolean, src: AuthzSource): LayerResult {
+export function authorization(
+  w: World, dst: Pod, port: number, http: boolean, src: AuthzSource, policies: Entry[] = authorizationPoliciesOf(w, dst),
+): LayerResult {
   const layer = 'AuthorizationPolicy';
   if (!dst.meshed) return allowed(layer, '');
-  const policies = authorizationPoliciesOf(w, dst);
   if (policies.length === 0) return allowed(layer, '');
   const notes: string[] = [];
   let partialDeny: string | undefined;

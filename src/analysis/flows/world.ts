@@ -38,6 +38,10 @@ export interface Pod {
   /** The istio-proxy container's CA_ADDR, when injected at synth time. */
   readonly caAddress?: string;
   readonly annotations: Readonly<Record<string, string>>;
+  /** No proxy, in the ambient mesh (`istio.io/dataplane-mode: ambient` on the pod or its namespace): ztunnel carries it. */
+  readonly ambient?: boolean;
+  /** Its injected proxy speaks HBONE (ISTIO_META_ENABLE_HBONE=true): it can reach ambient pods and waypoints. */
+  readonly hbone?: boolean;
 }
 
 /** A NetworkPolicy, parsed. */
@@ -174,6 +178,9 @@ export class World {
     }
     const caEnv = arr(proxy?.env).find((e: any) => e?.name === 'CA_ADDR' && typeof e?.value === 'string');
     const rev = labels[IstioLabels.REV] ?? annotations[IstioLabels.REV] ?? nsl[IstioLabels.REV] ?? '';
+    // ambient (Istio 1.30.3): a pod without a proxy whose label, else its namespace's, says dataplane-mode ambient
+    const ambient = !meshed && (labels[IstioLabels.DATAPLANE_MODE] ?? nsl[IstioLabels.DATAPLANE_MODE]) === 'ambient';
+    const hbone = arr(proxy?.env).some((e: any) => e?.name === 'ISTIO_META_ENABLE_HBONE' && text(e?.value) === 'true');
     const pod: Pod = {
       entry,
       ns,
@@ -186,6 +193,8 @@ export class World {
       serviceAccount: text(spec?.serviceAccountName || spec?.serviceAccount || 'default'),
       revision: rev === 'default' ? '' : rev,
       ...(caEnv ? { caAddress: caEnv.value } : {}),
+      ...(ambient ? { ambient } : {}),
+      ...(hbone ? { hbone } : {}),
     };
     this.pods.push(pod);
     const l = this.podsByEntry.get(entry) ?? [];
