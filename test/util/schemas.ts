@@ -8,7 +8,9 @@
  *   validation does), unless the schema says `x-kubernetes-preserve-unknown-fields` or gives `additionalProperties`.
  * - metadata is checked against ObjectMeta (CRD schemas only say `type: object` there).
  */
+import { createHash } from 'crypto';
 import * as fs from 'fs';
+import * as path from 'path';
 import Ajv, { ValidateFunction, ErrorObject } from 'ajv';
 import * as YAML from 'yaml';
 import { crdFile, PROJECTS } from '../../projenrc/crd-source';
@@ -156,17 +158,47 @@ export class SchemaRegistry {
   private loadCrds() {
     if (this.crdsLoaded) return;
     this.crdsLoaded = true;
-    for (const [project, file] of CRD_FILES) {
-      for (const doc of YAML.parseAllDocuments(fs.readFileSync(crdFile(project, file), 'utf8'))) {
-        const crd = doc.toJSON();
-        if (crd?.kind !== 'CustomResourceDefinition') continue;
-        for (const ver of crd.spec.versions) {
-          if (ver.served === false || !ver.schema?.openAPIV3Schema) continue;
-          this.crdSchemas.set(`${crd.spec.group}/${ver.name}/${crd.spec.names.kind}`, ver.schema.openAPIV3Schema);
-        }
+    for (const [key, schema] of Object.entries(crdSchemas())) this.crdSchemas.set(key, schema);
+  }
+}
+
+/**
+ * The served CRD versions' schemas by `group/version/kind`, read from the pinned CRD files. Parsing those YAML files
+ * takes most of a second, and every test file validates: the result is kept as JSON in .crds-cache/, keyed by the
+ * files' paths, sizes and mtimes, and read back in milliseconds (written atomically: jest workers share it).
+ */
+function crdSchemas(): Record<string, Json> {
+  const files = CRD_FILES.map(([project, file]) => crdFile(project, file));
+  const key = createHash('sha256').update(files.map(f => {
+    const st = fs.statSync(f);
+    return `${f}:${st.size}:${st.mtimeMs}`;
+  }).join('\n')).digest('hex').slice(0, 16);
+  const cache = path.join(__dirname, '..', '..', '.crds-cache', `test-schemas-${key}.json`);
+  try {
+    return JSON.parse(fs.readFileSync(cache, 'utf8'));
+  } catch {
+    // not cached yet (or unreadable): parse and cache
+  }
+  const out: Record<string, Json> = {};
+  for (const f of files) {
+    for (const doc of YAML.parseAllDocuments(fs.readFileSync(f, 'utf8'))) {
+      const crd = doc.toJSON();
+      if (crd?.kind !== 'CustomResourceDefinition') continue;
+      for (const ver of crd.spec.versions) {
+        if (ver.served === false || !ver.schema?.openAPIV3Schema) continue;
+        out[`${crd.spec.group}/${ver.name}/${crd.spec.names.kind}`] = ver.schema.openAPIV3Schema;
       }
     }
   }
+  try {
+    fs.mkdirSync(path.dirname(cache), { recursive: true });
+    const tmp = `${cache}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(out));
+    fs.renameSync(tmp, cache);
+  } catch {
+    // a read-only checkout: parse again next time
+  }
+  return out;
 }
 
 function toViolation(object: string, e: ErrorObject, prefix = ''): SchemaViolation {
