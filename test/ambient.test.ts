@@ -1,7 +1,7 @@
 import { App, Chart, Duration } from 'cdk8s';
 import {
   CniPlatform, DataPlaneMode, IstioControlPlane, JwtRule, Mesh, MeshDiagram, MeshedService, MeshNamespace, PodSecurityLevel, ServicePort,
-  ZeroTrustNamespace,
+  ZeroTrustNamespace, analyzeFlows, FlowVerdict, MeshFlowKind,
 } from '../src';
 import { ofKind, one, synthAppValid } from './util';
 
@@ -317,5 +317,25 @@ describe('the mesh diagram says which services go through which waypoint', () =>
     const text = MeshDiagram.render(app);
     expect(text).toMatch(/svc__shop__api\["<b>api<\/b><br\/>versions: v1<br\/>via waypoint shop\/waypoint"\]/);
     expect(text).toMatch(/svc__shop__db\["<b>db<\/b><br\/>versions: v1"\]/);
+  });
+});
+
+describe('flow analysis of a mixed mesh', () => {
+  function app(meshProps: any = {}) {
+    const { app: a, ambient, legacy, svc } = mixed(meshProps);
+    const web = svc(legacy, 'web');
+    const reviews = svc(ambient, 'reviews');
+    const db = svc(legacy, 'db');
+    web.connectsTo(reviews);
+    reviews.connectsTo(db);
+    return synthAppValid(a);
+  }
+  const verdicts = (objects: any[]) => Object.fromEntries(analyzeFlows(objects).flows.filter(f => f.kind === MeshFlowKind.CALL)
+    .map(f => [`${f.source} -> ${f.destination.split('.')[0]}`, f.verdict]));
+
+  test('a sidecar reaches an ambient pod over HBONE (Istio 1.30 sends HBONE to ambient endpoints); ztunnel reaches a sidecar with mTLS only when it accepts HBONE', () => {
+    expect(verdicts(app())).toEqual({ 'side/web-v1 -> reviews': FlowVerdict.ALLOWED, 'amb/reviews-v1 -> db': FlowVerdict.DENIED });
+    expect(verdicts(app({ defaultProxyConfig: { proxyMetadata: { ISTIO_META_ENABLE_HBONE: 'true' } } })))
+      .toEqual({ 'side/web-v1 -> reviews': FlowVerdict.ALLOWED, 'amb/reviews-v1 -> db': FlowVerdict.ALLOWED });
   });
 });

@@ -284,8 +284,8 @@ function resolve(path: string, props: MeshProps) {
     invalid(path, 'outboundTrafficPolicy', outboundTrafficPolicy, `must be one of ${Object.values(OutboundTrafficPolicy).join(', ')}`);
   }
   if (dataPlaneMode === DataPlaneMode.AMBIENT) {
-    // Istio 1.30.3's ambient profile (manifests/helm-profiles/ambient.yaml): every proxy of the mesh (sidecars,
-    // gateways, waypoints) speaks HBONE to reach ambient pods through their ztunnel; the user's value wins
+    // Istio 1.30.3's ambient profile (manifests/helm-profiles/ambient.yaml): every Envoy of the mesh (sidecars,
+    // gateways) also accepts HBONE, so ztunnel can reach them with mTLS from ambient pods; the user's value wins
     const meta = injection.defaultProxyConfig.proxyMetadata ?? {};
     (injection.defaultProxyConfig as any).proxyMetadata = { [AMBIENT_ENABLE_HBONE]: 'true', ...meta };
   }

@@ -323,7 +323,17 @@ export function renderWorkloadNetworkPolicy(v: NamespaceView, w: IMeshWorkload):
       set.add(x.wirePort);
       byBlocks.set(key, set);
     }
-    for (const [t, ports] of byTarget) egress.push({ to: [peer(t)], ports: npPorts([...ports].sort(byNumber)) });
+    for (const [t, ports] of byTarget) {
+      if (v.model.isAmbientNamespace(t.namespace.name)) {
+        // an ambient destination: Envoy sends it HBONE (15008; Istio 1.30.3 endpoint_builder supportTunnel), to the
+        // service's waypoint when it has one (ambient-renderers.ts renders the other side)
+        const wp = v.model.waypointOf(t as IMeshService);
+        const to = wp ? { namespaceSelector: nsSel(wp.namespace), podSelector: { matchLabels: { ...wp.podLabels } } } : peer(t);
+        egress.push({ to: [to], ports: npPorts([IstioPorts.HBONE]) });
+        continue;
+      }
+      egress.push({ to: [peer(t)], ports: npPorts([...ports].sort(byNumber)) });
+    }
     for (const [blocks, ports] of byBlocks) {
       egress.push({
         to: blocks.split(',').map(cidr => ({ ipBlock: { cidr: cidr.includes('/') ? cidr : cidr + (cidr.includes(':') ? '/128' : '/32') } })),

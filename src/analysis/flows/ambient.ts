@@ -7,7 +7,7 @@
  * `gateway.networking.k8s.io/gateway-name`): the caller reaches the waypoint over HBONE, the waypoint applies the
  * AuthorizationPolicies attached to it (`targetRefs` to the Service or the Gateway) with HTTP, and then reaches the
  * pod over HBONE with its own identity. Ambient pods have no Sidecar to say what they call: their calls are the ones
- * the AuthorizationPolicies of ambient namespaces grant to their identities. @internal
+ * the AuthorizationPolicies grant to their identities. @internal
  */
 import { arr, Entry, stringMap, text } from '../model';
 import { authorization, Endpoint, LayerResult, networkPolicy, peerAuthentication, refText } from './layers';
@@ -18,20 +18,6 @@ import { GATEWAY_NAME_LABEL, Pod, World } from './world';
 export const DATAPLANE_MODE = 'istio.io/dataplane-mode';
 export const USE_WAYPOINT = 'istio.io/use-waypoint';
 export const HBONE = 15008;
-const HBONE_ENV = 'ISTIO_META_ENABLE_HBONE';
-
-/** Whether a pod without a proxy is in the ambient mesh (its label, else its namespace's). */
-export function isAmbientPod(podLabels: Record<string, string>, nsLabels: Record<string, string>, hasProxy: boolean): boolean {
-  if (hasProxy) return false;
-  const mode = podLabels[DATAPLANE_MODE] ?? nsLabels[DATAPLANE_MODE];
-  return mode === 'ambient';
-}
-
-/** Whether an injected proxy speaks HBONE (ISTIO_META_ENABLE_HBONE=true). */
-export function proxySpeaksHbone(proxy: any): boolean {
-  return arr(proxy?.env).some((e: any) => e?.name === HBONE_ENV && text(e?.value) === 'true');
-}
-
 /** The waypoint a Service's traffic goes through: its label, else its namespace's ('none' opts out). */
 export function waypointOf(w: World, svc: Entry | undefined): { ns: string; name: string; gateway?: Entry } | undefined {
   if (!svc || !svc.ns) return undefined;
@@ -72,7 +58,9 @@ export function ambientLayers(
 ): LayerResult[] {
   const dstEp: Endpoint = { ns: dst.ns, labels: dst.labels, pod: dst };
   const zt: Pod = { ...dst, meshed: true };
-  const srcHbone = src.pod ? src.pod.ambient === true || (src.meshed && src.pod.hbone === true) : false;
+  // Istio 1.30.3 (pilot/pkg/xds/endpoints/endpoint_builder.go supportTunnel): ambient pods (ztunnel) and every Envoy
+  // proxy send HBONE to an ambient endpoint (unless DisableHBONESend); a pod without either sends plain text
+  const srcHbone = src.pod ? src.pod.ambient === true || src.meshed : false;
   const wp = waypointOf(w, svc);
   if (wp) {
     if (!wp.gateway) {
@@ -118,7 +106,7 @@ export function ambientLayers(
 }
 
 /**
- * The calls the AuthorizationPolicies of ambient namespaces grant: each ALLOW rule's principals (the pods running as
+ * The calls the AuthorizationPolicies grant: each ALLOW rule's principals (the pods running as
  * them) to the Services the policy covers (the Service it targets, or the Services whose pods it selects), on the
  * rule's ports (Service ports at a waypoint, pod ports at ztunnel), or every port of the Service.
  */
@@ -133,7 +121,7 @@ export function ambientGrants(w: World): Array<{ pod: Pod; host: string; port: n
   }
   for (const ap of w.m.ofKind('AuthorizationPolicy')) {
     const ns = ap.ns;
-    if (!ns || w.namespaceLabels(ns)[DATAPLANE_MODE] !== 'ambient') continue;
+    if (!ns) continue;
     const spec = ap.obj.spec ?? {};
     if (text(spec.action || 'ALLOW') !== 'ALLOW') continue;
     const refs = [...arr(spec.targetRefs), ...(spec.targetRef ? [spec.targetRef] : [])];

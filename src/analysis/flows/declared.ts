@@ -255,7 +255,7 @@ export class FlowCollector {
     this.add(kind, 'app', src, this.target(host, port), by, anyPortOf);
   }
 
-  /** (a') ambient pods have no Sidecar: their calls are the ones the AuthorizationPolicies of ambient namespaces grant. */
+  /** (a') ambient pods have no Sidecar: their calls are the ones the AuthorizationPolicies grant them. */
   public ambientCallsFlows(): void {
     for (const g of ambientGrants(this.w)) {
       if (!g.pod.ambient) continue; // proxies declare their calls with their Sidecar (or are gateways, with routes)
