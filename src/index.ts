@@ -41,6 +41,7 @@ export * from './observability/telemetry-provider';
 export * from './observability/mesh-telemetry';
 export * from './observability/mesh-metrics-scraping';
 export * from './observability/golden-signal-alerts';
+export * from './observability/mesh-ca-alerts';
 export * from './observability/dashboards';
 export * from './observability/mesh-diagram';
 export * from './security/zero-trust-namespace';

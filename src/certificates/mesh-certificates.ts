@@ -5,7 +5,7 @@ import {
   ClusterIssuer, Issuer,
 } from '../../imports/cert-manager-cert-manager.io';
 import {
-  CA_IDENTITY_SERVICE_ACCOUNT, CACERTS_SECRET, ISTIO_CSR_DEFAULT_ADDRESS,
+  CA_IDENTITY_SERVICE_ACCOUNT, CACERTS_SECRET, ISTIO_CSR_DEFAULT_ADDRESS, ROOT_CA_CERTIFICATE,
 } from '../control-plane/constants';
 import { invalid } from '../errors';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
@@ -362,7 +362,7 @@ class CertManagerCa extends MeshCertificates {
   public bind(scope: Construct, mesh: IMesh): MeshCertificatesConfig {
     const c = new Construct(scope, 'certificates');
     const o = this.options;
-    const rootName = 'istio-root-ca';
+    const rootName = ROOT_CA_CERTIFICATE;
     const rootKey = privateKey(c, 'rootKeyAlgorithm', o.rootKeyAlgorithm, true);
     const rootDuration = o.rootDuration ?? DEFAULT_ROOT_DURATION;
     const rootLife = lifetime(c, 'rootDuration', 'rootRenewBefore', rootDuration, o.rootRenewBefore);

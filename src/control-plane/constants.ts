@@ -68,6 +68,8 @@ export const ISTIO_TOKEN_EXPIRATION_SECONDS = 43200;
 
 /** Plug-in CA: the Secret istiod reads its signing CA from, and where it is mounted (ROOT_CA_DIR). */
 export const CACERTS_SECRET = 'cacerts';
+/** The cert-manager Certificate of the mesh's root CA (MeshCertificates.certManager()): also its Secret's name. */
+export const ROOT_CA_CERTIFICATE = 'istio-root-ca';
 export const CACERTS_MOUNT = '/etc/cacerts';
 /** istio-csr / external DNS cert for istiod's own serving certificate. */
 export const ISTIOD_TLS_SECRET = 'istiod-tls';
