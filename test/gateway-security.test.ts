@@ -40,6 +40,14 @@ describe('gateway placement', () => {
     const root2 = MeshNamespace.fromName(other.chart, 'root', { name: 'istio-system', mesh: other.mesh });
     expect(() => new EgressGateway(other.chart, 'egress', { namespace: root2 })).toThrow(/egress: namespace 'istio-system' is invalid: must not be the mesh's root namespace/);
   });
+
+  test('allowRootNamespace is the named opt-out, on both gateways', () => {
+    const { chart, mesh } = setup();
+    const root = MeshNamespace.fromName(chart, 'root', { name: 'istio-system', mesh });
+    expect(new MeshGateway(chart, 'ingress', { mesh, namespace: root, hosts: ['shop.example.com'], allowRootNamespace: true }).namespace.name).toBe('istio-system');
+    expect(new EgressGateway(chart, 'egress', { namespace: root, allowRootNamespace: true }).namespace.name).toBe('istio-system');
+    synthValid(chart);
+  });
 });
 
 describe('gateway workload', () => {

@@ -30,6 +30,12 @@ export enum GatewayServiceType {
 /** Scaling and placement of the gateway pods. */
 export interface GatewayWorkloadOptions {
   /**
+   * Place the gateway in the mesh's root namespace anyway. Refused by default: istiod lets a gateway read every Secret
+   * of its namespace, and the root namespace holds the mesh CA's keys (`cacerts`, `istio-ca-secret`).
+   * @default false
+   */
+  readonly allowRootNamespace?: boolean;
+  /**
    * Minimum replicas (HPA). With more than one, a PodDisruptionBudget keeps one pod available during drains.
    * @default 1
    */
