@@ -339,3 +339,18 @@ describe('flow analysis of a mixed mesh', () => {
       .toEqual({ 'side/web-v1 -> reviews': FlowVerdict.ALLOWED, 'amb/reviews-v1 -> db': FlowVerdict.ALLOWED });
   });
 });
+
+describe('bad input in ambient namespaces', () => {
+  test('proxy options on a service whose pods carry no proxy', () => {
+    const { ns, svc } = ambientShop();
+    expect(() => svc('api', { proxy: { logLevel: 'debug' } })).toThrow(/shop\/api: proxy .* has no effect in ambient namespace 'shop'/);
+    void ns;
+  });
+
+  test('a workload named like the waypoint istiod deploys', () => {
+    const { svc } = ambientShop();
+    const waypoint = svc('waypoint');
+    const web = svc('web');
+    expect(() => web.connectsTo(waypoint, { methods: ['GET'] })).toThrow(/waypoint 'waypoint' is invalid: needs the name 'waypoint' in namespace 'shop'.*shop\/waypoint uses it/);
+  });
+});

@@ -1,4 +1,5 @@
 import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
 import {
   atWaypoint, edgeNeedsLayer7, gatewayTargetRefs, renderAllowKubeletProbes, renderWaypointAuthorization,
   renderWaypointGateway, renderWaypointNetworkPolicy, serviceTargetRefs, waypointPodLabels,
@@ -11,6 +12,8 @@ import { IMeshService } from '../service/workload';
 
 /** What the ambient side of a ZeroTrustNamespace reads and calls. @internal */
 export interface AmbientPolicyHost {
+  /** The ZeroTrustNamespace (named in errors and claims). */
+  readonly scope: Construct;
   readonly name: string;
   readonly mesh: IMesh;
   readonly model: MeshModel;
@@ -78,6 +81,9 @@ export class AmbientPolicy {
   private ensureWaypoint(): WaypointInfo {
     if (this.waypoint) return this.waypoint;
     const host = this.host;
+    // istiod deploys the waypoint as a workload of the namespace (Deployment, Service and ServiceAccount 'waypoint')
+    host.model.claim(host.scope, 'workload', `${host.name}/${WAYPOINT_NAME}`, 'waypoint', WAYPOINT_NAME,
+      other => `needs the name '${WAYPOINT_NAME}' in namespace '${host.name}' (istiod deploys the waypoint under it), but ${other} uses it: rename that workload`);
     const wp: WaypointInfo = {
       namespace: host.name,
       name: WAYPOINT_NAME,

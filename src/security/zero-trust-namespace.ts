@@ -324,6 +324,7 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     }
     if (ambient) {
       this.ambient = new AmbientPolicy({
+        scope: this,
         name,
         mesh,
         model: this.model,

@@ -388,6 +388,10 @@ export class MeshedService extends Construct implements IMeshService {
     if (!isDnsLabel(subsetName)) invalid(this, 'version', version, 'must turn into a DNS label subset name');
     const clash = this._versions.find(v => v.version.subsetName === subsetName);
     if (clash) invalid(this, 'version', version, `must differ from '${clash.version.name}' after lowercasing and replacing '.' and '_' with '-' (both give subset '${subsetName}')`);
+    if (options.proxy !== undefined && isAmbient(this.namespace)) {
+      invalid(this, 'proxy', JSON.stringify(options.proxy),
+        `has no effect in ambient namespace '${this.namespace.name}': its pods carry no proxy (ztunnel and waypoints carry their traffic); drop it, or keep the namespace on sidecars`);
+    }
     const first = this._versions.length === 0;
     const base: WorkloadVersionOptions = first ? { image: options.image } : this.props;
     const merged: WorkloadVersionOptions = {
