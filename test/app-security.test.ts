@@ -2,7 +2,7 @@
  * App containers: capabilities, root, privileged and the proxy's UID (issue 16). MeshedService renders them with
  * renderSecurity; raw pod templates are checked with checkAppContainerSecurity.
  */
-import { Testing } from 'cdk8s';
+import { ApiObject, Testing } from 'cdk8s';
 import { Mesh, MeshedService, MeshedServiceProps, MeshNamespace, ServicePort } from '../src';
 import { one, synthValid } from './util';
 import { checkAppContainerSecurity } from '../src/service/workload-options';
@@ -62,5 +62,26 @@ describe('checkAppContainerSecurity (raw pod templates)', () => {
     expect(check({ securityContext: { runAsUser: 1000, capabilities: { add: ['NET_BIND_SERVICE'] } } })).not.toThrow();
     expect(check({ securityContext: { privileged: true, capabilities: { add: ['NET_ADMIN'] } } }, {}, true)).not.toThrow();
     expect(check({ securityContext: { runAsUser: 1337 } }, {}, true)).toThrow(/1337 is reserved/);
+  });
+});
+
+describe('mesh.inject checks the app containers of a brought-in workload', () => {
+  const deployment = (chart: any, name: string, container: any, pod: any = {}) => new ApiObject(chart, name, {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'shop' },
+    spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { ...pod, containers: [{ name: 'app', image: 'x', ...container }] } } },
+  });
+
+  test('NET_ADMIN, privileged and hostPID are refused; allowPrivilegedApp is the named opt-out', () => {
+    const chart = Testing.chart();
+    const mesh = new Mesh(chart, 'mesh');
+    expect(() => mesh.inject(deployment(chart, 'netadmin', { securityContext: { runAsNonRoot: true, capabilities: { add: ['NET_ADMIN'] } } })))
+      .toThrow(/test\/netadmin: spec.containers\[app\].securityContext.capabilities.add 'NET_ADMIN' is invalid/);
+    expect(() => mesh.inject(deployment(chart, 'priv', { securityContext: { privileged: true } })))
+      .toThrow(/spec.containers\[app\].securityContext.privileged true is invalid/);
+    expect(() => mesh.inject(deployment(chart, 'pid', {}, { hostPID: true }))).toThrow(/spec.hostPID true is invalid/);
+    mesh.inject(deployment(chart, 'allowed', { securityContext: { privileged: true } }), {}, true);
+    expect(Testing.synth(chart).map(o => o.metadata.name)).toContain('allowed');
   });
 });

@@ -372,9 +372,13 @@ abstract class MeshBase extends Construct implements IMesh {
    * cdk8s-plus workload...) as `istioctl kube-inject` would, or, in webhook mode, the labels istiod's webhook selects
    * on. See `SidecarInjector` for the details (and why injected pods carry `sidecar.istio.io/inject: "false"`). A `List`
    * (included YAML with `kind: List`) or a cdk8s `Include` has each of its workloads injected.
+   *
+   * The app containers are checked as a MeshedService's are: no capabilities beyond NET_BIND_SERVICE (none as root),
+   * not privileged, no hostPID, never UID/GID 1337: each would let the app rewrite or escape the traffic capture.
+   * @param allowPrivilegedApp the named opt-out of those checks (never of UID 1337)
    */
-  public inject(workload: IConstruct, options?: ProxyOptions): void {
-    injectWorkload(workload, this, options ?? {});
+  public inject(workload: IConstruct, options?: ProxyOptions, allowPrivilegedApp?: boolean): void {
+    injectWorkload(workload, this, options ?? {}, allowPrivilegedApp ?? false);
   }
 }
 

@@ -73,6 +73,12 @@ export interface MeshWorkloadFromOptions {
    * @default - the mesh's defaults
    */
   readonly proxy?: ProxyOptions;
+  /**
+   * Let the app containers add capabilities beyond NET_BIND_SERVICE, run privileged or share the node's PID
+   * namespace (each lets an app bypass its proxy): the named opt-out of the injection's checks.
+   * @default false
+   */
+  readonly allowPrivilegedApp?: boolean;
 }
 
 /**
@@ -111,7 +117,7 @@ export class MeshWorkload extends Construct implements IMeshService {
       ports: options.ports,
       createService: options.createService,
     });
-    if (options.inject ?? true) injectWorkload(workload, w.mesh, options.proxy ?? {});
+    if (options.inject ?? true) injectWorkload(workload, w.mesh, options.proxy ?? {}, options.allowPrivilegedApp ?? false);
     return w;
   }
 

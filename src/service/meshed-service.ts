@@ -788,7 +788,8 @@ export class MeshedService extends Construct implements IMeshService {
     };
     // ambient pods carry no proxy: ztunnel on the node carries their traffic
     const injected = isAmbient(this.namespace) ? template : injectPodTemplate(template, this.mesh,
-      { apiVersion: 'apps/v1', kind: 'Deployment', name: `${this.name}-${v.subsetName}`, namespace: this.namespace.name }, o.proxy ?? {}, this.node.path);
+      { apiVersion: 'apps/v1', kind: 'Deployment', name: `${this.name}-${v.subsetName}`, namespace: this.namespace.name }, o.proxy ?? {}, this.node.path,
+      this.props.securityContext?.allowPrivilegedApp === true);
     return {
       replicas: v.replicas,
       selector: { matchLabels: { ...v.selector } },

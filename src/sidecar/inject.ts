@@ -19,6 +19,7 @@ import { InjectionTarget, ProxyOptions, SidecarTemplate } from './proxy-options'
 import { IstioAnnotations, IstioLabels, IstioPorts, PROXY_UID, RESERVED_PORTS } from '../mesh/constants';
 import { IMesh, InjectionMode } from '../mesh/mesh';
 import { MeshModel } from '../model/mesh-model';
+import { checkAppContainerSecurity } from '../service/workload-options';
 
 export type { InjectionTarget } from './proxy-options';
 
@@ -46,8 +47,11 @@ function sorted(o: { [key: string]: string }): { [key: string]: string } {
  * IST0144 and reserved ports: app containers must leave the proxy's UID (1337, or the one its istio-proxy container
  * sets) and the proxy's ports to the proxy.
  */
-function validateApp(scope: string, spec: Json, proxyUid: number, injected: (c: Json) => boolean) {
+function validateApp(scope: string, spec: Json, proxyUid: number, injected: (c: Json) => boolean, allowPrivilegedApp: boolean) {
   const podUid = spec.securityContext?.runAsUser;
+  if (spec.hostPID === true && !allowPrivilegedApp) {
+    invalid(scope, 'spec.hostPID', true, 'must not be true: a container sharing the node\'s process namespace can reach every pod\'s proxy; opt-out: allowPrivilegedApp');
+  }
   for (const [list, where] of [[spec.containers ?? [], 'containers'], [spec.initContainers ?? [], 'initContainers']] as Array<[Json[], string]>) {
     for (const c of list) {
       if (injected(c)) continue;
@@ -62,6 +66,8 @@ function validateApp(scope: string, spec: Json, proxyUid: number, injected: (c: 
             `ports ${RESERVED_PORTS.join(', ')} are reserved for the Istio proxy: use another port`);
         }
       }
+      // capabilities, privileged, root with capabilities: what would let the app rewrite the capture (issue 16)
+      checkAppContainerSecurity(scope, `spec.${where}[${c.name}]`, c, spec.securityContext, allowPrivilegedApp);
     }
   }
 }
@@ -117,7 +123,8 @@ function gatewaySecurityContext(scope: string, podContext: Json | undefined): Js
  *
  * @param scope the construct path used in error messages (default: `<kind>/<name>` of the target)
  */
-export function injectPodTemplate(template: any, mesh: IMesh, target: InjectionTarget, options: ProxyOptions = {}, scope?: string): any {
+export function injectPodTemplate(template: any, mesh: IMesh, target: InjectionTarget, options: ProxyOptions = {}, scope?: string,
+  allowPrivilegedApp = false): any {
   const where = scope ?? `${target.kind}/${target.name}`;
   const t: Json = clone(template) ?? {};
   const spec: Json = t.spec ?? {};
@@ -162,7 +169,7 @@ export function injectPodTemplate(template: any, mesh: IMesh, target: InjectionT
   if (proxyUid === 0) {
     invalid(where, `spec.containers[${PROXY_CONTAINER}].securityContext.runAsUser`, 0, 'the proxy must not run as root: iptables tells its traffic apart by UID (use a UID other than 0)');
   }
-  validateApp(where, spec, proxyUid ?? PROXY_UID, isTemplates);
+  validateApp(where, spec, proxyUid ?? PROXY_UID, isTemplates, allowPrivilegedApp);
   if (mesh.injectionMode === InjectionMode.WEBHOOK) return webhookTemplate(t, annotations, mesh, gateway, gatewayResources);
 
   let apps: Json[] = spec.containers.filter((c: Json) => !isTemplates(c));
@@ -329,14 +336,14 @@ export function podOwner(pod: Json): InjectionTarget {
 }
 
 /** Injects the pod template of one workload object (JSON), in place. `many`: part of a List or an Include. */
-function injectObject(json: Json, mesh: IMesh, options: ProxyOptions, scope: string, many: boolean): boolean {
+function injectObject(json: Json, mesh: IMesh, options: ProxyOptions, scope: string, many: boolean, allowPrivilegedApp = false): boolean {
   const path = podTemplatePath(json.kind);
   if (!path) return false;
   const target: InjectionTarget = json.kind === 'Pod' ? podOwner(json)
     : { apiVersion: json.apiVersion, kind: json.kind, name: json.metadata?.name, namespace: json.metadata?.namespace };
   if (path.length === 0) {
     if (many && skipped(json)) return true;
-    const pod = injectPodTemplate({ metadata: json.metadata, spec: json.spec }, mesh, target, options, scope);
+    const pod = injectPodTemplate({ metadata: json.metadata, spec: json.spec }, mesh, target, options, scope, allowPrivilegedApp);
     json.metadata = pod.metadata;
     json.spec = pod.spec;
     return true;
@@ -348,7 +355,7 @@ function injectObject(json: Json, mesh: IMesh, options: ProxyOptions, scope: str
   }
   const last = path[path.length - 1];
   if (many && skipped(parent[last])) return true;
-  parent[last] = injectPodTemplate(parent[last], mesh, target, options, scope);
+  parent[last] = injectPodTemplate(parent[last], mesh, target, options, scope, allowPrivilegedApp);
   return true;
 }
 
@@ -372,7 +379,7 @@ function injectionTargets(workload: IConstruct): { objects: ApiObject[]; many: b
  * objects there, and pods Istio would not inject (host network, `sidecar.istio.io/inject: "false"`), are left alone.
  * Options are validated now. @internal
  */
-export function injectWorkload(workload: IConstruct, mesh: IMesh, options: ProxyOptions = {}): void {
+export function injectWorkload(workload: IConstruct, mesh: IMesh, options: ProxyOptions = {}, allowPrivilegedApp = false): void {
   const { objects, many } = injectionTargets(workload);
   optionAnnotations(workload.node.path, options); // validate early
   const key = JSON.stringify(options);
@@ -393,12 +400,12 @@ export function injectWorkload(workload: IConstruct, mesh: IMesh, options: Proxy
     Object.defineProperty(obj, INJECTED_WITH, { value: key, enumerable: false });
     const inject = (json: Json): Json => {
       if (!isList(json)) {
-        if (!injectObject(json, mesh, options, scope, many)) invalid(scope, 'kind', json.kind, `must be a workload with a pod template (${WORKLOAD_KINDS})`);
+        if (!injectObject(json, mesh, options, scope, many, allowPrivilegedApp)) invalid(scope, 'kind', json.kind, `must be a workload with a pod template (${WORKLOAD_KINDS})`);
         return json;
       }
       let found = 0;
       json.items.forEach((item: Json, i: number) => {
-        if (item && typeof item === 'object' && injectObject(item, mesh, options, `${scope}/items[${i}]`, true)) found++;
+        if (item && typeof item === 'object' && injectObject(item, mesh, options, `${scope}/items[${i}]`, true, allowPrivilegedApp)) found++;
       });
       if (found === 0 && !many) {
         invalid(scope, 'items', json.items.map((x: Json) => x?.kind).join(', '), `the List holds no workload to inject: needs a ${WORKLOAD_KINDS}`);
