@@ -159,7 +159,10 @@ export class World {
     const ns = entry.ns!;
     const containers = arr(spec?.containers);
     const inits = arr(spec?.initContainers);
-    const proxy = containers.find((c: any) => c?.name === PROXY_CONTAINER)
+    // ztunnel's container is also named istio-proxy (Istio 1.30.3 ztunnel chart, args `proxy ztunnel`): a node
+    // agent, not an Envoy in front of a workload
+    const ztunnel = (c: any) => arr(c?.args).map(text).includes('ztunnel');
+    const proxy = containers.find((c: any) => c?.name === PROXY_CONTAINER && !ztunnel(c))
       ?? inits.find((c: any) => c?.name === PROXY_CONTAINER && c?.restartPolicy === 'Always');
     const annotations = stringMap(meta?.annotations);
     const nsl = this.namespaceLabels(ns);
