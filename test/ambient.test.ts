@@ -164,6 +164,27 @@ describe('control plane for ambient (Istio 1.30.3 ztunnel and istio-cni charts, 
     expect(istiodEnv(objects).PILOT_ENABLE_AMBIENT).toBe('true');
   });
 
+  test('a service in an ambient namespace referred to by name installs ambient mode too', () => {
+    const app = new App();
+    const platform = new Chart(app, 'p');
+    const mesh = new Mesh(platform, 'mesh');
+    const cp = new IstioControlPlane(platform, 'istio', { mesh });
+    const apps = new Chart(app, 'apps');
+    const ns = MeshNamespace.fromName(apps, 'ns', { name: 'legacy', mesh, dataPlaneMode: DataPlaneMode.AMBIENT });
+    expect(cp.ztunnel).toBeUndefined();
+    new MeshedService(apps, 'svc', { namespace: ns, image: 'svc:1', ports: [ServicePort.http(8080)] });
+    expect(cp.ztunnel).toBeDefined();
+    expect(ofKind(synthAppValid(app), 'DaemonSet', 'ztunnel')).toHaveLength(1);
+  });
+
+  test('an ambient mesh renders the ambient profile\'s proxyMetadata in the mesh config', () => {
+    const app = new App();
+    const chart = new Chart(app, 'p');
+    const mesh = new Mesh(chart, 'mesh', { dataPlaneMode: DataPlaneMode.AMBIENT });
+    new IstioControlPlane(chart, 'istio', { mesh });
+    expect(one(synthAppValid(app), 'ConfigMap', 'istio').data.mesh).toMatch(/ISTIO_META_ENABLE_HBONE: "true"/);
+  });
+
   test('GKE: the ResourceQuota the chart adds for system-node-critical pods', () => {
     const app = new App();
     const chart = new Chart(app, 'p');

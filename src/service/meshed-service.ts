@@ -294,6 +294,8 @@ export class MeshedService extends Construct implements IMeshService {
     // feature of the service, declared before or after; none for layer-4 services)
     if (isAmbient(this.namespace)) {
       this.service.metadata.addLabel(USE_WAYPOINT_LABEL, Lazy.any({ produce: () => this.model.waypointOf(this)?.name }) as any);
+      // a namespace referred to by name (MeshNamespace.fromName) declares nothing itself: its services say it is ambient
+      this.model.declareAmbientNamespace({ name: this.namespace.name, rootNamespace: this.mesh.rootNamespace, revision: this.mesh.revision });
     }
     if (hasResilience(this.resilience) || hasRouteOptions(props)) this.ensureVirtualService();
 
