@@ -123,6 +123,11 @@ project.addTask('import', {
 });
 project.preCompileTask.spawn(crds);
 project.testTask.prependSpawn(crds);
+project.addTask('test:timings', {
+  description: 'Run the tests (cold cache, no coverage) and print the wall time and the slowest files and tests',
+  exec: 'ts-node --swc --project tsconfig.dev.json scripts/test-timings.ts',
+  receiveArgs: true,
+});
 project.addTask('test:coverage', {
   description: 'Run the tests with coverage (coverage/)',
   exec: 'jest --passWithNoTests --ci --coverage',
