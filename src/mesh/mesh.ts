@@ -10,16 +10,9 @@ import { resolveMeshInjection } from '../sidecar/mesh-settings';
 import { MeshProxyConfig, ProxyOptions } from '../sidecar/proxy-options';
 import { checkDnsLabel, checkLabels, checkPort, checkQuantity } from '../validation';
 import { AMBIENT_ENABLE_HBONE, DataPlaneMode } from './data-plane';
+import { InjectionMode } from './injection-mode';
 
-/** How the proxy gets into pods. */
-export enum InjectionMode {
-  /**
-   * The proxy is added at synth time, as `istioctl kube-inject` would: the YAML in Git is exactly the pod that runs.
-   */
-  SYNTH_TIME = 'SYNTH_TIME',
-  /** istiod's mutating webhook injects the proxy when pods are created; the YAML carries only the selecting labels. */
-  WEBHOOK = 'WEBHOOK',
-}
+export { InjectionMode };
 
 /** What the proxies do with traffic to destinations not in the service registry (meshConfig.outboundTrafficPolicy.mode). */
 export enum OutboundTrafficPolicy {

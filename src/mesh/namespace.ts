@@ -2,7 +2,7 @@ import { Construct, IConstruct } from 'constructs';
 import { invalid } from '../errors';
 import { checkDnsLabel } from '../validation';
 import { DataPlaneMode } from './data-plane';
-import { IMesh } from './mesh';
+import type { IMesh } from './mesh';
 
 /**
  * A Kubernetes namespace that belongs to a mesh.

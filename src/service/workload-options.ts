@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
 import { PROXY_UID, RESERVED_PORTS } from '../mesh/constants';
-import { ResourceSettings } from '../mesh/mesh';
+import type { ResourceSettings } from '../mesh/mesh';
 import { checkInteger, checkQuantity, compact } from '../validation';
 
 /** Timing and thresholds of a probe. */

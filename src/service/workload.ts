@@ -2,8 +2,8 @@ import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { ServicePort } from './service-port';
 import { invalid } from '../errors';
-import { IMesh } from '../mesh/mesh';
-import { IMeshNamespace } from '../mesh/namespace';
+import type { IMesh } from '../mesh/mesh';
+import type { IMeshNamespace } from '../mesh/namespace';
 
 /**
  * A workload in the mesh that can call services: it has an identity (service account, SPIFFE principal) and pods

@@ -17,7 +17,8 @@ import { rewriteProbes } from './probes';
 import { meshProxyConfig, mergeProxyConfig, proxyConfigEnvValue } from './proxy-config';
 import { InjectionTarget, ProxyOptions, SidecarTemplate } from './proxy-options';
 import { IstioAnnotations, IstioLabels, IstioPorts, PROXY_UID, RESERVED_PORTS } from '../mesh/constants';
-import { IMesh, InjectionMode } from '../mesh/mesh';
+import { InjectionMode } from '../mesh/injection-mode';
+import type { IMesh } from '../mesh/mesh';
 import { MeshModel } from '../model/mesh-model';
 import { checkAppContainerSecurity } from '../service/workload-options';
 

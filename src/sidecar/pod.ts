@@ -12,7 +12,7 @@ import {
 } from './constants';
 import { InjectionTarget } from './proxy-options';
 import { IstioAnnotations, IstioLabels, IstioPorts, PROXY_UID } from '../mesh/constants';
-import { IMesh, ResourceSettings } from '../mesh/mesh';
+import type { IMesh, ResourceSettings } from '../mesh/mesh';
 
 type Json = { [key: string]: any };
 type Annotations = { [key: string]: string };

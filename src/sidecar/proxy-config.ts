@@ -11,7 +11,7 @@
  */
 import { Duration } from 'cdk8s';
 import { invalid } from '../errors';
-import { IMesh } from '../mesh/mesh';
+import type { IMesh } from '../mesh/mesh';
 import { checkInteger } from '../validation';
 import { INTERCEPTION_REDIRECT, PROXY_CONFIG_DEFAULTS, PROXY_CONFIG_FIELDS } from './constants';
 import { IstioPorts } from '../mesh/constants';

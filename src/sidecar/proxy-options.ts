@@ -1,5 +1,5 @@
 import { Duration } from 'cdk8s';
-import { ResourceSettings } from '../mesh/mesh';
+import type { ResourceSettings } from '../mesh/mesh';
 
 /** Envoy log levels (`sidecar.istio.io/logLevel`). */
 export enum ProxyLogLevel {
