@@ -152,6 +152,7 @@ export class Model {
   public readonly entries: Entry[] = [];
   public readonly findings: Finding[] = [];
   private readonly byKind = new Map<string, Entry[]>();
+  private readonly byKindNs = new Map<string, Map<string, Entry[]>>();
   private readonly byKey = new Map<string, Entry>();
   private readonly existingKeys = new Set<string>();
   /** FQDN -> Service entry. */
@@ -253,6 +254,21 @@ export class Model {
   }
 
   /** Objects of a kind, in input order. */
+  /** Entries of a kind grouped by namespace (computed once per model). */
+  public ofKindByNamespace(kind: string): Map<string, Entry[]> {
+    let byNs = this.byKindNs.get(kind);
+    if (!byNs) {
+      byNs = new Map();
+      for (const e of this.ofKind(kind)) {
+        const l = byNs.get(e.ns ?? '') ?? [];
+        l.push(e);
+        byNs.set(e.ns ?? '', l);
+      }
+      this.byKindNs.set(kind, byNs);
+    }
+    return byNs;
+  }
+
   public ofKind(kind: string): Entry[] {
     return this.byKind.get(kind) ?? [];
   }

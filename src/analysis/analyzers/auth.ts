@@ -9,20 +9,8 @@ const SELECTOR_POLICIES = ['AuthorizationPolicy', 'RequestAuthentication', 'Peer
 const HTTP_OPERATION_FIELDS = ['methods', 'notMethods', 'paths', 'notPaths', 'hosts', 'notHosts'];
 const HTTP_SOURCE_FIELDS = ['requestPrincipals', 'notRequestPrincipals'];
 
-const paCache = new WeakMap<Model, Map<string, Entry[]>>();
-
 function peerAuthentications(m: Model, ns: string): Entry[] {
-  let byNs = paCache.get(m);
-  if (!byNs) {
-    byNs = new Map();
-    for (const pa of m.ofKind('PeerAuthentication')) {
-      const l = byNs.get(pa.ns!) ?? [];
-      l.push(pa);
-      byNs.set(pa.ns!, l);
-    }
-    paCache.set(m, byNs);
-  }
-  return byNs.get(ns) ?? [];
+  return m.ofKindByNamespace('PeerAuthentication').get(ns) ?? [];
 }
 
 function modeOf(pa: Entry): string | undefined {
