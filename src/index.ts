@@ -1,6 +1,7 @@
 // The public API of cdk8s-mesh. Re-exports only.
 
 export * from './mesh/constants';
+export * from './mesh/injection-mode';
 export * from './mesh/mesh';
 export * from './mesh/resources';
 export * from './mesh/namespace';

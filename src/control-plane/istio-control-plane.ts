@@ -25,7 +25,8 @@ import {
   MANAGED_BY_LABEL,
 } from '../mesh/constants';
 import { DataPlaneMode } from '../mesh/data-plane';
-import { IMesh, InjectionMode, ResourceSettings } from '../mesh/mesh';
+import { InjectionMode } from '../mesh/injection-mode';
+import { IMesh, ResourceSettings } from '../mesh/mesh';
 import { MeshModel } from '../model/mesh-model';
 import { meshProxyConfig } from '../sidecar/proxy-config';
 import { checkDnsSubdomain, checkInteger, checkLabels, checkQuantity, sortKeys } from '../validation';

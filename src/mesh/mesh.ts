@@ -12,8 +12,6 @@ import { checkDnsLabel, checkLabels, checkPort, checkQuantity } from '../validat
 import { AMBIENT_ENABLE_HBONE, DataPlaneMode } from './data-plane';
 import { InjectionMode } from './injection-mode';
 
-export { InjectionMode };
-
 /** What the proxies do with traffic to destinations not in the service registry (meshConfig.outboundTrafficPolicy.mode). */
 export enum OutboundTrafficPolicy {
   /** Let traffic to unknown destinations pass through (Istio's default). */
