@@ -122,7 +122,10 @@ export function buildBookinfo(options: BookinfoOptions): App {
   });
 
   for (const svc of [productpage, reviews]) {
-    new GoldenSignalAlerts(bookinfo, `${svc.name}-alerts`, { service: svc });
+    // In ambient mode productpage has no waypoint (nothing at layer 7 is declared for it): ztunnel reports only its
+    // TCP connections, which its dashboard shows; request alerts would need one (waypoint: AlertWaypoint.CREATE).
+    const requestMetrics = svc !== productpage || options.dataPlaneMode !== DataPlaneMode.AMBIENT;
+    if (requestMetrics) new GoldenSignalAlerts(bookinfo, `${svc.name}-alerts`, { service: svc });
     new ServiceDashboard(bookinfo, `${svc.name}-dashboard`, { service: svc, folder: 'Bookinfo' });
   }
 

@@ -6,13 +6,18 @@ import { PanelBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
+import { GRAFANA_DASHBOARD_LABEL, GRAFANA_DASHBOARD_LABEL_VALUE, GRAFANA_FOLDER_ANNOTATION, GRAFANA_UID_MAX } from './constants';
+import {
+  errorRateQuery, GoldenSignalOptions, IstioMetrics, latencyQuantileQuery, requestRateQuery, signalSourceOf, tcpConnectionRateQuery,
+  tcpThroughputQuery,
+} from './golden-signals';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
+import { isAmbient } from '../mesh/data-plane';
 import { IMesh } from '../mesh/mesh';
+import { MeshModel } from '../model/mesh-model';
 import { MeshedService } from '../service/meshed-service';
 import { checkMeshService, IMeshService } from '../service/workload';
 import { checkDnsLabel, checkLabels, sortKeys } from '../validation';
-import { GRAFANA_DASHBOARD_LABEL, GRAFANA_DASHBOARD_LABEL_VALUE, GRAFANA_FOLDER_ANNOTATION, GRAFANA_UID_MAX } from './constants';
-import { errorRateQuery, GoldenSignalOptions, IstioMetrics, latencyQuantileQuery, requestRateQuery } from './golden-signals';
 
 /** Where and how a dashboard ConfigMap is shipped to Grafana's dashboard sidecar. */
 export interface DashboardOptions {
@@ -105,6 +110,29 @@ function goldenSignalPanels(base: GoldenSignalOptions, versions: string[]): Pane
   ];
 }
 
+/**
+ * The layer-4 panels of an ambient service without a waypoint: what ztunnel reports (TCP connections and bytes), by
+ * version when versions are given.
+ */
+function tcpSignalPanels(base: GoldenSignalOptions, versions: string[]): PanelSpec[] {
+  const byVersion = (f: (o: GoldenSignalOptions) => string): Series[] => versions.map(v => ({ expr: f({ ...base, version: v }), legend: v }));
+  const all = versions.length ? 'all versions' : 'all';
+  return [
+    {
+      title: 'TCP connections opened',
+      description: 'Connections per second opened to the service, as ztunnel reports them (ambient, no waypoint: no request metrics).',
+      unit: 'cps',
+      series: [{ expr: tcpConnectionRateQuery(base), legend: all }, ...byVersion(tcpConnectionRateQuery)],
+    },
+    {
+      title: 'TCP throughput',
+      description: 'Bytes per second received and sent by the service, as ztunnel reports them.',
+      unit: 'Bps',
+      series: [{ expr: tcpThroughputQuery(base), legend: 'received' }, { expr: tcpThroughputQuery(base, true), legend: 'sent' }],
+    },
+  ];
+}
+
 function datasourceVariable() {
   return new DatasourceVariableBuilder('datasource').label('Data source').type('prometheus');
 }
@@ -138,6 +166,10 @@ function toJson(model: any): string {
  * version, so a canary is visible next to the stable version. Shipped as a ConfigMap labelled
  * `grafana_dashboard: "1"` for Grafana's dashboard sidecar; the JSON is deterministic (uid from the name, no
  * timestamps) and its queries are the shared golden-signal builders (the ones alerts and canary analysis use).
+ *
+ * The queries follow the service's data plane at synth time: its sidecars' reports (`reporter="destination"`), its
+ * waypoint's in ambient mode (`reporter="waypoint"`), or, for an ambient service without a waypoint, the TCP signals
+ * ztunnel reports (connections and bytes: there are no request metrics to show).
  */
 export class ServiceDashboard extends Construct {
   /** The service. */
@@ -165,18 +197,26 @@ export class ServiceDashboard extends Construct {
   private build(): any {
     const svc = this.service;
     const versions = MeshedService.isMeshedService(svc) ? svc.versions.map(v => v.name) : [];
-    const base: GoldenSignalOptions = { namespace: svc.namespace.name, service: svc.name, clusterDomain: svc.mesh.clusterDomain };
+    const source = signalSourceOf(MeshModel.of(this), svc);
+    const base: GoldenSignalOptions = {
+      namespace: svc.namespace.name,
+      service: svc.name,
+      clusterDomain: svc.mesh.clusterDomain,
+      ...(source.reporter !== IstioMetrics.REPORTER_DESTINATION ? { reporter: source.reporter } : {}),
+    };
     const d = new DashboardBuilder(`${svc.name}.${svc.namespace.name} (mesh service)`)
       .uid(this.uid)
-      .description(`Golden signals of ${svc.host}, by version.`)
+      .description(source.layer7
+        ? `Golden signals of ${svc.host}, by version${source.waypoint ? `, as its waypoint ${source.waypoint} reports them` : ''}.`
+        : `TCP signals of ${svc.host}, by version, as ztunnel reports them: the service has no waypoint, so no request metrics.`)
       .tags(['cdk8s-mesh', 'istio', svc.namespace.name])
       .time({ from: 'now-1h', to: 'now' })
       .refresh('30s')
       .tooltip(DashboardCursorSync.Crosshair)
       .readonly()
       .withVariable(datasourceVariable());
-    d.withRow(new RowBuilder('Golden signals').id(1));
-    goldenSignalPanels(base, versions).forEach((p, i) => d.withPanel(panel(p, i + 2)));
+    d.withRow(new RowBuilder(source.layer7 ? 'Golden signals' : 'TCP signals (ambient, no waypoint)').id(1));
+    (source.layer7 ? goldenSignalPanels(base, versions) : tcpSignalPanels(base, versions)).forEach((p, i) => d.withPanel(panel(p, i + 2)));
     return d.build();
   }
 }
@@ -184,6 +224,10 @@ export class ServiceDashboard extends Construct {
 /**
  * A Grafana dashboard for the whole mesh: the golden signals of every service that receives traffic, one repeated
  * row per service (pick namespace and services at the top). Shipped like `ServiceDashboard`.
+ *
+ * When the mesh has ambient namespaces (the mesh's default data plane, or a namespace declared ambient), the
+ * queries count the waypoints' reports too (`reporter=~"destination|waypoint"`): a request is reported once, by the
+ * destination's sidecar or by the waypoint in front of an ambient service, never both.
  */
 export class MeshDashboard extends Construct {
   /** The mesh. */
@@ -210,7 +254,11 @@ export class MeshDashboard extends Construct {
 
   private build(): any {
     const mesh = this.mesh;
-    const reporter = `${IstioMetrics.LABEL_REPORTER}="destination"`;
+    const model = MeshModel.of(this);
+    const ambient = isAmbient({ mesh }) || model.namespaces.some(n => model.isAmbientNamespace(n));
+    const reporter = ambient
+      ? `${IstioMetrics.LABEL_REPORTER}=~"${IstioMetrics.REPORTERS_ANY_DATA_PLANE}"`
+      : `${IstioMetrics.LABEL_REPORTER}="${IstioMetrics.REPORTER_DESTINATION}"`;
     const nsVar = new QueryVariableBuilder('namespace')
       .label('Namespace')
       .datasource(DATASOURCE)
@@ -225,7 +273,7 @@ export class MeshDashboard extends Construct {
       .sort(VariableSort.AlphabeticalAsc)
       .multi(true)
       .includeAll(true);
-    const base: GoldenSignalOptions = { namespace: '$namespace', service: '$service', clusterDomain: mesh.clusterDomain };
+    const base: GoldenSignalOptions = { namespace: '$namespace', service: '$service', clusterDomain: mesh.clusterDomain, ...(ambient ? { reporter: IstioMetrics.REPORTERS_ANY_DATA_PLANE } : {}) };
     const d = new DashboardBuilder(`Istio mesh${mesh.revision ? ` (${mesh.revision})` : ''}`)
       .uid(this.uid)
       .description(`Golden signals of every service of the mesh (root namespace ${mesh.rootNamespace}).`)

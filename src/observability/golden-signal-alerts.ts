@@ -1,11 +1,13 @@
-import { ApiObject, Duration } from 'cdk8s';
+import { ApiObject, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
 import { MONITORING_API_VERSION } from './constants';
 import { promDurationOf } from './durations';
-import { errorRateQuery, GoldenSignalOptions, p99LatencyQuery } from './golden-signals';
+import { errorRateQuery, GoldenSignalOptions, p99LatencyQuery, signalSourceOf } from './golden-signals';
 import { declareScraper } from './scraper';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
+import { isAmbient } from '../mesh/data-plane';
+import { MeshModel } from '../model/mesh-model';
 import type { MetricsScraper } from '../security/zero-trust-namespace';
 import { checkMeshService, IMeshService } from '../service/workload';
 import { checkDnsLabel, checkLabels, sortKeys } from '../validation';
@@ -18,6 +20,24 @@ export enum AlertSeverity {
   WARNING = 'warning',
   /** For information. */
   INFO = 'info',
+}
+
+/**
+ * What `GoldenSignalAlerts` needs of a service in an ambient namespace: its alerts watch requests (5xx, latency),
+ * which only a waypoint reports there (ztunnel sees TCP connections, not requests).
+ */
+export enum AlertWaypoint {
+  /**
+   * The service must go through a waypoint by synth time (one of its layer-7 features, e.g. HTTP methods in a
+   * caller's rule, routes or a canary, gives it one); without one, synthesis fails with an error that says so.
+   */
+  REQUIRE = 'REQUIRE',
+  /**
+   * Give the service a waypoint for its alerts: declares its layer-7 need, and its ambient `ZeroTrustNamespace`
+   * places the namespace's waypoint in front of it (the service is labelled `istio.io/use-waypoint`, its callers'
+   * rules move to the waypoint).
+   */
+  CREATE = 'CREATE',
 }
 
 /** Properties of `GoldenSignalAlerts`. */
@@ -81,6 +101,12 @@ export interface GoldenSignalAlertsProps {
    * pod label), unless another construct names the scraper
    */
   readonly scraper?: MetricsScraper;
+  /**
+   * In an ambient namespace: whether the service must already go through a waypoint, or gets one for its alerts.
+   * Ignored in sidecar namespaces (every pod's proxy reports its requests).
+   * @default AlertWaypoint.REQUIRE
+   */
+  readonly waypoint?: AlertWaypoint;
 }
 
 /**
@@ -88,16 +114,21 @@ export interface GoldenSignalAlertsProps {
  * latency of the requests the service receives (Istio's `istio_requests_total` and
  * `istio_request_duration_milliseconds`, reported by the service's own proxies), above thresholds you set.
  *
+ * The queries follow the service's data plane, read at synth time: `reporter="destination"` with sidecars,
+ * `reporter="waypoint"` for an ambient service behind a waypoint. An ambient service without a waypoint has no
+ * request metrics (ztunnel reports TCP only): its alerts need one (`waypoint: AlertWaypoint.CREATE`).
+ *
  * The PromQL comes from the same builders as CanaryRelease's analysis (`golden-signals.ts`), so an alert and a
  * canary verdict always measure the same thing.
  */
 export class GoldenSignalAlerts extends Construct {
   /** The PrometheusRule. */
   public readonly rule: ApiObject;
-  /** The error-rate alert's expression. */
-  public readonly errorRateExpression: string;
-  /** The latency alert's expression. */
-  public readonly latencyExpression: string;
+  /** The service watched. */
+  public readonly service: IMeshService;
+  private readonly signal: GoldenSignalOptions;
+  private readonly errorThreshold: number;
+  private readonly latencyThreshold: number;
 
   constructor(scope: Construct, id: string, props: GoldenSignalAlertsProps) {
     super(scope, id);
@@ -127,14 +158,26 @@ export class GoldenSignalAlerts extends Construct {
     // alerts need metrics: the scraper must reach the service's proxies
     declareScraper(this, props.scraper);
 
-    const signal: GoldenSignalOptions = {
-      namespace: svc.namespace.name,
-      service: svc.name,
-      window,
-      clusterDomain: svc.mesh.clusterDomain,
-    };
-    this.errorRateExpression = `${errorRateQuery(signal)} > ${round(errorPct / 100)}`;
-    this.latencyExpression = `${p99LatencyQuery(signal)} > ${latency}`;
+    const mode = props.waypoint ?? AlertWaypoint.REQUIRE;
+    if (!Object.values(AlertWaypoint).includes(mode)) invalid(this, 'waypoint', mode, `must be one of ${Object.values(AlertWaypoint).join(', ')}`);
+    this.service = svc;
+    this.signal = { namespace: svc.namespace.name, service: svc.name, window, clusterDomain: svc.mesh.clusterDomain };
+    this.errorThreshold = round(errorPct / 100);
+    this.latencyThreshold = latency;
+    const model = MeshModel.of(this);
+    // the waypoint is the ambient namespace's answer to a layer-7 need (ambient-policy.ts)
+    if (mode === AlertWaypoint.CREATE && isAmbient(svc.namespace)) model.declareLayer7(svc.namespace.name, svc, 'golden-signal alerts');
+    // only a check: the waypoint may be declared after this construct, so it is looked for once all facts are in
+    this.node.addValidation({
+      validate: () => {
+        const src = signalSourceOf(model, svc);
+        if (src.layer7) return [];
+        return [`${this.node.path}: service '${svc.name}.${svc.namespace.name}' is invalid: its namespace runs in ambient mode and `
+          + 'the service has no waypoint, so it has no request metrics (ztunnel reports TCP only, istio_tcp_*): error-rate and latency '
+          + 'alerts need a waypoint: pass waypoint: AlertWaypoint.CREATE, or give the service a layer-7 feature (HTTP methods or '
+          + 'paths in a caller\'s rule, routes, a canary)'];
+      },
+    });
 
     const who = `${svc.name}.${svc.namespace.name}`;
     const labels = sortKeys({ ...(props.alertLabels ?? {}), severity, service: svc.name, namespace: svc.namespace.name });
@@ -152,34 +195,55 @@ export class GoldenSignalAlerts extends Construct {
         namespace,
         labels: { ...(props.labels ?? {}), [MANAGED_BY_LABEL]: MANAGED_BY },
       },
-      spec: {
-        groups: [{
-          name: `${who}.golden-signals`,
-          rules: [
-            {
-              alert: 'MeshServiceHighErrorRate',
-              expr: this.errorRateExpression,
-              for: errorFor,
-              labels,
-              annotations: annotations(
-                `${who}: more than ${errorPct}% of requests fail (5xx)`,
-                `{{ $value | humanizePercentage }} of the requests received by ${svc.host} answered 5xx over the last ${promDurationOf(this, 'window', window)} (threshold ${errorPct}% for ${errorFor}).`,
-              ),
-            },
-            {
-              alert: 'MeshServiceHighLatency',
-              expr: this.latencyExpression,
-              for: latencyFor,
-              labels,
-              annotations: annotations(
-                `${who}: p99 latency above ${latency}ms`,
-                `The p99 latency of requests received by ${svc.host} is {{ $value | printf "%.0f" }}ms (threshold ${latency}ms for ${latencyFor}).`,
-              ),
-            },
-          ],
-        }],
-      },
+      spec: Lazy.any({ produce: () => this.renderSpec(who, labels, annotations, errorPct, errorFor, latencyFor, window) }),
     } as any);
+  }
+
+  /** The error-rate alert's expression (its reporter follows the service's data plane: read at synth time). */
+  public get errorRateExpression(): string {
+    return `${errorRateQuery(this.signalOptions())} > ${this.errorThreshold}`;
+  }
+
+  /** The latency alert's expression (its reporter follows the service's data plane: read at synth time). */
+  public get latencyExpression(): string {
+    return `${p99LatencyQuery(this.signalOptions())} > ${this.latencyThreshold}`;
+  }
+
+  private signalOptions(): GoldenSignalOptions {
+    return { ...this.signal, reporter: signalSourceOf(MeshModel.of(this), this.service).reporter };
+  }
+
+  private renderSpec(who: string, labels: any, annotations: (summary: string, description: string) => any, errorPct: number,
+    errorFor: string, latencyFor: string, window: Duration): any {
+    const svc = this.service;
+    const latency = this.latencyThreshold;
+    return {
+      groups: [{
+        name: `${who}.golden-signals`,
+        rules: [
+          {
+            alert: 'MeshServiceHighErrorRate',
+            expr: this.errorRateExpression,
+            for: errorFor,
+            labels,
+            annotations: annotations(
+              `${who}: more than ${errorPct}% of requests fail (5xx)`,
+              `{{ $value | humanizePercentage }} of the requests received by ${svc.host} answered 5xx over the last ${promDurationOf(this, 'window', window)} (threshold ${errorPct}% for ${errorFor}).`,
+            ),
+          },
+          {
+            alert: 'MeshServiceHighLatency',
+            expr: this.latencyExpression,
+            for: latencyFor,
+            labels,
+            annotations: annotations(
+              `${who}: p99 latency above ${latency}ms`,
+              `The p99 latency of requests received by ${svc.host} is {{ $value | printf "%.0f" }}ms (threshold ${latency}ms for ${latencyFor}).`,
+            ),
+          },
+        ],
+      }],
+    };
   }
 }
 

@@ -13,6 +13,11 @@
  *   `destination_workload` (the Deployment name), `destination_workload_namespace`, `destination_version` (the pod's
  *   `version` label) and `response_code`.
  *
+ * - In ambient mode (Istio 1.30.3, tests/integration/ambient/baseline_test.go) pods carry no proxy: the waypoint of a
+ *   service reports its requests with `reporter="waypoint"` (same metrics and `destination_*` labels), and ztunnel
+ *   reports only TCP metrics (`istio_tcp_connections_opened_total`, `istio_tcp_received_bytes_total`,
+ *   `istio_tcp_sent_bytes_total`, with `reporter="destination"`); a service without a waypoint has no request metrics.
+ *
  * Every builder returns a plain string. Label values are escaped for PromQL double-quoted strings, so Argo Rollouts
  * templates such as `{{args.service}}` pass through unchanged.
  */
@@ -20,6 +25,9 @@ import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
 import { CLUSTER_DOMAIN } from '../mesh/constants';
+import { isAmbient } from '../mesh/data-plane';
+import type { MeshModel } from '../model/mesh-model';
+import type { IMeshService } from '../service/workload';
 
 /** Istio's standard metric and label names (istio.io, reference/config/metrics). */
 export const IstioMetrics = {
@@ -27,8 +35,25 @@ export const IstioMetrics = {
   REQUESTS_TOTAL: 'istio_requests_total',
   /** Histogram buckets of request durations in milliseconds. */
   REQUEST_DURATION_BUCKET: 'istio_request_duration_milliseconds_bucket',
-  /** Label: which proxy reported the request ('source' | 'destination'). */
+  /** Counter of TCP connections opened (sidecars, waypoints and ztunnel). */
+  TCP_CONNECTIONS_OPENED: 'istio_tcp_connections_opened_total',
+  /** Counter of bytes received on TCP connections (request direction). */
+  TCP_RECEIVED_BYTES: 'istio_tcp_received_bytes_total',
+  /** Counter of bytes sent on TCP connections (response direction). */
+  TCP_SENT_BYTES: 'istio_tcp_sent_bytes_total',
+  /** Label: which proxy reported the request ('source' | 'destination' | 'waypoint'). */
   LABEL_REPORTER: 'reporter',
+  /** `reporter` of the destination's own proxy: its sidecar, or ztunnel in ambient mode (TCP metrics only there). */
+  REPORTER_DESTINATION: 'destination',
+  /** `reporter` of the calling proxy (a sidecar or a gateway). */
+  REPORTER_SOURCE: 'source',
+  /** `reporter` of an ambient service's waypoint: its request metrics. */
+  REPORTER_WAYPOINT: 'waypoint',
+  /**
+   * The `reporter` regex that counts every request once in a mesh that mixes data planes: the destination's sidecar
+   * reports it, or the waypoint in front of an ambient service (whose pods have no proxy), never both.
+   */
+  REPORTERS_ANY_DATA_PLANE: 'destination|waypoint',
   LABEL_DESTINATION_SERVICE: 'destination_service',
   LABEL_DESTINATION_SERVICE_NAME: 'destination_service_name',
   LABEL_DESTINATION_SERVICE_NAMESPACE: 'destination_service_namespace',
@@ -79,7 +104,10 @@ export interface GoldenSignalOptions {
   readonly clusterDomain?: string;
   /**
    * Which proxy's report to count. `destination` counts what the service itself received (every caller, including
-   * the ingress gateway); `source` counts what meshed callers saw (includes failures before the request arrived).
+   * the ingress gateway); `source` counts what meshed callers saw (includes failures before the request arrived);
+   * `waypoint` counts what an ambient service's waypoint received (the request metrics of ambient services: their
+   * pods have no proxy); `destination|waypoint` (a regex match) counts both, for queries over services of either data
+   * plane. The constructs pick it from the service's data plane.
    * @default 'destination'
    */
   readonly reporter?: string;
@@ -120,10 +148,14 @@ export function promDuration(d: Duration, field = 'window', scope: Construct | s
 function selector(o: GoldenSignalOptions, extra: string[] = []): string {
   if (!o || !o.namespace || !o.service) invalid('', 'golden signal', o, 'needs a namespace and a service');
   const reporter = o.reporter ?? 'destination';
-  if (reporter !== 'destination' && reporter !== 'source') invalid('', 'reporter', reporter, "must be 'destination' or 'source'");
+  const reporters: string[] = [
+    IstioMetrics.REPORTER_DESTINATION, IstioMetrics.REPORTER_SOURCE, IstioMetrics.REPORTER_WAYPOINT, IstioMetrics.REPORTERS_ANY_DATA_PLANE,
+  ];
+  if (!reporters.includes(reporter)) invalid('', 'reporter', reporter, `must be one of ${reporters.map(r => `'${r}'`).join(', ')}`);
+  const reporterMatch = reporter === IstioMetrics.REPORTERS_ANY_DATA_PLANE ? '=~' : '=';
   const host = `${o.service}.${o.namespace}.svc.${o.clusterDomain ?? CLUSTER_DOMAIN}`;
   const parts = [
-    `${IstioMetrics.LABEL_REPORTER}=${promString(reporter)}`,
+    `${IstioMetrics.LABEL_REPORTER}${reporterMatch}${promString(reporter)}`,
     `${IstioMetrics.LABEL_DESTINATION_SERVICE}=${promString(host)}`,
   ];
   if (o.workload !== undefined) {
@@ -183,6 +215,54 @@ export function p99LatencyQuery(o: GoldenSignalOptions): string {
 }
 
 /**
+ * TCP connections per second opened to the service, as ztunnel (ambient) or the sidecar reports them:
+ * `sum(rate(istio_tcp_connections_opened_total{reporter="destination",...}[5m]))`. The layer-4 signal of an ambient
+ * service without a waypoint. The `reporter` option is ignored: TCP metrics of a destination come from its own
+ * ztunnel or sidecar.
+ */
+export function tcpConnectionRateQuery(o: GoldenSignalOptions): string {
+  return `sum(rate(${IstioMetrics.TCP_CONNECTIONS_OPENED}${selector({ ...o, reporter: IstioMetrics.REPORTER_DESTINATION })}${windowOf(o)}))`;
+}
+
+/**
+ * Bytes per second received by the service on its TCP connections (request direction), or sent by it with
+ * `sent: true`: `sum(rate(istio_tcp_received_bytes_total{reporter="destination",...}[5m]))`.
+ */
+export function tcpThroughputQuery(o: GoldenSignalOptions, sent = false): string {
+  const metric = sent ? IstioMetrics.TCP_SENT_BYTES : IstioMetrics.TCP_RECEIVED_BYTES;
+  return `sum(rate(${metric}${selector({ ...o, reporter: IstioMetrics.REPORTER_DESTINATION })}${windowOf(o)}))`;
+}
+
+/**
+ * Where a service's golden signals come from, by its data plane (read at synth time: a waypoint declared later
+ * counts). @internal
+ */
+export interface SignalSource {
+  /** The reporter of its request metrics. */
+  readonly reporter: string;
+  /** Whether request (layer-7) metrics exist: a sidecar, or an ambient service behind a waypoint. */
+  readonly layer7: boolean;
+  /** Whether the service's namespace runs in ambient mode. */
+  readonly ambient: boolean;
+  /** Its waypoint (`<namespace>/<name>`), if any. */
+  readonly waypoint?: string;
+}
+
+/**
+ * Where a service's golden signals come from: sidecar namespaces report requests at the destination
+ * (`reporter="destination"`); in an ambient namespace, the service's waypoint reports them (`reporter="waypoint"`),
+ * and without one only ztunnel's TCP metrics exist. @internal
+ */
+export function signalSourceOf(model: MeshModel, s: IMeshService): SignalSource {
+  const ambient = isAmbient(s.namespace) || model.isAmbientNamespace(s.namespace.name);
+  if (!ambient) return { reporter: IstioMetrics.REPORTER_DESTINATION, layer7: true, ambient };
+  const wp = model.waypointOf(s);
+  return wp
+    ? { reporter: IstioMetrics.REPORTER_WAYPOINT, layer7: true, ambient, waypoint: `${wp.namespace}/${wp.name}` }
+    : { reporter: IstioMetrics.REPORTER_DESTINATION, layer7: false, ambient };
+}
+
+/**
  * The same builders as static methods, for jsii languages (free functions are TypeScript-only).
  */
 export class GoldenSignals {
@@ -194,6 +274,12 @@ export class GoldenSignals {
   public static errorRate(options: GoldenSignalOptions): string { return errorRateQuery(options); }
   /** A latency quantile in milliseconds. */
   public static latencyQuantile(options: LatencyQuantileOptions): string { return latencyQuantileQuery(options); }
+  /** TCP connections per second opened to the service (the layer-4 signal ztunnel reports in ambient mode). */
+  public static tcpConnectionRate(options: GoldenSignalOptions): string { return tcpConnectionRateQuery(options); }
+  /** Bytes per second received by the service on TCP connections. */
+  public static tcpReceivedBytes(options: GoldenSignalOptions): string { return tcpThroughputQuery(options); }
+  /** Bytes per second sent by the service on TCP connections. */
+  public static tcpSentBytes(options: GoldenSignalOptions): string { return tcpThroughputQuery(options, true); }
   /** The p99 latency in milliseconds. */
   public static p99Latency(options: GoldenSignalOptions): string { return p99LatencyQuery(options); }
   private constructor() {}

@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
 import { DEFAULT_PROMETHEUS_ADDRESS } from '../observability/constants';
-import { GoldenSignalOptions, p99LatencyQuery, promDuration, successRateQuery } from '../observability/golden-signals';
+import { GoldenSignalOptions, IstioMetrics, p99LatencyQuery, promDuration, successRateQuery } from '../observability/golden-signals';
 
 /**
  * Thresholds and measurement settings of the automated canary analysis (an Argo Rollouts AnalysisTemplate or
@@ -15,7 +15,8 @@ export interface CanaryAnalysis {
   /**
    * The lowest acceptable success rate of the canary, in percent (0 < x <= 100): responses that are neither 5xx nor
    * gRPC errors (`grpc_response_status` not 0) / all responses, as the canary's proxies report them
-   * (`reporter="destination"`).
+   * (`reporter="destination"`; in an ambient namespace the canary's routes put its service behind a waypoint, which
+   * reports its requests: `reporter="waypoint"`).
    * @default 99
    */
   readonly minSuccessRate?: number;
@@ -115,11 +116,18 @@ export interface AnalysisTarget {
   readonly version?: string;
   readonly workload?: string;
   readonly clusterDomain?: string;
+  /**
+   * Whether the service's namespace runs in ambient mode: a canary's routes are layer 7, so its service goes through
+   * a waypoint there, and the waypoint reports its requests (`reporter="waypoint"`).
+   */
+  readonly ambient?: boolean;
 }
 
 /** The success-rate and p99 queries of a canary (gRPC errors count as failures). @internal */
 export function analysisQueries(r: ResolvedAnalysis, target: AnalysisTarget): { successRate: string; p99Latency: string } {
-  const q: GoldenSignalOptions = { ...target, window: r.window, grpcErrors: true };
+  const { ambient, ...selected } = target;
+  const reporter = ambient ? { reporter: IstioMetrics.REPORTER_WAYPOINT } : {};
+  const q: GoldenSignalOptions = { ...selected, window: r.window, grpcErrors: true, ...reporter };
   return { successRate: successRateQuery(q), p99Latency: p99LatencyQuery(q) };
 }
 

@@ -11,6 +11,7 @@ import { MeshGateway, RoutingApi } from '../gateway/mesh-gateway';
 import { ArgoCdAnnotations } from '../gitops/argocd-constants';
 import { WAVE } from '../gitops/sync-wave-table';
 import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
+import { isAmbient } from '../mesh/data-plane';
 import { MeshModel } from '../model/mesh-model';
 import { promDuration } from '../observability/golden-signals';
 import { declareScraper } from '../observability/scraper';
@@ -259,6 +260,10 @@ export class CanaryRelease extends Construct {
       if (!(props.progressive instanceof ProgressiveDelivery)) invalid(this, 'progressive', props.progressive, 'must be made with ProgressiveDelivery.argoRollouts(...) or .flagger(...)');
       if (props.sessionAffinity !== undefined && props.progressive.controller !== 'flagger') {
         invalid(this, 'sessionAffinity', 'set', 'is not supported with Argo Rollouts (it splits each request on its own): use GitOps mode for sticky canaries');
+      }
+      if (service.mesh.meshRouting === RoutingApi.GATEWAY_API) {
+        invalid(this, 'progressive', props.progressive.controller,
+          "is not supported with the mesh's meshRouting GATEWAY_API: the controller shifts the service's Istio VirtualService (and DestinationRule subsets) here, which the service does not have; release it in GitOps mode (traffic, steps), or set meshRouting to RoutingApi.ISTIO");
       }
     }
     const weight = props.progressive ? undefined : this.baseWeight(props);
@@ -555,6 +560,7 @@ export class CanaryRelease extends Construct {
         service: this.service.name,
         version: this.canary.name,
         clusterDomain: this.service.mesh.clusterDomain,
+        ambient: isAmbient(this.service.namespace),
       }),
     } as any);
   }

@@ -5,6 +5,7 @@ import { RequestMatch } from './request-match';
 import { renderMatchMap } from './routing';
 import { invalid } from '../errors';
 import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
+import { isAmbient } from '../mesh/data-plane';
 import { MeshModel } from '../model/mesh-model';
 import { promDuration } from '../observability/golden-signals';
 import type { MeshedService } from '../service/meshed-service';
@@ -129,7 +130,9 @@ export function renderFlagger(r: FlaggerRelease, o: FlaggerOptions): { canary: A
   const metricTemplates: ApiObject[] = [];
   const metrics: any[] = [];
   if (!o.withoutAnalysis) {
-    const queries = analysisQueries(resolved, { namespace: ns, service: service.name, workload: target, clusterDomain: service.mesh.clusterDomain });
+    const queries = analysisQueries(resolved, {
+      namespace: ns, service: service.name, workload: target, clusterDomain: service.mesh.clusterDomain, ambient: isAmbient(service.namespace),
+    });
     const template = (name: string, query: string) => new ApiObject(scope, `MetricTemplate-${name}`, {
       apiVersion: FLAGGER_API_VERSION,
       kind: 'MetricTemplate',
