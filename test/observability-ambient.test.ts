@@ -6,8 +6,8 @@
 import { execFileSync } from 'child_process';
 import { App, Chart, Testing } from 'cdk8s';
 import {
-  AlertWaypoint, DataPlaneMode, GoldenSignalAlerts, GoldenSignals, IstioMetrics, Mesh, MeshDashboard, MeshedService, ServiceDashboard,
-  ServicePort, ZeroTrustNamespace,
+  AlertWaypoint, DataPlaneMode, GoldenSignalAlerts, GoldenSignals, IstioControlPlane, IstioMetrics, Mesh, MeshDashboard, MeshedService,
+  MeshMetricsScraping, ServiceDashboard, ServicePort, ZeroTrustNamespace,
 } from '../src';
 import { one, synthAppValid } from './util';
 import { analysisQueries, resolveAnalysis } from '../src/traffic/analysis';
@@ -155,5 +155,72 @@ describe('dashboards follow the data plane', () => {
     expect(json.templating.list.filter((v: any) => v.type === 'query').map((v: any) => v.query))
       .toEqual(['label_values(istio_requests_total{reporter=~"destination|waypoint"}, destination_service_namespace)',
         'label_values(istio_requests_total{reporter=~"destination|waypoint",destination_service_namespace="$namespace"}, destination_service_name)']);
+  });
+});
+
+describe('scraping ztunnel and the waypoints', () => {
+  test('a sidecar mesh: no ztunnel PodMonitor, the proxies\' PodMonitor as before', () => {
+    const app = new App();
+    const platform = new Chart(app, 'platform');
+    const mesh = new Mesh(platform, 'mesh');
+    const scraping = new MeshMetricsScraping(platform, 'scraping', { mesh });
+    const objects = synthAppValid(app);
+    expect(scraping.ztunnelPodMonitor).toBeUndefined();
+    expect(objects.filter(o => o.kind === 'PodMonitor').map(o => o.metadata.name)).toEqual(['envoy-stats-monitor']);
+    expect(one(objects, 'PodMonitor').spec.selector).toEqual({ matchExpressions: [{ key: 'istio-prometheus-ignore', operator: 'DoesNotExist' }] });
+  });
+
+  test('an ambient namespace (declared after the scraping): ztunnel scraped on 15020 /metrics in the root namespace, left out of the proxies\' monitor', () => {
+    const { app, platform, mesh, shop, amb, svc } = setup();
+    new IstioControlPlane(platform, 'istio', { mesh });
+    const scraping = new MeshMetricsScraping(platform, 'scraping', { mesh, labels: { release: 'prom' } });
+    expect(scraping.ztunnelPodMonitor).toBeDefined();
+    svc(amb, 'reviews');
+    void shop;
+    const objects = synthAppValid(app);
+    const zt = one(objects, 'PodMonitor', 'ztunnel-monitor');
+    expect(zt.metadata).toMatchObject({ namespace: 'istio-system', labels: { release: 'prom' } });
+    expect(zt.spec.selector).toEqual({ matchLabels: { 'app': 'ztunnel', 'istio.io/rev': 'default' } });
+    expect(zt.spec.namespaceSelector).toEqual({ matchNames: ['istio-system'] });
+    expect(zt.spec.podMetricsEndpoints).toMatchObject([{ port: 'ztunnel-stats', path: '/metrics', interval: '15s' }]);
+    // the port the monitor names is ztunnel's container port 15020, on pods with exactly those labels
+    const ds = one(objects, 'DaemonSet', 'ztunnel');
+    expect(ds.metadata.namespace).toBe('istio-system');
+    expect(ds.spec.template.metadata.labels).toMatchObject(zt.spec.selector.matchLabels);
+    expect(ds.spec.template.spec.containers[0].ports).toContainEqual({ containerPort: 15020, name: 'ztunnel-stats', protocol: 'TCP' });
+    expect(one(objects, 'PodMonitor', 'envoy-stats-monitor').spec.selector.matchExpressions)
+      .toContainEqual({ key: 'app', operator: 'NotIn', values: ['ztunnel'] });
+  });
+
+  test('a mesh ambient by default, ztunnel elsewhere or not scraped', () => {
+    const app = new App();
+    const platform = new Chart(app, 'platform');
+    const mesh = new Mesh(platform, 'mesh', { dataPlaneMode: DataPlaneMode.AMBIENT, revision: '1-30' });
+    new MeshMetricsScraping(platform, 'a', { mesh, namespace: 'monitoring', ztunnelNamespace: 'ztunnel' });
+    new MeshMetricsScraping(platform, 'b', { mesh, namespace: 'other', ztunnel: false, controlPlane: false });
+    const objects = synthAppValid(app);
+    const zt = one(objects, 'PodMonitor', 'ztunnel-monitor');
+    expect(zt.metadata.namespace).toBe('monitoring');
+    expect(zt.spec.namespaceSelector).toEqual({ matchNames: ['ztunnel'] });
+    expect(zt.spec.selector.matchLabels['istio.io/rev']).toBe('1-30');
+    expect(objects.filter(o => o.kind === 'PodMonitor' && o.metadata.namespace === 'other').map(o => o.metadata.name)).toEqual(['envoy-stats-monitor']);
+    expect(() => new MeshMetricsScraping(platform, 'c', { mesh, ztunnelNamespace: 'Bad' })).toThrow("platform/c: ztunnelNamespace 'Bad' is invalid");
+  });
+
+  test('a zero-trust ambient namespace lets the scraper in to its waypoint on 15020 and 15090', () => {
+    const { app, platform, mesh, amb, svc } = setup();
+    new MeshMetricsScraping(platform, 'scraping', { mesh, scraper: { namespace: 'obs', podLabels: { app: 'prometheus' } } });
+    const reviews = svc(amb, 'reviews');
+    new GoldenSignalAlerts(platform, 'alerts', { service: reviews, waypoint: AlertWaypoint.CREATE });
+    const objects = synthAppValid(app).filter(o => o.metadata?.namespace === 'amb');
+    const waypointPods = { 'gateway.networking.k8s.io/gateway-name': 'waypoint' };
+    const selects = (np: any) => Object.entries(np.spec.podSelector.matchLabels ?? {}).every(([k, v]) => (waypointPods as any)[k] === v);
+    const scrape = objects.filter(o => o.kind === 'NetworkPolicy' && selects(o) && o.spec.ingress?.some((r: any) => r.from.some((f: any) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'obs')));
+    expect(scrape.map(o => o.metadata.name)).toEqual(['allow-metrics-scrape']);
+    expect(scrape[0].spec.ingress).toEqual([{
+      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'obs' } }, podSelector: { matchLabels: { app: 'prometheus' } } }],
+      ports: [{ port: 15020, protocol: 'TCP' }, { port: 15090, protocol: 'TCP' }],
+    }]);
+    expect(one(objects, 'Gateway', 'waypoint')).toBeDefined();
   });
 });

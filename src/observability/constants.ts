@@ -22,6 +22,14 @@ export const MONITORING_API_VERSION = 'monitoring.coreos.com/v1';
  */
 export const PROXY_POD_MONITOR_NAME = 'envoy-stats-monitor';
 export const CONTROL_PLANE_SERVICE_MONITOR_NAME = 'istio-component-monitor';
+/**
+ * ztunnel's metrics (Istio 1.30.3, manifests/charts/ztunnel: container port 15020 `ztunnel-stats`, pods labelled
+ * `app: ztunnel`; tests/integration/ambient/baseline_test.go scrapes its `/metrics`). Its pods are annotated
+ * `prometheus.io/scrape` without a path, so the proxies' PodMonitor leaves them to this one.
+ */
+export const ZTUNNEL_POD_MONITOR_NAME = 'ztunnel-monitor';
+export const ZTUNNEL_METRICS_PORT_NAME = 'ztunnel-stats';
+export const ZTUNNEL_METRICS_PATH = '/metrics';
 /** Pods with this label are not scraped by the proxies' PodMonitor. */
 export const PROMETHEUS_IGNORE_LABEL = 'istio-prometheus-ignore';
 /** The merged metrics path (the `prometheus.io/path` annotation injection adds). */

@@ -1,15 +1,19 @@
-import { ApiObject, Duration } from 'cdk8s';
+import { ApiObject, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ISTIOD_APP } from '../control-plane/constants';
 import { invalid } from '../errors';
 import { declareScraper } from './scraper';
+import { Ztunnel as Z } from '../ambient/constants';
 import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
+import { DataPlaneMode } from '../mesh/data-plane';
 import { IMesh } from '../mesh/mesh';
+import { MeshModel } from '../model/mesh-model';
 import type { MetricsScraper } from '../security/zero-trust-namespace';
 import { checkDnsLabel, checkLabels } from '../validation';
 import {
   CONTROL_PLANE_SERVICE_MONITOR_NAME, DEFAULT_SCRAPE_INTERVAL_SECONDS, ISTIOD_MONITORING_PORT_NAME, MERGED_METRICS_PATH,
-  MONITORING_API_VERSION, PROMETHEUS_IGNORE_LABEL, PROXY_CONTAINER, PROXY_POD_MONITOR_NAME,
+  MONITORING_API_VERSION, PROMETHEUS_IGNORE_LABEL, PROXY_CONTAINER, PROXY_POD_MONITOR_NAME, ZTUNNEL_METRICS_PATH,
+  ZTUNNEL_METRICS_PORT_NAME, ZTUNNEL_POD_MONITOR_NAME,
 } from './constants';
 import { promDurationOf } from './durations';
 
@@ -49,6 +53,19 @@ export interface MeshMetricsScrapingProps {
    */
   readonly controlPlane?: boolean;
   /**
+   * Whether to scrape ztunnel (a PodMonitor `ztunnel-monitor` on its port 15020, `/metrics`), once the mesh runs in
+   * ambient mode (the mesh's default data plane, or a namespace of it declared ambient, before or after this
+   * construct). ztunnel reports the TCP metrics of ambient workloads; their waypoints are Envoy proxies, scraped with
+   * the sidecars (15020, merged metrics).
+   * @default true
+   */
+  readonly ztunnel?: boolean;
+  /**
+   * The namespace ztunnel runs in (`IstioControlPlane`'s `ztunnel.namespace`).
+   * @default - the mesh's root namespace
+   */
+  readonly ztunnelNamespace?: string;
+  /**
    * The Prometheus that scrapes the proxies: zero-trust namespaces let its pods in on the metrics ports (15020,
    * 15090), which bypass the proxy, so only NetworkPolicy applies.
    * @default - pods labelled `app.kubernetes.io/name: prometheus` in namespace `monitoring` (prometheus-operator's
@@ -66,12 +83,21 @@ export interface MeshMetricsScrapingProps {
  *   (IPv4 and IPv6), and only `istio-proxy` containers of pods annotated `prometheus.io/scrape: "true"` are kept.
  *   Pods labelled `istio-prometheus-ignore` are skipped.
  * - a ServiceMonitor (`istio-component-monitor`) for istiod's `http-monitoring` port (15014).
+ * - in ambient mode, a PodMonitor (`ztunnel-monitor`) for ztunnel's `ztunnel-stats` port (15020, `/metrics`), which
+ *   the proxies' PodMonitor then leaves out. Waypoints are Envoy proxies annotated like sidecars (15020
+ *   `/stats/prometheus`): the proxies' PodMonitor scrapes them with the sidecars.
  */
 export class MeshMetricsScraping extends Construct {
   /** The sidecars' PodMonitor (unless `proxies` is off). */
   public readonly podMonitor?: ApiObject;
   /** istiod's ServiceMonitor (unless `controlPlane` is off). */
   public readonly serviceMonitor?: ApiObject;
+  private ztunnelMonitor?: ApiObject;
+
+  /** ztunnel's PodMonitor, once the mesh runs in ambient mode (unless `ztunnel` is off). */
+  public get ztunnelPodMonitor(): ApiObject | undefined {
+    return this.ztunnelMonitor;
+  }
 
   constructor(scope: Construct, id: string, props: MeshMetricsScrapingProps) {
     super(scope, id);
@@ -93,7 +119,15 @@ export class MeshMetricsScraping extends Construct {
         kind: 'PodMonitor',
         metadata: metadata(PROXY_POD_MONITOR_NAME),
         spec: {
-          selector: { matchExpressions: [{ key: PROMETHEUS_IGNORE_LABEL, operator: 'DoesNotExist' }] },
+          // ztunnel's pods carry the scrape annotations but no path: its own PodMonitor scrapes them (read at synth)
+          selector: Lazy.any({
+            produce: () => ({
+              matchExpressions: [
+                { key: PROMETHEUS_IGNORE_LABEL, operator: 'DoesNotExist' },
+                ...(this.ztunnelMonitor ? [{ key: IstioLabels.APP, operator: 'NotIn', values: [Z.NAME] }] : []),
+              ],
+            }),
+          }),
           namespaceSelector: proxyNamespaces ? { matchNames: proxyNamespaces } : { any: true },
           podMetricsEndpoints: [{
             path: MERGED_METRICS_PATH,
@@ -126,6 +160,40 @@ export class MeshMetricsScraping extends Construct {
           }],
         },
       } as any);
+    }
+
+    if (props.ztunnel ?? true) {
+      const ztunnelNs = props.ztunnelNamespace ?? mesh.rootNamespace;
+      checkDnsLabel(this, 'ztunnelNamespace', ztunnelNs);
+      const mine = (root: string, revision?: string) => root === mesh.rootNamespace && (revision ?? '') === (mesh.revision ?? '');
+      const scrapeZtunnel = () => {
+        if (this.ztunnelMonitor) return;
+        declareScraper(this, props.scraper);
+        this.ztunnelMonitor = new ApiObject(this, 'ZtunnelPodMonitor', {
+          apiVersion: MONITORING_API_VERSION,
+          kind: 'PodMonitor',
+          metadata: metadata(ZTUNNEL_POD_MONITOR_NAME),
+          spec: {
+            jobLabel: IstioLabels.APP,
+            selector: { matchLabels: { [IstioLabels.APP]: Z.NAME, [IstioLabels.REV]: mesh.revisionLabel } },
+            namespaceSelector: { matchNames: [ztunnelNs] },
+            podMetricsEndpoints: [{
+              port: ZTUNNEL_METRICS_PORT_NAME,
+              path: ZTUNNEL_METRICS_PATH,
+              interval,
+              relabelings: [
+                { action: 'replace', sourceLabels: ['__meta_kubernetes_namespace'], targetLabel: 'namespace' },
+                { action: 'replace', sourceLabels: ['__meta_kubernetes_pod_name'], targetLabel: 'pod_name' },
+              ],
+            }],
+          },
+        } as any);
+      };
+      // the same trigger as the control plane's ztunnel: the mesh is ambient, or a namespace of it turns ambient
+      if (mesh.dataPlaneMode === DataPlaneMode.AMBIENT) scrapeZtunnel();
+      MeshModel.of(this).subscribe(f => {
+        if (f.type === 'ambient-namespace' && mine(f.namespace.rootNamespace, f.namespace.revision)) scrapeZtunnel();
+      });
     }
 
     if (props.controlPlane ?? true) {
