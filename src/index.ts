@@ -2,6 +2,7 @@
 
 export * from './mesh/constants';
 export * from './mesh/injection-mode';
+export * from './mesh/routing-api';
 export * from './mesh/mesh';
 export * from './mesh/resources';
 export * from './mesh/namespace';
@@ -52,7 +53,7 @@ export { GatewayTls, TlsVersion } from './certificates/gateway-tls';
 export type { GatewayTlsOptions, CertManagerTlsOptions, MutualTlsOptions } from './certificates/gateway-tls';
 export { GatewayServiceType } from './gateway/gateway-workload';
 export type { GatewayWorkloadOptions } from './gateway/gateway-workload';
-export { MeshGateway, RoutingApi, GatewayDeployment } from './gateway/mesh-gateway';
+export { MeshGateway, GatewayDeployment } from './gateway/mesh-gateway';
 export type { MeshGatewayProps, GatewayListener, GatewayRouteInfo } from './gateway/mesh-gateway';
 export { EgressGateway } from './gateway/egress-gateway';
 export type { EgressGatewayProps } from './gateway/egress-gateway';

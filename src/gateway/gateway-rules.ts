@@ -7,7 +7,7 @@
 import { Construct } from 'constructs';
 import { CorsPolicy, PathMatch } from './routes';
 import { invalid } from '../errors';
-import { MeshedService } from '../service/meshed-service';
+import type { MeshedService } from '../service/meshed-service';
 import { ServicePort } from '../service/service-port';
 import type { IMeshService } from '../service/workload';
 import { istioDuration, millisOf } from '../traffic/duration';
@@ -62,6 +62,8 @@ export interface GatewayRouteInput {
   /** Header matches of the route, names lowercase. */
   readonly headers: { [name: string]: any };
   readonly to?: IMeshService;
+  /** `to` when it is a MeshedService (whose own route table the gateway takes); the caller knows the class. */
+  readonly meshed?: MeshedService;
   readonly port?: ServicePort;
   readonly version?: { readonly name: string; readonly subsetName: string };
   readonly redirect?: any;
@@ -103,17 +105,18 @@ export function gatewayRouteRules(scope: Construct, r: GatewayRouteInput): Gatew
   const to = r.to!;
   const port = r.port!;
   services.set(to.host, to);
-  if (!MeshedService.isMeshedService(to)) {
+  const meshed = r.meshed;
+  if (meshed === undefined || meshed !== to) {
     const body = { route: [{ destination: { host: to.host, port: { number: port.port } } }] };
     return [finish(scope, r, { conditions: [base], body, services, port, origin: r.field }, undefined)];
   }
-  const ctx = to._routeContext();
+  const ctx = meshed._routeContext();
   const mirrorTarget = ctx.resilience.mirror?.service;
   if (mirrorTarget) services.set(mirrorTarget.host, mirrorTarget);
-  const version = r.version ? to.versions.find(v => v.subsetName === r.version!.subsetName) : undefined;
-  const rules = version ? [{ destinations: [{ version }] }] : to.httpRoutes;
+  const version = r.version ? meshed.versions.find(v => v.subsetName === r.version!.subsetName) : undefined;
+  const rules = version ? [{ destinations: [{ version }] }] : meshed.httpRoutes;
   const rendered = renderMeshHttpRoutes(ctx, rules);
-  const multiPort = to.ports.length > 1;
+  const multiPort = meshed.ports.length > 1;
   const trusted = new Set(r.trustedHeaders.map(h => h.toLowerCase()));
   const out: GatewayRule[] = [];
   for (const entry of rendered) {

@@ -1,4 +1,4 @@
-import { ApiObject, Duration, Lazy } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   DEFAULT_INGRESS_NAME, DEFAULT_INGRESS_NAMESPACE, GATEWAY_API_GROUP, GATEWAY_API_VERSION, GATEWAY_NAME_LABEL,
@@ -16,16 +16,20 @@ import { invalid } from '../errors';
 import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { IMesh } from '../mesh/mesh';
 import { IMeshNamespace } from '../mesh/namespace';
+import { RoutingApi } from '../mesh/routing-api';
 import { MeshModel } from '../model/mesh-model';
 import { MeshedService } from '../service/meshed-service';
 import { PortProtocol, ServicePort } from '../service/service-port';
 import { checkMeshService, FlowKind, IMeshService, IMeshWorkload } from '../service/workload';
-import { millisOf } from '../traffic/duration';
+import { gatewayApiDuration } from '../traffic/duration';
 import { checkHeaderOperationName, renderHeaderRules } from '../traffic/http-headers';
 import { renderResilience } from '../traffic/resilience';
 import { renderCorsPolicy } from '../traffic/route-options';
 import { StringMatch } from '../traffic/routing';
 import { checkDnsLabel, checkHeaderValue, checkPort, checkRegex, compact } from '../validation';
+
+// the enum lives in a leaf module (the mesh's routing choice uses it too); exported here as before
+export { RoutingApi };
 
 /** A route of a gateway as declared: what the mesh diagram and other readers of the model see. */
 export interface GatewayRouteInfo {
@@ -41,13 +45,6 @@ export interface GatewayRouteInfo {
   readonly redirect: boolean;
 }
 
-/** Which API configures the gateway's listeners and routes. Same construct API, same behaviour either way. */
-export enum RoutingApi {
-  /** Istio's `Gateway` + `VirtualService` (networking.istio.io/v1). */
-  ISTIO = 'ISTIO',
-  /** The Kubernetes Gateway API: `Gateway` of class `istio`, `HTTPRoute`/`GRPCRoute`/`TLSRoute`, `ReferenceGrant`. */
-  GATEWAY_API = 'GATEWAY_API',
-}
 
 /** Who deploys the gateway's pods and Service when the Gateway API is used. */
 export enum GatewayDeployment {
@@ -541,6 +538,7 @@ export class MeshGateway extends Construct implements IMeshWorkload {
       path: r.path,
       headers: r.headers,
       to: o.to,
+      meshed: MeshedService.isMeshedService(o.to) ? o.to : undefined,
       port: r.port,
       version: o.version,
       redirect: o.redirect ? compact({
@@ -732,7 +730,7 @@ export class MeshGateway extends Construct implements IMeshWorkload {
     return {
       parentRefs,
       hostnames,
-      rules: kind === 'GRPC' ? renderK8sGrpcRules(this, rules, ref) : renderK8sHttpRules(this, rules, ref, d => k8sDuration(this, istioToDuration(d))),
+      rules: kind === 'GRPC' ? renderK8sGrpcRules(this, rules, ref) : renderK8sHttpRules(this, rules, ref, d => gatewayApiDuration(this, 'timeout', d)),
     };
   }
 
@@ -803,21 +801,4 @@ export class MeshGateway extends Construct implements IMeshWorkload {
       to: [...names].sort().map(name => ({ group: '', kind: 'Service', name })),
     };
   }
-}
-
-/** The Duration of an Istio duration string (`5s`, `0.250s`). */
-function istioToDuration(d: string): Duration {
-  return Duration.millis(Math.round(Number(d.replace(/s$/, '')) * 1000));
-}
-
-function k8sDuration(scope: Construct, d: any): string {
-  // Gateway API durations (GEP-2257): units h, m, s, ms with at most 5 digits each, e.g. 1m59s986ms
-  let ms = millisOf(scope, 'timeout', d);
-  let out = '';
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]] as const) {
-    const n = Math.floor(ms / size);
-    if (n > 0) out += `${n}${unit}`;
-    ms -= n * size;
-  }
-  return out || '0s';
 }

@@ -11,6 +11,7 @@ import { MeshProxyConfig, ProxyOptions } from '../sidecar/proxy-options';
 import { checkDnsLabel, checkLabels, checkPort, checkQuantity } from '../validation';
 import { AMBIENT_ENABLE_HBONE, DataPlaneMode } from './data-plane';
 import { InjectionMode } from './injection-mode';
+import { RoutingApi } from './routing-api';
 
 /** What the proxies do with traffic to destinations not in the service registry (meshConfig.outboundTrafficPolicy.mode). */
 export enum OutboundTrafficPolicy {
@@ -56,6 +57,8 @@ export interface IMesh {
   readonly dataPlaneMode: DataPlaneMode;
   /** The mesh-wide outbound traffic policy. */
   readonly outboundTrafficPolicy: OutboundTrafficPolicy;
+  /** The API the services' own routes are written in: Istio VirtualServices, or Gateway API routes attached to each Service (GAMMA). */
+  readonly meshRouting: RoutingApi;
   /** Default resources of every proxy. */
   readonly proxyResources: ResourceSettings;
   /** The istiod Service name (`istiod` or `istiod-<revision>`). */
@@ -151,6 +154,17 @@ export interface MeshProps {
    * @default OutboundTrafficPolicy.ALLOW_ANY
    */
   readonly outboundTrafficPolicy?: OutboundTrafficPolicy;
+  /**
+   * The API every MeshedService's own routes (weights, matches, canaries, mirrors, timeouts, header changes, CORS,
+   * rewrites) are written in. `RoutingApi.ISTIO`: a VirtualService per service. `RoutingApi.GATEWAY_API`: an
+   * `HTTPRoute` (a `GRPCRoute` for gRPC ports) whose parent is the Service itself (the Gateway API's mesh support,
+   * GAMMA), rendered from the same route model, with per-version backend Services (`<service>-<subset>`) and their
+   * DestinationRules. It works with sidecars and in ambient namespaces (a waypoint applies the routes), so a team can
+   * move its routing first and its data plane second. What the Gateway API standard channel cannot express (retries,
+   * faults, direct responses, layer-4 routes, a controller's subsets...) is refused when it is declared.
+   * @default RoutingApi.ISTIO
+   */
+  readonly meshRouting?: RoutingApi;
   /**
    * Default resources of every proxy.
    * @default - requests cpu 100m, memory 128Mi; limits cpu 2, memory 1Gi (Istio's defaults)
@@ -274,6 +288,10 @@ function resolve(path: string, props: MeshProps) {
   if (!Object.values(OutboundTrafficPolicy).includes(outboundTrafficPolicy)) {
     invalid(path, 'outboundTrafficPolicy', outboundTrafficPolicy, `must be one of ${Object.values(OutboundTrafficPolicy).join(', ')}`);
   }
+  const meshRouting = props.meshRouting ?? RoutingApi.ISTIO;
+  if (!Object.values(RoutingApi).includes(meshRouting)) {
+    invalid(path, 'meshRouting', meshRouting, `must be one of ${Object.values(RoutingApi).join(', ')}`);
+  }
   if (dataPlaneMode === DataPlaneMode.AMBIENT) {
     // Istio 1.30.3's ambient profile (manifests/helm-profiles/ambient.yaml): every Envoy of the mesh (sidecars,
     // gateways) also accepts HBONE, so ztunnel can reach them with mTLS from ambient pods; the user's value wins
@@ -292,6 +310,7 @@ function resolve(path: string, props: MeshProps) {
     injectionMode,
     dataPlaneMode,
     outboundTrafficPolicy,
+    meshRouting,
     proxyResources: r,
     ...injection,
     caAddressOverride: props.caAddress,
@@ -313,6 +332,7 @@ abstract class MeshBase extends Construct implements IMesh {
   public abstract readonly nativeSidecars: boolean;
   public abstract readonly dataPlaneMode: DataPlaneMode;
   public abstract readonly outboundTrafficPolicy: OutboundTrafficPolicy;
+  public abstract readonly meshRouting: RoutingApi;
   public abstract readonly proxyResources: ResourceSettings;
   public abstract readonly network?: string;
   public abstract readonly imagePullSecrets: string[];
@@ -402,6 +422,7 @@ export class Mesh extends MeshBase {
   public readonly nativeSidecars: boolean;
   public readonly dataPlaneMode: DataPlaneMode;
   public readonly outboundTrafficPolicy: OutboundTrafficPolicy;
+  public readonly meshRouting: RoutingApi;
   public readonly proxyResources: ResourceSettings;
   public readonly network?: string;
   public readonly imagePullSecrets: string[];
@@ -421,6 +442,7 @@ export class Mesh extends MeshBase {
     this.nativeSidecars = r.nativeSidecars;
     this.dataPlaneMode = r.dataPlaneMode;
     this.outboundTrafficPolicy = r.outboundTrafficPolicy;
+    this.meshRouting = r.meshRouting;
     this.proxyResources = r.proxyResources;
     this._caAddress = r.caAddressOverride;
     this.network = r.network;

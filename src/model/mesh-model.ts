@@ -186,6 +186,7 @@ export class MeshModel extends Construct {
   private readonly layer7 = new Map<string, Set<IMeshService | undefined>>();
   private readonly waypointOfService = new Map<IMeshService, WaypointInfo>();
   private readonly waypointOfNamespace = new Map<string, WaypointInfo>();
+  private readonly routeBackends = new Map<IMeshService, string[]>();
   private readonly transforms: ObjectTransform[] = [];
   private readonly objectTransforms = new Map<ApiObject, ObjectTransform[]>();
   private transformResolver?: ObjectTransformResolver;
@@ -310,6 +311,17 @@ export class MeshModel extends Construct {
     this.emit({ type: 'layer7', namespace, service, reason });
   }
 
+  /**
+   * Declares a host a service's own routes send the service's traffic to, besides the service's own host (a
+   * per-version backend Service of Gateway API mesh routes): every caller's proxy must know that host too (it is in
+   * their Sidecar's egress hosts). Read at synth time.
+   */
+  public declareRouteBackend(service: IMeshService, host: string): void {
+    const hosts = this.routeBackends.get(service) ?? [];
+    if (!hosts.includes(host)) hosts.push(host);
+    this.routeBackends.set(service, hosts);
+  }
+
   /** Declares that a service (or, without one, a whole namespace) sends its traffic through a waypoint. */
   public declareWaypoint(waypoint: WaypointInfo, service?: IMeshService): void {
     if (service ? this.waypointOfService.has(service) : this.waypointOfNamespace.has(waypoint.namespace)) return;
@@ -401,6 +413,11 @@ export class MeshModel extends Construct {
   /** Whether a namespace runs in ambient mode. */
   public isAmbientNamespace(namespace: string): boolean {
     return this.ambient.has(namespace);
+  }
+
+  /** The hosts a service's own routes send its traffic to besides its own (`declareRouteBackend`). */
+  public routeBackendsOf(s: IMeshService): readonly string[] {
+    return this.routeBackends.get(s) ?? [];
   }
 
   /** The waypoint a service's traffic goes through (its own, else its namespace's), if any. */

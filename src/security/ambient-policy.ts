@@ -48,7 +48,7 @@ export class AmbientPolicy {
 
   /** The layer-7 spec of a service's policy, attached to its waypoint. */
   public forWaypoint(spec: any, service?: IMeshService): any {
-    if (service) return atWaypoint(spec, serviceTargetRefs(service));
+    if (service) return atWaypoint(spec, serviceTargetRefs(service, this.host.model.routeBackendsOf(service)));
     return atWaypoint(spec, gatewayTargetRefs(this.ensureWaypoint()));
   }
 

@@ -84,9 +84,14 @@ export function renderAmbientAuthorization(v: NamespaceView, s: IMeshService): a
   };
 }
 
-/** A policy's attachment to a service's waypoint: `targetRefs` to the Service (core group). */
-export function serviceTargetRefs(s: IMeshService): any[] {
-  return [{ group: '', kind: 'Service', name: s.name }];
+/**
+ * A policy's attachment to a service's waypoint: `targetRefs` to the Service (core group), and to the hosts the
+ * service's own routes send its traffic to (per-version backend Services of Gateway API mesh routes, which go through
+ * the same waypoint: the service's layer-7 policy holds however the service is called).
+ */
+export function serviceTargetRefs(s: IMeshService, routeBackends: readonly string[] = []): any[] {
+  const names = routeBackends.map(h => h.split('.')[0]).filter(n => n !== s.name);
+  return [s.name, ...[...new Set(names)].sort()].map(name => ({ group: '', kind: 'Service', name }));
 }
 
 /** A policy's attachment to a namespace's waypoint: `targetRefs` to the Gateway. */
@@ -100,7 +105,7 @@ export function gatewayTargetRefs(wp: WaypointInfo): any[] {
  */
 export function renderWaypointAuthorization(v: NamespaceView, s: IMeshService): any {
   return {
-    targetRefs: serviceTargetRefs(s),
+    targetRefs: serviceTargetRefs(s, v.model.routeBackendsOf(s)),
     action: v.mode === 'AUDIT' ? 'AUDIT' : 'ALLOW',
     rules: sortByJson(callerRules(v, s, servicePorts, true)),
   };

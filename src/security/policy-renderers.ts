@@ -373,7 +373,11 @@ export function renderDefaultSidecar(v: NamespaceView): any {
  */
 export function renderSidecar(v: NamespaceView, w: IMeshWorkload): any {
   const hosts = baseHosts(v);
-  for (const c of v.model.outboundOf(w)) hosts.add(`${c.target.namespace.name}/${c.target.host}`);
+  for (const c of v.model.outboundOf(w)) {
+    hosts.add(`${c.target.namespace.name}/${c.target.host}`);
+    // the target's own routes may send the call on to another host of its namespace (Gateway API backends)
+    for (const b of v.model.routeBackendsOf(c.target)) hosts.add(`${c.target.namespace.name}/${b}`);
+  }
   for (const x of v.model.externalsOfWorkload(w)) {
     const route = v.model.egressRouteFor(x);
     if (route) {

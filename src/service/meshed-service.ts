@@ -4,14 +4,17 @@ import { invalid } from '../errors';
 import { Probe, renderResources, renderSecurity, WorkloadSecurityOptions } from './workload-options';
 import { renderVolumes, WorkloadVolume } from './workload-volume';
 import { USE_WAYPOINT_LABEL } from '../ambient/constants';
+import { GATEWAY_API_VERSION } from '../gateway/constants';
 import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { isAmbient } from '../mesh/data-plane';
 import { IMesh, ResourceSettings } from '../mesh/mesh';
 import { IMeshNamespace } from '../mesh/namespace';
+import { RoutingApi } from '../mesh/routing-api';
 import { ExternalService } from '../security/external-service';
 import { optionAnnotations, validateAnnotations } from '../sidecar/annotations';
 import { injectPodTemplate } from '../sidecar/inject';
 import { ProxyOptions } from '../sidecar/proxy-options';
+import { gammaRouteKind, renderGammaRoute } from '../traffic/gamma-routes';
 import { checkRouteExtras, MeshRouteContext, renderMeshHttpRoutes } from '../traffic/mesh-routes';
 import { hasResilience, pickRouteResilience, renderResilience, RouteResilience } from '../traffic/resilience';
 import { hasRouteOptions, MeshRouteOptions, renderRouteOptions } from '../traffic/route-options';
@@ -163,6 +166,9 @@ interface VersionState {
  * Routing hook (for CanaryRelease and the like): `replaceHttpRoutes(rules)` replaces the default route (every request to
  * every version) with match and weighted-destination rules; the VirtualService is rendered from `httpRoutes` at
  * synth time, and the service's resilience settings (timeout, retries, fault, mirror) are added to every rule.
+ * With `Mesh({ meshRouting: RoutingApi.GATEWAY_API })` the same rules are rendered as an HTTPRoute (a GRPCRoute for a
+ * gRPC port) attached to the Service (`gatewayApiRoutes`), and versions are reached through per-version backend
+ * Services (`versionBackend`).
  */
 export class MeshedService extends Construct implements IMeshService {
   /** Whether `x` is a MeshedService. */
@@ -201,6 +207,8 @@ export class MeshedService extends Construct implements IMeshService {
   private _versionBackends?: Map<string, ApiObject>;
   private readonly labels: { [key: string]: string };
   private _virtualService?: ApiObject;
+  /** The Gateway API routes attached to the Service (mesh routing GATEWAY_API), once routes need them. */
+  private _gatewayApiRoutes?: ApiObject[];
   private _routes?: HttpRouteRule[];
   /** Who set the routes (construct path), once they are set: the routes have one owner. */
   private _routesOwner?: string;
@@ -325,9 +333,25 @@ export class MeshedService extends Construct implements IMeshService {
     return this._versions.map(v => v.version);
   }
 
-  /** The VirtualService (networking.istio.io/v1), if resilience settings or custom routes need one. */
+  /**
+   * The VirtualService (networking.istio.io/v1), if resilience settings or custom routes need one; never with the
+   * mesh's `meshRouting` GATEWAY_API (see `gatewayApiRoutes`).
+   */
   public get virtualService(): ApiObject | undefined {
     return this._virtualService;
+  }
+
+  /**
+   * With the mesh's `meshRouting` GATEWAY_API: the HTTPRoutes (GRPCRoutes for gRPC ports) attached to the Service,
+   * one per HTTP port, if resilience settings or custom routes need them; none otherwise.
+   */
+  public get gatewayApiRoutes(): ApiObject[] {
+    return [...(this._gatewayApiRoutes ?? [])];
+  }
+
+  /** Whether the service's own routes are Gateway API routes (the mesh's `meshRouting`). */
+  private get gammaRouting(): boolean {
+    return this.mesh.meshRouting === RoutingApi.GATEWAY_API;
   }
 
   /** Who may call this service (one entry per `connectsTo`/`allowFrom`, in the order they were declared). */
@@ -448,16 +472,20 @@ export class MeshedService extends Construct implements IMeshService {
    */
   public versionBackend(version: ServiceVersion): string {
     if (!this._versions.some(v => v.version === version)) invalid(this, 'versionBackend version', version?.name, `must be a version of ${this.name}: ${this.versions.map(v => v.name).join(', ')}`);
-    if (!this._versionBackends) {
-      this._versionBackends = new Map();
-      for (const v of this._versions) this.makeVersionBackend(v.version);
-    }
+    this.enableVersionBackends();
     return `${this.name}-${version.subsetName}`;
+  }
+
+  /** From now on every version, present and future, has a backend Service. */
+  private enableVersionBackends() {
+    if (this._versionBackends) return;
+    this._versionBackends = new Map();
+    for (const v of this._versions) this.makeVersionBackend(v.version);
   }
 
   private makeVersionBackend(v: ServiceVersion) {
     if (this._versionBackends!.has(v.subsetName)) return;
-    this._versionBackends!.set(v.subsetName, new ApiObject(this, `Service-${v.subsetName}`, {
+    const backend = new ApiObject(this, `Service-${v.subsetName}`, {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: {
@@ -469,7 +497,17 @@ export class MeshedService extends Construct implements IMeshService {
         selector: { ...v.selector },
         ports: this._ports.map(q => ({ name: q.name, port: q.port, targetPort: q.targetPort, protocol: 'TCP', appProtocol: q.appProtocol })),
       },
-    } as any));
+    } as any);
+    this._versionBackends!.set(v.subsetName, backend);
+    if (this.gammaRouting) {
+      // mesh routes send the service's traffic to the backend: its callers must know the host (their Sidecar's
+      // egress hosts); in ambient, the backend goes through the service's waypoint too, and the service's layer-7
+      // policy is attached to it there, so it holds however the version is called
+      this.model.declareRouteBackend(this, `${this.name}-${v.subsetName}.${this.namespace.name}.svc.${this.mesh.clusterDomain}`);
+      if (isAmbient(this.namespace)) {
+        backend.metadata.addLabel(USE_WAYPOINT_LABEL, Lazy.any({ produce: () => this.model.waypointOf(this)?.name }) as any);
+      }
+    }
     // a route to the backend host is not a route to the service's host: without a DestinationRule of its own the
     // backend would lose the service's affinity, connection pool, outlier detection and TLS (and the version's own
     // policy), so each backend host gets the policy the version's subset has
@@ -533,12 +571,14 @@ export class MeshedService extends Construct implements IMeshService {
         `are already set by ${this._routesOwner}: the routes of a service have one owner (your replaceHttpRoutes call or one CanaryRelease), and a second writer would silently overwrite them; set all the rules in one call`);
     }
     this.checkRoutes(rules);
+    if (this.gammaRouting) this.checkGammaRoutes(rules);
     this._routesOwner = who;
     this._routes = rules.map(r => ({
       ...r,
       matches: r.matches ? [...r.matches] : undefined,
       destinations: r.destinations ? [...r.destinations] : undefined,
     }));
+    if (this.gammaRouting && rules.some(r => r.destinations?.length || r.mirror)) this.enableVersionBackends();
     this.ensureVirtualService();
   }
 
@@ -556,6 +596,10 @@ export class MeshedService extends Construct implements IMeshService {
         `are already set by ${this._tcpRoutesOwner}: the routes of a service have one owner, and a second writer would silently overwrite them; set all the rules in one call`);
     }
     checkTcpRoutes(this, this, rules, v => !!this.findVersion(v.name) || this._controllerSubsets.includes(v));
+    if (this.gammaRouting) {
+      invalid(this, 'tcpRoutes', owner?.node?.path ?? 'set',
+        "are layer-4 routes (TCPRoute, TLSRoute), which the Gateway API standard channel cannot attach to a Service: set the mesh's meshRouting to RoutingApi.ISTIO");
+    }
     this._tcpRoutesOwner = owner?.node?.path ? `'${owner.node.path}'` : 'an earlier replaceTcpRoutes call';
     this._tcpRoutes = rules.map(r => ({ port: r.port, destinations: [...r.destinations] }));
     this.ensureVirtualService();
@@ -717,10 +761,44 @@ export class MeshedService extends Construct implements IMeshService {
     return { scope: this, self: this, resilience: this.resilience, options: { headers: this.props.headers, cors: this.props.cors } };
   }
 
+  /**
+   * Gateway API mesh routing: refuses at declaration what the routes cannot express (each HTTP port's route rendered
+   * once from the rules; rendered again at synth time).
+   */
+  private checkGammaRoutes(rules: HttpRouteRule[]) {
+    for (const port of this._ports.filter(p => p.isHttp)) this.renderGammaRoute(rules, port);
+  }
+
+  private renderGammaRoute(rules: HttpRouteRule[], port: ServicePort): any {
+    return renderGammaRoute({
+      ctx: this.routeContext(),
+      rules,
+      port,
+      backendOf: subset => (this._versions.some(v => v.version.subsetName === subset) ? `${this.name}-${subset}` : undefined),
+    });
+  }
+
+  /** Gateway API mesh routing: one route per HTTP port, attached to the Service (on that port when it has several). */
+  private ensureGatewayApiRoutes() {
+    if (this._gatewayApiRoutes) return;
+    this.checkGammaRoutes(this.httpRoutes);
+    const http = this._ports.filter(p => p.isHttp);
+    this._gatewayApiRoutes = http.map(port => {
+      const kind = gammaRouteKind(port);
+      return new ApiObject(this, `${kind}-${port.name}`, {
+        apiVersion: GATEWAY_API_VERSION,
+        kind,
+        metadata: { name: http.length > 1 ? `${this.name}-${port.name}` : this.name, namespace: this.namespace.name, labels: { ...this.labels } },
+        spec: Lazy.any({ produce: () => this.renderGammaRoute(this.httpRoutes, port) }),
+      } as any);
+    });
+  }
+
   private ensureVirtualService() {
-    if (this._virtualService) return;
+    if (this._virtualService || this._gatewayApiRoutes) return;
     // routes are layer 7: in an ambient namespace a waypoint applies them
     this.model.declareLayer7(this.namespace.name, this, 'routes');
+    if (this.gammaRouting) return this.ensureGatewayApiRoutes();
     this._virtualService = new ApiObject(this, 'VirtualService', {
       apiVersion: 'networking.istio.io/v1',
       kind: 'VirtualService',

@@ -37,3 +37,19 @@ export function istioDuration(scope: Construct | string, field: string, d: Durat
 export function optionalDuration(scope: Construct | string, field: string, d: Duration | undefined): string | undefined {
   return d === undefined ? undefined : istioDuration(scope, field, d);
 }
+
+/**
+ * An Istio duration string (`5s`, `0.250s`) as a Gateway API duration (GEP-2257: units h, m, s and ms, at most 5
+ * digits each, e.g. `1m59s986ms`).
+ * @internal
+ */
+export function gatewayApiDuration(scope: Construct, field: string, istio: string): string {
+  let ms = millisOf(scope, field, Duration.millis(Math.round(Number(istio.replace(/s$/, '')) * 1000)));
+  let out = '';
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]] as const) {
+    const n = Math.floor(ms / size);
+    if (n > 0) out += `${n}${unit}`;
+    ms -= n * size;
+  }
+  return out || '0s';
+}
