@@ -138,10 +138,21 @@ export class RequestMatch {
     return RequestMatch.header(name, StringMatch.regex(pattern));
   }
   /**
-   * The `User-Agent` header matches the RE2 regular expression `pattern` (whole value), e.g. `.*iPhone.*`.
+   * The `User-Agent` header matches the RE2 regular expression `pattern` (whole value, as Istio matches regexes),
+   * e.g. `.*iPhone.*`. A plain word such as `iPhone` would match only a User-Agent that is exactly that word, which no
+   * browser sends: it is refused; use `userAgentContains('iPhone')`.
    */
   public static userAgent(pattern: string): RequestMatch {
+    if (typeof pattern === 'string' && pattern.length > 0 && !/[.*+?^$()[\]{}|\\]/.test(pattern)) {
+      invalid(WHERE, 'userAgent pattern', pattern,
+        `must be a regex for the whole User-Agent value (Istio matches regexes in full): '${pattern}' alone matches no real browser; use RequestMatch.userAgentContains('${pattern}') or '.*${pattern}.*'`);
+    }
     return RequestMatch.header('user-agent', StringMatch.regex(pattern));
+  }
+  /** The `User-Agent` header contains `text` (a literal, e.g. `iPhone`; rendered as the regex `.*<escaped text>.*`). */
+  public static userAgentContains(text: string): RequestMatch {
+    if (typeof text !== 'string' || text.length === 0) invalid(WHERE, 'userAgentContains text', text, 'must be non-empty text');
+    return RequestMatch.header('user-agent', StringMatch.regex(`.*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*`));
   }
   /**
    * A cookie `name` with exactly `value`. Istio has no cookie match: this is a regex on the `cookie` header,
