@@ -293,6 +293,59 @@ const CASES: Case[] = [
       istio('AuthorizationPolicy', 'p', { selector: { matchLabels: { app: 'db' } }, rules: [{ from: [{ source: { principals: ['cluster.local/ns/shop/sa/api'] } }], to: [{ operation: { ports: ['5432'] } }] }] })],
     message: 'uses HTTP-only fields (methods) but applies only to TCP ports (5432)',
   },
+  // ---------------------------------------------------------------- Ambient mode (issue 18): what has no effect there
+  {
+    name: 'MESH005 sidecar annotations on an ambient pod',
+    bad: [namespace('shop', { 'istio.io/dataplane-mode': 'ambient' }),
+      deployment('reviews', { app: 'reviews' }, 'shop', {}, { 'sidecar.istio.io/proxyCPU': '100m', 'sidecar.istio.io/inject': 'false' })],
+    // the same annotations where a sidecar reads them; an ambient pod opting out of injection is fine
+    clean: [namespace('shop', { 'istio-injection': 'enabled' }), deployment('reviews', { app: 'reviews' }, 'shop', {}, { 'sidecar.istio.io/proxyCPU': '100m' }),
+      namespace('amb', { 'istio.io/dataplane-mode': 'ambient' }), deployment('ratings', { app: 'ratings' }, 'amb', {}, { 'sidecar.istio.io/inject': 'false' })],
+    message: 'The pods of Deployment reviews run in ambient mode (no sidecar), so their annotations sidecar.istio.io/proxyCPU have no effect',
+  },
+  {
+    name: 'MESH005 a pod labelled ambient in a sidecar namespace',
+    bad: [namespace('shop', { 'istio-injection': 'enabled' }),
+      deployment('reviews', { 'app': 'reviews', 'istio.io/dataplane-mode': 'ambient' }, 'shop', {}, { 'sidecar.istio.io/logLevel': 'debug' })],
+    clean: [namespace('shop', { 'istio.io/dataplane-mode': 'ambient' }),
+      deployment('reviews', { 'app': 'reviews', 'istio.io/dataplane-mode': 'none' }, 'shop', {}, { 'sidecar.istio.io/logLevel': 'debug' })],
+    message: 'sidecar.istio.io/logLevel have no effect',
+  },
+  {
+    name: 'MESH006 EnvoyFilter selecting ambient workloads without a waypoint',
+    bad: [namespace('shop', { 'istio.io/dataplane-mode': 'ambient' }), ...reviews(),
+      istio('EnvoyFilter', 'ef', { workloadSelector: { labels: { app: 'reviews' } }, configPatches: [{ applyTo: 'HTTP_FILTER', patch: { operation: 'INSERT_FIRST', value: { name: 'envoy.filters.http.lua' } } }] })],
+    clean: [namespace('shop', { 'istio-injection': 'enabled' }), ...reviews(),
+      istio('EnvoyFilter', 'ef', { workloadSelector: { labels: { app: 'reviews' } }, configPatches: [{ applyTo: 'HTTP_FILTER', patch: { operation: 'INSERT_FIRST', value: { name: 'envoy.filters.http.lua' } } }] })],
+    message: 'EnvoyFilter ef selects only ambient workloads (reviews-v1, reviews-v2), whose pods run no Envoy proxy, so it has no effect. No waypoint serves them either',
+  },
+  {
+    name: 'MESH006 EnvoyFilter selecting the pods behind a waypoint',
+    bad: [namespace('shop', { 'istio.io/dataplane-mode': 'ambient' }), { ...service('reviews'), metadata: { name: 'reviews', namespace: 'shop', labels: { 'istio.io/use-waypoint': 'waypoint' } } },
+      deployment('reviews-v1', { app: 'reviews', version: 'v1' }),
+      istio('EnvoyFilter', 'ef', { workloadSelector: { labels: { app: 'reviews' } }, configPatches: [{ applyTo: 'HTTP_FILTER', patch: { operation: 'INSERT_FIRST', value: { name: 'envoy.filters.http.lua' } } }] })],
+    // targeting the waypoint is how an EnvoyFilter reaches ambient traffic
+    clean: [namespace('shop', { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'waypoint' }), ...reviews(),
+      istio('EnvoyFilter', 'ef', { targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'waypoint' }], configPatches: [{ applyTo: 'HTTP_FILTER', patch: { operation: 'INSERT_FIRST', value: { name: 'envoy.filters.http.lua' } } }] })],
+    message: 'Their layer-7 traffic goes through waypoint waypoint: target it with targetRefs',
+  },
+  {
+    name: 'MESH007 HTTP rules on ambient pods without a waypoint',
+    bad: [namespace('shop', { 'istio.io/dataplane-mode': 'ambient' }), ...reviews(),
+      istio('AuthorizationPolicy', 'p', { selector: { matchLabels: { app: 'reviews' } }, rules: [{ to: [{ operation: { methods: ['GET'], ports: ['9080'] } }] }] })],
+    clean: [namespace('shop', { 'istio.io/dataplane-mode': 'ambient' }), ...reviews(),
+      istio('AuthorizationPolicy', 'p', { selector: { matchLabels: { app: 'reviews' } }, rules: [{ from: [{ source: { principals: ['cluster.local/ns/shop/sa/frontend'] } }], to: [{ operation: { ports: ['9080'] } }] }] }),
+      istio('AuthorizationPolicy', 'l7', { targetRefs: [{ group: '', kind: 'Service', name: 'reviews' }], rules: [{ to: [{ operation: { methods: ['GET'] } }] }] })],
+    message: 'Rule #0 uses HTTP fields (methods) but selects ambient workloads (reviews-v1, reviews-v2), where ztunnel enforces it at layer 4: ztunnel cannot match them, so the rule never allows anything. No waypoint serves them',
+  },
+  {
+    name: 'MESH007 a DENY rule with HTTP fields on ambient pods behind a namespace waypoint',
+    bad: [namespace('shop', { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'wp' }), ...reviews(),
+      istio('AuthorizationPolicy', 'p', { action: 'DENY', selector: { matchLabels: { app: 'reviews' } }, rules: [{ to: [{ operation: { paths: ['/admin'] } }] }] })],
+    clean: [namespace('shop', { 'istio-injection': 'enabled' }), ...reviews(),
+      istio('AuthorizationPolicy', 'p', { action: 'DENY', selector: { matchLabels: { app: 'reviews' } }, rules: [{ to: [{ operation: { paths: ['/admin'] } }] }] })],
+    message: 'ztunnel drops the HTTP conditions, so the rule denies more than written. Attach the HTTP rules to waypoint wp',
+  },
   // ---------------------------------------------------------------- Injection and workloads
   {
     name: 'IST0123 namespace with two injection labels',

@@ -1,4 +1,5 @@
 import { Acknowledge, acknowledgedCodes } from './acknowledge';
+import { analyzeAmbient } from './analyzers/ambient';
 import { analyzeAnnotations } from './analyzers/annotations';
 import { analyzeAuth } from './analyzers/auth';
 import { analyzeControlPlane } from './analyzers/controlplane';
@@ -76,7 +77,7 @@ const ANALYZERS: ReadonlyArray<(m: Model) => void> = [
   analyzeVirtualServices, analyzeDestinationRules, analyzeGateways, analyzeSidecars, analyzeTelemetries, analyzeAuth,
   analyzeInjection, analyzeServices, analyzeServiceEntries, analyzeWebhooks, analyzeK8sGateways, analyzeEnvoyFilters,
   m => analyzeAnnotations(m, { alpha: m.options.alphaAnnotations === true }), analyzeDeprecations, analyzeStatus,
-  analyzeControlPlane,
+  analyzeControlPlane, analyzeAmbient,
 ];
 
 const LEVEL_ORDER: Record<string, number> = { [FindingLevel.ERROR]: 0, [FindingLevel.WARNING]: 1, [FindingLevel.INFO]: 2 };
