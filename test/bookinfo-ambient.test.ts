@@ -85,3 +85,23 @@ describe('Bookinfo in ambient mode', () => {
     expect(formatFlowMatrix(result)).toMatchSnapshot();
   });
 });
+
+test('the README\'s Ambient section shows the current ambient Bookinfo diagram', () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const ambient = readme.slice(readme.indexOf('\n## Ambient\n'), readme.indexOf('\n## MeshGateway\n'));
+  expect(ambient).toContain('```mermaid\n' + first.files['mesh.mmd'].trimEnd() + '\n```');
+  expect(first.files['mesh.mmd']).toMatch(/svc__bookinfo__productpage\["<b>productpage<\/b><br\/>versions: v1"\]/);
+});
+
+test('observability follows the data plane: the waypoint reports reviews, ztunnel only TCP for productpage', () => {
+  const rules = bookinfo.filter(o => o.kind === 'PrometheusRule').map(o => o.metadata.name);
+  expect(rules).toEqual(['reviews-golden-signals']);
+  const reviewsRule = bookinfo.find(o => o.kind === 'PrometheusRule');
+  for (const r of reviewsRule.spec.groups[0].rules) expect(r.expr).toContain('reporter="waypoint",destination_service="reviews.bookinfo.svc.cluster.local"');
+  const dashboard = (name: string) => JSON.parse(Object.values(bookinfo.find(o => o.kind === 'ConfigMap' && o.metadata.name === name).data)[0] as string);
+  const exprs = (d: any) => d.panels.flatMap((p: any) => (p.targets ?? []).map((t: any) => t.expr)) as string[];
+  expect(exprs(dashboard('bookinfo-productpage-dashboard')).every(e => e.includes('istio_tcp_'))).toBe(true);
+  expect(exprs(dashboard('bookinfo-reviews-dashboard')).every(e => e.includes('reporter="waypoint"'))).toBe(true);
+  const monitors = first.objects.filter(o => o.kind === 'PodMonitor').map(o => `${o.metadata.namespace}/${o.metadata.name}`).sort();
+  expect(monitors).toEqual(['istio-system/envoy-stats-monitor', 'istio-system/ztunnel-monitor']);
+});
