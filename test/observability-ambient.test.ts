@@ -4,7 +4,11 @@
  * (`reporter="waypoint"`); an ambient service without a waypoint has TCP metrics only (ztunnel, `istio_tcp_*`).
  */
 import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { App, Chart, Testing } from 'cdk8s';
+import * as YAML from 'yaml';
 import {
   AlertWaypoint, DataPlaneMode, GoldenSignalAlerts, GoldenSignals, IstioControlPlane, IstioMetrics, Mesh, MeshDashboard, MeshedService,
   MeshMetricsScraping, ServiceDashboard, ServicePort, ZeroTrustNamespace,
@@ -57,10 +61,24 @@ describe('PromQL of each data plane', () => {
       return false;
     }
   })();
-  (promtool ? test : test.skip)('promtool parses every query', () => {
-    for (const q of [GoldenSignals.errorRate({ ...base, reporter: 'destination|waypoint' }), GoldenSignals.tcpConnectionRate(base), GoldenSignals.p99Latency({ ...base, reporter: 'waypoint' })]) {
-      const rules = `groups:\n- name: t\n  rules:\n  - alert: A\n    expr: ${JSON.stringify(q)}\n`;
-      execFileSync('promtool', ['check', 'rules', '/dev/stdin'], { input: rules });
+  (promtool ? test : test.skip)('promtool accepts every query, and the PrometheusRule of an ambient service as synthesized', () => {
+    const { app, shop, amb, svc } = setup();
+    const reviews = svc(amb, 'reviews');
+    new GoldenSignalAlerts(shop, 'alerts', { service: reviews, waypoint: AlertWaypoint.CREATE, runbookUrl: 'https://runbooks.example.com/reviews' });
+    const synthesized = one(synthAppValid(app), 'PrometheusRule').spec;
+    const queries = [
+      GoldenSignals.errorRate({ ...base, reporter: IstioMetrics.REPORTERS_ANY_DATA_PLANE }), GoldenSignals.successRate({ ...base, reporter: 'waypoint', grpcErrors: true }),
+      GoldenSignals.tcpConnectionRate(base), GoldenSignals.tcpReceivedBytes(base), GoldenSignals.tcpSentBytes({ ...base, version: 'v1' }),
+      GoldenSignals.p99Latency({ ...base, reporter: 'waypoint' }),
+    ];
+    const rules = { groups: [...synthesized.groups, { name: 'queries', rules: queries.map((expr, i) => ({ record: `q${i}`, expr })) }] };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'promtool-'));
+    const file = path.join(dir, 'rules.yaml');
+    fs.writeFileSync(file, YAML.stringify(rules));
+    try {
+      expect(execFileSync('promtool', ['check', 'rules', file], { encoding: 'utf8' })).toContain('SUCCESS: 8 rules found');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
