@@ -112,6 +112,12 @@ const CASES: Case[] = [
     clean: [...reviews(), DR_REVIEWS, istio('VirtualService', 'reviews', { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: 90 }, { destination: { host: 'reviews', subset: 'v2' }, weight: 10 }] }] })],
     message: 'route weights total 110',
   },
+  {
+    name: 'MESH008 an HTTP port on Redis\'s well-known port',
+    bad: [service('redis', [{ name: 'http-redis', port: 6379 }]), deployment('redis', { app: 'redis' })],
+    clean: [service('redis', [{ name: 'tcp-redis', port: 6379 }]), deployment('redis', { app: 'redis' })],
+    message: 'is declared HTTP on Redis\'s well-known port',
+  },
   // ---------------------------------------------------------------- DestinationRule
   {
     name: 'IST0128 DestinationRule TLS without CA certificates',

@@ -3,7 +3,7 @@
  */
 import { IstioLabels } from '../../mesh/constants';
 import { arr, Entry, Model, stringMap, text, Workload } from '../model';
-import { protocolOfName } from '../protocol';
+import { isHttpProtocol, protocolOfName, protocolOfServicePort } from '../protocol';
 
 const SYSTEM_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage']);
 /** Ports Istio 1.30.3 treats as TCP when the name says nothing (pkg/config/kube ConvertProtocol). */
@@ -49,9 +49,26 @@ function inMesh(m: Model, w: Workload): boolean {
   return nsLabels[IstioLabels.INJECTION] === 'enabled' || (nsLabels[IstioLabels.INJECTION] === undefined && !!nsLabels[IstioLabels.REV]);
 }
 
+/**
+ * Well-known ports of protocols that are not HTTP (IANA registrations and the servers' defaults): a port declared
+ * HTTP there is almost always a mistake, and Istio would then parse the bytes as HTTP and break the connection.
+ */
+const WELL_KNOWN_NON_HTTP_PORTS: ReadonlyMap<number, string> = new Map([
+  [25, 'SMTP'], [53, 'DNS'], [1433, 'SQL Server'], [1521, 'Oracle'], [2181, 'ZooKeeper'], [3306, 'MySQL'],
+  [5432, 'PostgreSQL'], [5672, 'AMQP'], [6379, 'Redis'], [9042, 'Cassandra'], [9092, 'Kafka'], [11211, 'memcached'],
+  [27017, 'MongoDB'],
+]);
+
 export function analyzeServices(m: Model): void {
   for (const svc of m.ofKind('Service')) {
     if (SYSTEM_NAMESPACES.has(svc.ns!) || istioOwned(svc)) continue;
+    for (const p of arr(svc.obj.spec?.ports)) {
+      const known = WELL_KNOWN_NON_HTTP_PORTS.get(Number(p?.port)) ?? WELL_KNOWN_NON_HTTP_PORTS.get(Number(p?.targetPort));
+      const proto = protocolOfServicePort(p);
+      if (known && proto !== undefined && isHttpProtocol(proto)) {
+        m.report('MESH008', svc, `Port "${text(p?.name)}" (port: ${p?.port}) is declared ${proto} on ${known}'s well-known port: Istio will parse the traffic as HTTP and break ${known} connections. Declare it tcp (ServicePort.tcp) unless it really serves HTTP.`);
+      }
+    }
     const externalName = svc.obj.spec?.type === 'ExternalName';
     for (const p of arr(svc.obj.spec?.ports)) {
       if (portProtocolKnown(p)) continue;
