@@ -368,3 +368,17 @@ test('Flagger in a ZeroTrustNamespace is refused: its -primary pods would fall o
     service: reviews, image: 'example/reviews:2', version: 'v2', progressive: ProgressiveDelivery.flagger(),
   })).toThrow(/test\/v2: progressive 'ProgressiveDelivery.flagger\(\)' is invalid: is not supported yet for a service in a ZeroTrustNamespace \('shop'\)/);
 });
+
+test('Argo CD keeps the replicas of a Deployment a Rollout or a Flagger Canary adopted (no fight with the controller)', () => {
+  for (const progressive of [ProgressiveDelivery.argoRollouts(), ProgressiveDelivery.flagger()]) {
+    const app = new App();
+    const shop = new Chart(app, 'shop');
+    const { reviews } = setup({}, shop);
+    new CanaryRelease(shop, 'rel', { service: reviews, image: 'example/reviews:2.0', version: 'v2', progressive });
+    const gitops = new ArgoCdDelivery(new Chart(app, 'gitops'), 'mesh', { repoUrl: 'https://git.example.com/x.git', targetRevision: 'main', charts: [shop] });
+    const objects = synthAppValid(app);
+    const application = one(objects, 'Application', gitops.applicationOf(shop).name);
+    expect(application.spec.ignoreDifferences).toContainEqual({ group: 'apps', kind: 'Deployment', name: 'reviews-v1', namespace: 'shop', jqPathExpressions: ['.spec.replicas'] });
+    expect(application.spec.syncPolicy.syncOptions).toContain('RespectIgnoreDifferences=true');
+  }
+});

@@ -197,6 +197,12 @@ interface Delivered {
 const IGNORE_WEBHOOK_FIELDS = ['.webhooks[]?.clientConfig.caBundle', '.webhooks[]?.failurePolicy'];
 const IGNORE_ROUTE_WEIGHTS = ['.spec.http[]?.route[]?.weight'];
 const IGNORE_SUBSET_HASH = [`.spec.subsets[]?.labels["${ROLLOUTS_POD_TEMPLATE_HASH}"]`];
+/**
+ * A Deployment a controller adopted: Argo Rollouts scales the `workloadRef` Deployment down (Argo Rollouts v1.9.1,
+ * "Migrating to Rollouts"), Flagger scales its Canary's `targetRef` to zero after each promotion (Flagger v1.44.0):
+ * with self-heal Argo CD would scale it back up from Git, fighting the controller.
+ */
+const IGNORE_REPLICAS = ['.spec.replicas'];
 
 /**
  * Delivers the charts of a cdk8s app through Argo CD: one `Application` per chart, pointing at the chart's
@@ -483,6 +489,12 @@ export class ArgoCdDelivery extends Construct {
       if (group === 'admissionregistration.k8s.io'
         && (obj.kind === 'MutatingWebhookConfiguration' || obj.kind === 'ValidatingWebhookConfiguration')) {
         out.push({ group, kind: obj.kind, name: obj.name, jqPathExpressions: IGNORE_WEBHOOK_FIELDS });
+      }
+      // a Deployment a controller adopted keeps the replicas the controller gives it
+      const adopted = obj.kind === 'Rollout' && group === 'argoproj.io' ? obj.toJson()?.spec?.workloadRef
+        : obj.kind === 'Canary' && group === 'flagger.app' ? obj.toJson()?.spec?.targetRef : undefined;
+      if (adopted?.kind === 'Deployment' && typeof adopted.name === 'string') {
+        out.push({ group: 'apps', kind: 'Deployment', name: adopted.name, namespace: obj.metadata.namespace, jqPathExpressions: IGNORE_REPLICAS });
       }
       if (this.props.progressiveDelivery && obj.kind === 'Rollout' && group === 'argoproj.io') {
         const istio = obj.toJson()?.spec?.strategy?.canary?.trafficRouting?.istio ?? {};
