@@ -214,3 +214,47 @@ describe('one mesh model: combinations keep the flows the mesh needs', () => {
     expect(app.node.findAll().filter(c => c.node.id === 'cdk8s-mesh.model')).toHaveLength(1);
   });
 });
+
+describe('review findings: one name, one purpose; brought-in workloads validate like MeshedService; scrapers stay local', () => {
+  test('a service named like another object of the namespace is refused, never silently merged (no lost token requirement)', () => {
+    const { team, ns } = shop();
+    const a = svc(team, 'a', { namespace: ns });
+    const other = svc(team, 'a-require-jwt', { namespace: ns });
+    svc(team, 'caller', { namespace: ns }).connectsTo(other);
+    const { JwtRule } = require('../src');
+    const rule = JwtRule.issuer('https://id.example.com', { jwksUri: 'https://id.example.com/jwks.json' });
+    expect(() => ns.requireJwt(a, rule)).toThrow(/AuthorizationPolicy name 'a-require-jwt' is invalid: is needed for both the AuthorizationPolicy of service 'a-require-jwt' and the token requirement of service 'a'/);
+    const { team: t2, ns: ns2 } = shop();
+    const dns = svc(t2, 'allow-dns', { namespace: ns2 });
+    expect(() => svc(t2, 'x', { namespace: ns2 }).connectsTo(dns)).toThrow(/NetworkPolicy name 'allow-dns' is invalid: is needed for both the namespace's NetworkPolicy 'allow-dns' and the NetworkPolicy of workload 'allow-dns'/);
+  });
+
+  test('two external hosts that would share a ServiceEntry name are refused', () => {
+    const { team, ns } = shop();
+    const s = svc(team, 's', { namespace: ns });
+    s.connectsToExternal(ExternalService.https('api-eu.example.com'));
+    expect(() => s.connectsToExternal(ExternalService.https('api.eu-example.com'))).toThrow(/ServiceEntry name 'external-api-eu-example-com' is invalid: is needed for both/);
+  });
+
+  test('MeshWorkload.allowFrom refuses an empty port list (it would open every port), bad methods and mirror edges', () => {
+    const { team, ns } = shop();
+    const db = new MeshWorkload(team, 'db', { namespace: ns, name: 'db', podSelector: { app: 'db' }, serviceAccountName: 'db', ports: [ServicePort.http(5000)] });
+    const caller = svc(team, 'caller', { namespace: ns });
+    expect(() => caller.connectsTo(db, { ports: [] })).toThrow(/ports \[\] is invalid: must be a non-empty list/);
+    expect(() => caller.connectsTo(db, { methods: ['get'] })).toThrow(/methods 'get' is invalid: must be an uppercase HTTP method/);
+    const { FlowKind } = require('../src');
+    expect(() => db.allowFrom(caller, { kind: FlowKind.MIRROR })).toThrow(/kind 'MIRROR' is invalid/);
+  });
+
+  test('a namespace\'s own metricsScraper is admitted in that namespace only', () => {
+    const app = Testing.app();
+    const c = new Chart(app, 'c');
+    const mesh = new Mesh(c, 'mesh');
+    const shopNs = new ZeroTrustNamespace(c, 'shop', { mesh, name: 'shop', metricsScraper: { namespace: 'team-monitoring' } });
+    const payNs = new ZeroTrustNamespace(c, 'pay', { mesh, name: 'payments' });
+    svc(c, 'a', { namespace: shopNs });
+    svc(c, 'b', { namespace: payNs });
+    const objects = synthAppValid(app);
+    expect(ofKind(objects, 'NetworkPolicy', 'allow-metrics-scrape').map(o => o.metadata.namespace)).toEqual(['shop']);
+  });
+});

@@ -48,6 +48,8 @@ export interface NamespaceView {
   readonly mode: string;
   readonly egressControl: boolean;
   readonly model: MeshModel;
+  /** The namespace's own metrics scraper (its `metricsScraper` prop): admitted here only. */
+  readonly ownScraper?: { readonly namespace: string; readonly podLabels: { [key: string]: string } };
   grantsOf(s: IMeshService): ServiceGrants | undefined;
 }
 
@@ -264,7 +266,8 @@ export function renderAllowScrape(v: NamespaceView): any {
   return {
     podSelector: {},
     policyTypes: ['Ingress'],
-    ingress: sortByJson(v.model.scrapers.map(s => ({
+    // the app's scrapers (alerts, monitors) reach every namespace; a namespace's own scraper only this one
+    ingress: sortByJson([...v.model.scrapers, ...(v.ownScraper ? [v.ownScraper] : [])].map(s => ({
       from: [compact({
         namespaceSelector: nsSel(s.namespace),
         podSelector: Object.keys(s.podLabels).length ? { matchLabels: { ...s.podLabels } } : undefined,

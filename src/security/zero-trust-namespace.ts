@@ -231,6 +231,9 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
   private readonly grants = new Map<IMeshService, ServiceGrants>();
   private readonly namespaceJwt: JwtRule[] = [];
   private readonly objects = new Map<string, ApiObject>();
+  private readonly ownScraper?: { readonly namespace: string; readonly podLabels: { [key: string]: string } };
+  /** What each object of the namespace is for, by kind and name (one name, one purpose). */
+  private readonly purposes = new Map<string, string>();
   private readonly model: MeshModel;
   private readonly dns: { namespace: string; podLabels: { [key: string]: string }; port: number };
   /** The ambient side (waypoints, probes), for an ambient namespace. */
@@ -335,8 +338,9 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
       });
     }
     if (props.metricsScraper) {
-      const scraper = props.metricsScraper;
-      this.model.declareScraper({ namespace: scraper.namespace, podLabels: { ...scraper.podLabels }, declaredBy: this.node.path });
+      // this namespace's own scraper: admitted here only (not an app-wide fact: other namespaces did not ask for it)
+      this.ownScraper = { namespace: props.metricsScraper.namespace, podLabels: { ...props.metricsScraper.podLabels } };
+      if (this.enforcing) this.np('allow-metrics-scrape', () => renderAllowScrape(this.view));
     }
     // push: every fact of the app reaches this namespace as it is declared (earlier ones first)
     this.model.subscribe(f => this.onFact(f));
@@ -378,7 +382,8 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     entry.cidrs.sort();
     this.ensureAuthorization(service);
     this.ensureNetworkPolicy(service);
-    this.object('PeerAuthentication', 'security.istio.io/v1', `${service.name}-permissive`, () => renderPermissivePeerAuthentication(this.view, service));
+    this.object('PeerAuthentication', 'security.istio.io/v1', `${service.name}-permissive`, () => renderPermissivePeerAuthentication(this.view, service), undefined,
+      `the permissive-mTLS PeerAuthentication of service '${service.name}'`);
   }
 
   /**
@@ -410,7 +415,8 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
   }
 
   private ensureRequestAuthentication(service: IMeshService) {
-    this.object('RequestAuthentication', 'security.istio.io/v1', `${service.name}-jwt`, () => this.layer7(service, renderRequestAuthentication(this.view, service)));
+    this.object('RequestAuthentication', 'security.istio.io/v1', `${service.name}-jwt`, () => this.layer7(service, renderRequestAuthentication(this.view, service)), undefined,
+      `the RequestAuthentication of service '${service.name}'`);
   }
 
   /**
@@ -454,7 +460,8 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     addRule(this, g.accepted, rule);
     g.required.push({ rule, exceptPaths: paths, subjects, claims });
     this.ensureRequestAuthentication(service);
-    this.object('AuthorizationPolicy', 'security.istio.io/v1', `${service.name}-require-jwt`, () => this.layer7(service, renderJwtRequirement(this.view, service)));
+    this.object('AuthorizationPolicy', 'security.istio.io/v1', `${service.name}-require-jwt`, () => this.layer7(service, renderJwtRequirement(this.view, service)), undefined,
+      `the token requirement of service '${service.name}'`);
     if (this.ambient) this.model.declareLayer7(this.name, service, 'JWT');
   }
 
@@ -497,6 +504,7 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
       mode: this.mode,
       egressControl: this.egressControl,
       model: this.model,
+      ownScraper: this.ownScraper,
       grantsOf: (s: IMeshService) => this.grants.get(s),
     };
   }
@@ -561,34 +569,46 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
   }
 
   private ensureAuthorization(s: IMeshService) {
-    this.object('AuthorizationPolicy', 'security.istio.io/v1', s.name, () => (this.ambient ? renderAmbientAuthorization(this.view, s) : renderAuthorization(this.view, s)));
+    this.object('AuthorizationPolicy', 'security.istio.io/v1', s.name, () => (this.ambient ? renderAmbientAuthorization(this.view, s) : renderAuthorization(this.view, s)),
+      undefined, `the AuthorizationPolicy of service '${s.name}'`);
   }
 
   private ensureNetworkPolicy(w: IMeshWorkload) {
     if (!this.enforcing) return;
-    this.np(w.name, () => (this.ambient ? renderAmbientWorkloadNetworkPolicy(this.view, w) : renderWorkloadNetworkPolicy(this.view, w)));
+    this.np(w.name, () => (this.ambient ? renderAmbientWorkloadNetworkPolicy(this.view, w) : renderWorkloadNetworkPolicy(this.view, w)),
+      `the NetworkPolicy of workload '${w.name}'`);
   }
 
   private ensureSidecar(w: IMeshWorkload) {
     if (!this.enforcing || this.ambient) return;
-    this.object('Sidecar', 'networking.istio.io/v1', w.name, () => renderSidecar(this.view, w));
+    this.object('Sidecar', 'networking.istio.io/v1', w.name, () => renderSidecar(this.view, w), undefined, `the Sidecar of workload '${w.name}'`);
   }
 
   private ensureServiceEntry(host: string, originateTls: boolean) {
     const name = externalObjectName(host);
-    this.object('ServiceEntry', 'networking.istio.io/v1', name, () => renderServiceEntry(this.view, host));
-    if (originateTls) this.object('DestinationRule', 'networking.istio.io/v1', name, () => renderExternalDestinationRule(this.view, host));
+    this.object('ServiceEntry', 'networking.istio.io/v1', name, () => renderServiceEntry(this.view, host), undefined, `the ServiceEntry of external host '${host}'`);
+    if (originateTls) this.object('DestinationRule', 'networking.istio.io/v1', name, () => renderExternalDestinationRule(this.view, host), undefined, `the TLS origination of external host '${host}'`);
   }
 
-  private np(name: string, produce: () => any) {
-    return this.object('NetworkPolicy', 'networking.k8s.io/v1', name, produce);
+  private np(name: string, produce: () => any, purpose?: string) {
+    return this.object('NetworkPolicy', 'networking.k8s.io/v1', name, produce, undefined, purpose);
   }
 
   /** Creates an object of this namespace once (by kind and name); its spec is rendered at synth time from the model. */
-  private object(kind: string, apiVersion: string, name: string, produce: () => any, labels?: { [key: string]: string }): ApiObject {
+  private object(kind: string, apiVersion: string, name: string, produce: () => any, labels?: { [key: string]: string },
+    purpose = `the namespace's ${kind} '${name}'`): ApiObject {
     const key = `${kind}/${name}`;
     const existing = this.objects.get(key);
-    if (existing) return existing;
+    if (existing) {
+      // one name, one object: two purposes on one name would silently drop one policy (a token requirement, a service's
+      // allow rules, the namespace's own DNS rule...)
+      const other = this.purposes.get(key);
+      if (other !== purpose) {
+        invalid(this, `${kind} name`, name, `is needed for both ${other} and ${purpose}: rename the service or workload (names such as '<service>-require-jwt', 'allow-dns', 'default' are taken by the namespace's own objects)`);
+      }
+      return existing;
+    }
+    this.purposes.set(key, purpose);
     const dryRun = kind === 'AuthorizationPolicy' && this.mode === PolicyMode.DRY_RUN;
     const obj = new ApiObject(this, `${kind}-${name}`, {
       apiVersion,
