@@ -5,7 +5,7 @@
 import { ApiObject, Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
-  EgressGateway, ExternalService, GoldenSignalAlerts, IstioControlPlane, Mesh, MeshCertificates, MeshedService, MeshedServiceProps,
+  EgressGateway, ExternalService, FlowKind, GoldenSignalAlerts, IstioControlPlane, JwtRule, Mesh, MeshCertificates, MeshedService, MeshedServiceProps,
   MeshGateway, MeshMetricsScraping, MeshWorkload, RoutingApi, ServicePort, TelemetryProvider, ZeroTrustNamespace,
 } from '../src';
 import { ofKind, one, synthAppValid, synthValid } from './util';
@@ -221,7 +221,6 @@ describe('review findings: one name, one purpose; brought-in workloads validate 
     const a = svc(team, 'a', { namespace: ns });
     const other = svc(team, 'a-require-jwt', { namespace: ns });
     svc(team, 'caller', { namespace: ns }).connectsTo(other);
-    const { JwtRule } = require('../src');
     const rule = JwtRule.issuer('https://id.example.com', { jwksUri: 'https://id.example.com/jwks.json' });
     expect(() => ns.requireJwt(a, rule)).toThrow(/AuthorizationPolicy name 'a-require-jwt' is invalid: is needed for both the AuthorizationPolicy of service 'a-require-jwt' and the token requirement of service 'a'/);
     const { team: t2, ns: ns2 } = shop();
@@ -242,7 +241,6 @@ describe('review findings: one name, one purpose; brought-in workloads validate 
     const caller = svc(team, 'caller', { namespace: ns });
     expect(() => caller.connectsTo(db, { ports: [] })).toThrow(/ports \[\] is invalid: must be a non-empty list/);
     expect(() => caller.connectsTo(db, { methods: ['get'] })).toThrow(/methods 'get' is invalid: must be an uppercase HTTP method/);
-    const { FlowKind } = require('../src');
     expect(() => db.allowFrom(caller, { kind: FlowKind.MIRROR })).toThrow(/kind 'MIRROR' is invalid/);
   });
 
