@@ -256,3 +256,13 @@ describe('review findings: one name, one purpose; brought-in workloads validate 
     expect(ofKind(objects, 'NetworkPolicy', 'allow-metrics-scrape').map(o => o.metadata.namespace)).toEqual(['shop']);
   });
 });
+
+test('a mirror edge keeps the original call\'s HTTP limits (GET /api/* only reaches the mirror with GET /api/*)', () => {
+  const { app, team, ns } = shop();
+  const shadow = svc(team, 'shadow', { namespace: ns });
+  const reviews = svc(team, 'reviews', { namespace: ns, mirror: { service: shadow, percentage: 10 } });
+  const frontend = svc(team, 'frontend', { namespace: ns });
+  frontend.connectsTo(reviews, { methods: ['GET'], paths: ['/api/*'] });
+  const rule = one(synthAppValid(app), 'AuthorizationPolicy', 'shadow').spec.rules[0];
+  expect(rule.to[0].operation).toEqual({ ports: ['9080'], methods: ['GET'], paths: ['/api/*'] });
+});

@@ -238,7 +238,7 @@ export class MeshModel extends Construct {
     push(this.outbound, edge.source, edge);
     this.emit({ type: 'edge', edge });
     if ((edge.kind ?? FlowKind.CALL) !== FlowKind.MIRROR) {
-      for (const m of this.mirrorsOf.get(edge.target) ?? []) this.declareMirrorEdge(edge.source, m.target, m.port);
+      for (const m of this.mirrorsOf.get(edge.target) ?? []) this.declareMirrorEdge(edge, m.target, m.port);
     }
   }
 
@@ -246,7 +246,7 @@ export class MeshModel extends Construct {
   public declareMirror(from: IMeshService, to: IMeshService, port: ServicePort): void {
     push(this.mirrorsOf, from, { target: to, port });
     for (const e of [...(this.inbound.get(from) ?? [])]) {
-      if ((e.kind ?? FlowKind.CALL) !== FlowKind.MIRROR) this.declareMirrorEdge(e.source, to, port);
+      if ((e.kind ?? FlowKind.CALL) !== FlowKind.MIRROR) this.declareMirrorEdge(e, to, port);
     }
   }
 
@@ -427,10 +427,19 @@ export class MeshModel extends Construct {
 
   // ------------------------------------------------------------------ internals
 
-  private declareMirrorEdge(source: IMeshWorkload, target: IMeshService, port: ServicePort) {
-    const exists = (this.inbound.get(target) ?? []).some(e => e.source === source && e.kind === FlowKind.MIRROR && e.ports.includes(port));
+  /**
+   * The copy of `origin`'s requests that the mirror target receives: the same caller, and the same HTTP methods and
+   * paths as the original call may use (a caller limited to GET /api/* must not reach the mirror with anything else).
+   */
+  private declareMirrorEdge(origin: MeshConnection, target: IMeshService, port: ServicePort) {
+    const source = origin.source;
+    const methods = [...origin.methods];
+    const paths = [...origin.paths];
+    const key = JSON.stringify([methods, paths]);
+    const exists = (this.inbound.get(target) ?? []).some(e => e.source === source && e.kind === FlowKind.MIRROR && e.ports.includes(port)
+      && JSON.stringify([e.methods, e.paths]) === key);
     if (exists) return;
-    this.declareEdge({ source, target, ports: [port], allPorts: false, methods: [], paths: [], kind: FlowKind.MIRROR });
+    this.declareEdge({ source, target, ports: [port], allPorts: false, methods, paths, kind: FlowKind.MIRROR });
   }
 
   private emit(fact: MeshFact) {
