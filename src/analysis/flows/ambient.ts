@@ -119,6 +119,14 @@ export function ambientGrants(w: World): Array<{ pod: Pod; host: string; port: n
     l.push(p);
     podsBySa.set(k, l);
   }
+  // Services with a selector, by namespace: a policy's selector is matched against its own namespace's only
+  const selecting = new Map<string, Entry[]>();
+  for (const s of w.m.ofKind('Service')) {
+    if (!s.ns || Object.keys(stringMap(s.obj.spec?.selector)).length === 0) continue;
+    const l = selecting.get(s.ns) ?? [];
+    l.push(s);
+    selecting.set(s.ns, l);
+  }
   for (const ap of w.m.ofKind('AuthorizationPolicy')) {
     const ns = ap.ns;
     if (!ns) continue;
@@ -133,8 +141,7 @@ export function ambientGrants(w: World): Array<{ pod: Pod; host: string; port: n
     } else {
       const sel = labelsSelector(spec.selector?.matchLabels);
       if (Object.keys(sel.labels).length === 0) continue;
-      services = w.m.ofKind('Service').filter(s => s.ns === ns && Object.keys(stringMap(s.obj.spec?.selector)).length > 0
-        && selectorMatches(sel, stringMap(s.obj.spec?.selector)));
+      services = (selecting.get(ns) ?? []).filter(s => selectorMatches(sel, stringMap(s.obj.spec?.selector)));
     }
     for (const svc of services) {
       const ports = arr(svc.obj.spec?.ports);

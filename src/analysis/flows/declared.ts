@@ -257,6 +257,8 @@ export class FlowCollector {
 
   /** (a') ambient pods have no Sidecar: their calls are the ones the AuthorizationPolicies grant them. */
   public ambientCallsFlows(): void {
+    // only ambient pods declare calls this way: without any, the grants need not be computed at all
+    if (!this.w.pods.some(p => p.ambient)) return;
     for (const g of ambientGrants(this.w)) {
       if (!g.pod.ambient) continue; // proxies declare their calls with their Sidecar (or are gateways, with routes)
       this.call(this.source(g.pod), g.host, g.port, g.by, MeshFlowKind.CALL);
