@@ -2,7 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { MeshedService } from './meshed-service';
 import { ServicePort } from './service-port';
-import { checkMeshService, ConnectionOptions, FlowKind, IMeshService, IMeshWorkload, MeshConnection } from './workload';
+import { checkMeshService, ConnectionOptions, IMeshService, IMeshWorkload, MeshConnection, resolveConnection } from './workload';
 import { invalid } from '../errors';
 import { IstioLabels } from '../mesh/constants';
 import { IMesh } from '../mesh/mesh';
@@ -11,12 +11,9 @@ import { MeshModel } from '../model/mesh-model';
 import { ExternalService } from '../security/external-service';
 import { injectWorkload } from '../sidecar/inject';
 import { ProxyOptions } from '../sidecar/proxy-options';
-import { checkDnsSubdomain, checkLabels, checkPrincipal } from '../validation';
+import { checkDnsSubdomain, checkLabels } from '../validation';
 
 const SERVICE_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-// the same rules as MeshedService.allowFrom: AuthorizationPolicy methods and paths as Istio matches them
-const HTTP_METHOD = /^[A-Z]+$/;
-const HTTP_PATH = /^(\*|\/[^\s*]*\*?|\*[^\s*]+)$/;
 
 /** Properties of a MeshWorkload: an existing workload put into the mesh's access graph. */
 export interface MeshWorkloadProps {
@@ -226,32 +223,7 @@ export class MeshWorkload extends Construct implements IMeshService {
   /** Allows `caller` to call this workload's Service (it must have ports). */
   public allowFrom(caller: IMeshWorkload, options: ConnectionOptions = {}): MeshConnection {
     if (this._ports.length === 0) invalid(this, 'allowFrom', caller?.node?.path, `needs ports: ${this.name} was declared without a Service`);
-    if (!caller || typeof caller.principal !== 'string' || !caller.namespace || !caller.mesh) {
-      invalid(this, 'allowFrom caller', caller ? String(caller) : caller, 'must be a meshed workload (MeshedService, MeshGateway or another IMeshWorkload)');
-    }
-    if (caller.mesh.trustDomain !== this.mesh.trustDomain) {
-      invalid(this, 'allowFrom caller', caller.node.path, `must be in the same mesh (trust domain '${this.mesh.trustDomain}')`);
-    }
-    checkPrincipal(this, 'allowFrom caller principal', caller.principal, this.mesh.trustDomain);
-    const field = `connection from ${caller.node.path}`;
-    if (options.ports !== undefined && (!Array.isArray(options.ports) || options.ports.length === 0)) {
-      invalid(this, `${field}: ports`, options.ports, 'must be a non-empty list of ports the workload exposes (omit it for every port)');
-    }
-    const ports = options.ports === undefined ? [...this._ports] : options.ports.map(p => {
-      const own = p && this._ports.find(q => q.port === p.port && q.name === p.name);
-      if (!own) invalid(this, `${field}: port`, p ? `${p.name}/${p.port}` : p, `must be ports ${this.name} exposes: ${this._ports.map(q => `${q.name}/${q.port}`).join(', ')}`);
-      return own;
-    });
-    const methods = [...new Set(options.methods ?? [])].sort();
-    const paths = [...new Set(options.paths ?? [])].sort();
-    for (const m of methods) if (typeof m !== 'string' || !HTTP_METHOD.test(m)) invalid(this, `${field}: methods`, m, 'must be an uppercase HTTP method, e.g. GET');
-    for (const p of paths) if (typeof p !== 'string' || !HTTP_PATH.test(p)) invalid(this, `${field}: paths`, p, "must be an exact path ('/a/b'), a prefix ('/a/*'), a suffix ('*.png') or '*'");
-    if ((methods.length || paths.length) && ports.some(p => !p.isHttp)) {
-      invalid(this, `${field}: methods/paths`, ports.filter(p => !p.isHttp).map(p => `${p.name}/${p.port}`).join(', '), 'are HTTP-only: restrict `ports` to HTTP ports');
-    }
-    const kind = options.kind ?? FlowKind.CALL;
-    if (!Object.values(FlowKind).includes(kind) || kind === FlowKind.MIRROR) invalid(this, `${field}: kind`, kind, 'must be FlowKind.CALL or FlowKind.GATEWAY_ROUTE (mirrors are derived from the mirror setting)');
-    const connection: MeshConnection = { source: caller, target: this, ports, allPorts: options.ports === undefined, methods, paths, kind };
+    const connection = resolveConnection(this, caller, options);
     this.model.declareEdge(connection);
     return connection;
   }

@@ -21,16 +21,14 @@ import { hasRouteOptions, MeshRouteOptions, renderRouteOptions } from '../traffi
 import { HttpRouteRule } from '../traffic/routing';
 import { checkTcpRoutes, renderMeshTcpRoutes, TcpRouteRule } from '../traffic/tcp-routes';
 import { renderSubsetTrafficPolicy, renderTrafficPolicy, TrafficPolicy, TrafficPolicySettings } from '../traffic/traffic-policy';
-import { checkDnsSubdomain, checkInteger, checkLabels, checkLabelValue, checkPrincipal, compact, isDnsLabel } from '../validation';
+import { checkDnsSubdomain, checkInteger, checkLabels, checkLabelValue, compact, isDnsLabel } from '../validation';
 import { ServicePort } from './service-port';
-import { checkMeshService, ConnectionOptions, FlowKind, IMeshService, IMeshWorkload, MeshConnection, ServiceVersion } from './workload';
+import { checkMeshService, ConnectionOptions, IMeshService, IMeshWorkload, MeshConnection, resolveConnection, ServiceVersion } from './workload';
 import { MeshModel } from '../model/mesh-model';
 
 /** Kubernetes Service names are RFC 1035 labels: they start with a letter. */
 const SERVICE_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
-const HTTP_METHOD = /^[A-Z]+$/;
-const HTTP_PATH = /^(\*|\/[^\s*]*\*?|\*[^\s*]+)$/;
 const ROUTE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 /** What each version of a service runs. Options not given on `addVersion` are taken from the service's props. */
@@ -639,46 +637,7 @@ export class MeshedService extends Construct implements IMeshService {
    * @returns the recorded connection
    */
   public allowFrom(caller: IMeshWorkload, options: ConnectionOptions = {}): MeshConnection {
-    if (!caller || typeof caller.principal !== 'string' || !caller.namespace || !caller.mesh) {
-      invalid(this, 'allowFrom caller', caller ? String(caller) : caller, 'must be a meshed workload (MeshedService, MeshGateway or another IMeshWorkload)');
-    }
-    if (caller.mesh.trustDomain !== this.mesh.trustDomain) {
-      invalid(this, 'allowFrom caller', caller.node.path,
-        `must be in the same mesh (trust domain '${this.mesh.trustDomain}'), not in trust domain '${caller.mesh.trustDomain}'`);
-    }
-    // a caller is one identity: a wildcard or malformed principal from a custom IMeshWorkload would open the service
-    checkPrincipal(this, 'allowFrom caller principal', caller.principal, this.mesh.trustDomain);
-    const field = `connection from ${caller.node.path}`;
-    let ports: ServicePort[];
-    if (options.ports === undefined) {
-      ports = [...this._ports];
-    } else {
-      if (!Array.isArray(options.ports) || options.ports.length === 0) invalid(this, `${field}: ports`, options.ports, 'must be a non-empty list of ports the service exposes (omit it for every port)');
-      ports = [];
-      for (const p of options.ports) {
-        const own = p && this._ports.find(q => q.port === p.port && q.name === p.name);
-        if (!own) {
-          invalid(this, `${field}: port`, p ? `${p.name}/${p.port}` : p,
-            `must be a port ${this.name} exposes: ${this._ports.map(q => `${q.name}/${q.port}`).join(', ')}`);
-        }
-        if (!ports.includes(own)) ports.push(own);
-      }
-      ports.sort((a, b) => a.port - b.port);
-    }
-    const methods = [...new Set(options.methods ?? [])].sort();
-    const paths = [...new Set(options.paths ?? [])].sort();
-    for (const m of methods) if (!HTTP_METHOD.test(m)) invalid(this, `${field}: methods`, m, 'must be an uppercase HTTP method, e.g. GET');
-    for (const p of paths) if (!HTTP_PATH.test(p)) invalid(this, `${field}: paths`, p, "must be an exact path ('/a/b'), a prefix ('/a/*'), a suffix ('*.png') or '*'");
-    if (methods.length + paths.length > 0) {
-      const tcp = ports.filter(p => !p.isHttp);
-      if (tcp.length) {
-        invalid(this, `${field}: methods/paths`, tcp.map(p => `${p.name}/${p.port}`).join(', '),
-          'are HTTP-only, but these ports do not speak HTTP: restrict `ports` to HTTP ports');
-      }
-    }
-    const kind = options.kind ?? FlowKind.CALL;
-    if (!Object.values(FlowKind).includes(kind) || kind === FlowKind.MIRROR) invalid(this, `${field}: kind`, kind, 'must be FlowKind.CALL or FlowKind.GATEWAY_ROUTE (mirrors are derived from the mirror setting)');
-    const connection: MeshConnection = { source: caller, target: this, ports, allPorts: options.ports === undefined, methods, paths, kind };
+    const connection = resolveConnection(this, caller, options);
     this.model.declareEdge(connection);
     return connection;
   }

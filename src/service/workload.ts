@@ -4,6 +4,7 @@ import { ServicePort } from './service-port';
 import { invalid } from '../errors';
 import type { IMesh } from '../mesh/mesh';
 import type { IMeshNamespace } from '../mesh/namespace';
+import { checkPrincipal } from '../validation';
 
 /**
  * A workload in the mesh that can call services: it has an identity (service account, SPIFFE principal) and pods
@@ -149,4 +150,52 @@ export function checkMeshService(scope: IConstruct | string, field: string, x: a
   if (!isMeshService(x)) {
     invalid(scope as Construct | string, field, x ? String(x) : x, 'must be a meshed service (MeshedService or another IMeshService)');
   }
+}
+
+// AuthorizationPolicy `to.operation` methods and paths as Istio matches them
+const HTTP_METHOD = /^[A-Z]+$/;
+const HTTP_PATH = /^(\*|\/[^\s*]*\*?|\*[^\s*]+)$/;
+
+/**
+ * The edge `caller` -> `target`, checked once for every IMeshService of this library: the caller is one workload of the
+ * same mesh (its principal one identity), the ports are ports the target exposes (never an empty list: that would open
+ * every port), methods and paths are well-formed and only on HTTP ports, and the kind is a declared one (mirrors are
+ * derived by the model). The caller declares the returned edge into the mesh model. @internal
+ */
+export function resolveConnection(target: IMeshService, caller: IMeshWorkload, options: ConnectionOptions): MeshConnection {
+  const own = target.ports;
+  if (!caller || typeof caller.principal !== 'string' || !caller.namespace || !caller.mesh) {
+    invalid(target as any, 'allowFrom caller', caller ? String(caller) : caller, 'must be a meshed workload (MeshedService, MeshGateway or another IMeshWorkload)');
+  }
+  if (caller.mesh.trustDomain !== target.mesh.trustDomain) {
+    invalid(target as any, 'allowFrom caller', caller.node.path,
+      `must be in the same mesh (trust domain '${target.mesh.trustDomain}'), not in trust domain '${caller.mesh.trustDomain}'`);
+  }
+  // a caller is one identity: a wildcard or malformed principal from a custom IMeshWorkload would open the service
+  checkPrincipal(target as any, 'allowFrom caller principal', caller.principal, target.mesh.trustDomain);
+  const field = `connection from ${caller.node.path}`;
+  let ports: ServicePort[];
+  if (options.ports === undefined) {
+    ports = [...own];
+  } else {
+    if (!Array.isArray(options.ports) || options.ports.length === 0) invalid(target as any, `${field}: ports`, options.ports, `must be a non-empty list of ports ${target.name} exposes (omit it for every port)`);
+    ports = [];
+    for (const p of options.ports) {
+      const match = p && own.find(q => q.port === p.port && q.name === p.name);
+      if (!match) invalid(target as any, `${field}: port`, p ? `${p.name}/${p.port}` : p, `must be a port ${target.name} exposes: ${own.map(q => `${q.name}/${q.port}`).join(', ')}`);
+      if (!ports.includes(match)) ports.push(match);
+    }
+    ports.sort((a, b) => a.port - b.port);
+  }
+  const methods = [...new Set(options.methods ?? [])].sort();
+  const paths = [...new Set(options.paths ?? [])].sort();
+  for (const m of methods) if (typeof m !== 'string' || !HTTP_METHOD.test(m)) invalid(target as any, `${field}: methods`, m, 'must be an uppercase HTTP method, e.g. GET');
+  for (const p of paths) if (typeof p !== 'string' || !HTTP_PATH.test(p)) invalid(target as any, `${field}: paths`, p, "must be an exact path ('/a/b'), a prefix ('/a/*'), a suffix ('*.png') or '*'");
+  const tcp = ports.filter(p => !p.isHttp);
+  if (methods.length + paths.length > 0 && tcp.length) {
+    invalid(target as any, `${field}: methods/paths`, tcp.map(p => `${p.name}/${p.port}`).join(', '), 'are HTTP-only, but these ports do not speak HTTP: restrict `ports` to HTTP ports');
+  }
+  const kind = options.kind ?? FlowKind.CALL;
+  if (!Object.values(FlowKind).includes(kind) || kind === FlowKind.MIRROR) invalid(target as any, `${field}: kind`, kind, 'must be FlowKind.CALL or FlowKind.GATEWAY_ROUTE (mirrors are derived from the mirror setting)');
+  return { source: caller, target, ports, allPorts: options.ports === undefined, methods, paths, kind };
 }
