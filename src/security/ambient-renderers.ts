@@ -13,7 +13,7 @@
  * @internal
  */
 import { ANYWHERE_CIDRS, NAMESPACE_NAME_LABEL } from './constants';
-import { NamespaceView, sortByJson } from './policy-renderers';
+import { ipBlockEgress, NamespaceView, sortByJson, workloadNetworkPolicySpec } from './policy-renderers';
 import { GATEWAY_NAME_LABEL, HBONE_PORT, KUBELET_PROBE_SNAT, WAYPOINT_CLASS, WAYPOINT_LISTENER } from '../ambient/constants';
 import type { WaypointInfo } from '../model/mesh-model';
 import type { ServicePort } from '../service/service-port';
@@ -188,20 +188,9 @@ export function renderAmbientWorkloadNetworkPolicy(v: NamespaceView, w: IMeshWor
       byBlocks.set(key, set);
     }
     for (const { to, ports } of byPeer.values()) egress.push({ to: [to], ports: npPorts([...ports].sort(byNumber)) });
-    for (const [blocks, ports] of byBlocks) {
-      egress.push({
-        to: blocks.split(',').map(cidr => ({ ipBlock: { cidr: cidr.includes('/') ? cidr : cidr + (cidr.includes(':') ? '/128' : '/32') } })),
-        ports: npPorts([...ports].sort(byNumber)),
-      });
-    }
+    for (const [blocks, ports] of byBlocks) egress.push(ipBlockEgress(blocks, ports));
   }
-  const policyTypes = [...(ingress.length ? ['Ingress'] : []), ...(egress.length ? ['Egress'] : [])];
-  return compact({
-    podSelector: { matchLabels: { ...w.podSelector } },
-    policyTypes: policyTypes.length ? policyTypes : ['Ingress'],
-    ingress: ingress.length ? sortByJson(ingress) : undefined,
-    egress: egress.length ? sortByJson(egress) : undefined,
-  });
+  return workloadNetworkPolicySpec(w, ingress, egress);
 }
 
 /**

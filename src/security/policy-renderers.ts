@@ -337,13 +337,21 @@ export function renderWorkloadNetworkPolicy(v: NamespaceView, w: IMeshWorkload):
       }
       egress.push({ to: [peer(t)], ports: npPorts([...ports].sort(byNumber)) });
     }
-    for (const [blocks, ports] of byBlocks) {
-      egress.push({
-        to: blocks.split(',').map(cidr => ({ ipBlock: { cidr: cidr.includes('/') ? cidr : cidr + (cidr.includes(':') ? '/128' : '/32') } })),
-        ports: npPorts([...ports].sort(byNumber)),
-      });
-    }
+    for (const [blocks, ports] of byBlocks) egress.push(ipBlockEgress(blocks, ports));
   }
+  return workloadNetworkPolicySpec(w, ingress, egress);
+}
+
+/** Egress to external address blocks (`a,b` joined CIDRs or addresses) on ports. @internal */
+export function ipBlockEgress(blocks: string, ports: Set<number>): any {
+  return {
+    to: blocks.split(',').map(cidr => ({ ipBlock: { cidr: cidr.includes('/') ? cidr : cidr + (cidr.includes(':') ? '/128' : '/32') } })),
+    ports: npPorts([...ports].sort(byNumber)),
+  };
+}
+
+/** A workload's NetworkPolicy spec from its ingress and egress rules (sorted; Ingress isolation when both are empty). @internal */
+export function workloadNetworkPolicySpec(w: IMeshWorkload, ingress: any[], egress: any[]): any {
   const policyTypes = [...(ingress.length ? ['Ingress'] : []), ...(egress.length ? ['Egress'] : [])];
   return compact({
     podSelector: { matchLabels: { ...w.podSelector } },
