@@ -415,6 +415,15 @@ describe('ArgoCdDelivery', () => {
     expect(synthValid(c)).toEqual(objects);
   });
 
+  test('the delivery\'s inventory follows the app between syntheses, without a validation hook (a CRD added later counts)', () => {
+    const { platform, shop } = bookinfoLike();
+    const widget = () => Testing.synth(shop).find(o => o.kind === 'Widget');
+    obj(shop, 'example.com/v1', 'Widget', 'w', {}, undefined, 'shop');
+    expect(syncOptionsOf(widget())).toEqual([]);
+    crd(platform, 'example.com', 'Widget', 'widgets');
+    expect(syncOptionsOf(widget())).toEqual(['SkipDryRunOnMissingResource=true']);
+  });
+
   test('CRDs are applied server-side (or replaced); their custom resources skip the dry run', () => {
     const { app, platform, shop } = bookinfoLike();
     const objects = [...synthValid(platform), ...synthValid(shop)];

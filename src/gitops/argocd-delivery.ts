@@ -238,8 +238,8 @@ export class ArgoCdDelivery extends Construct {
   private readonly syncPolicy: ArgoSyncPolicy;
   private readonly delivered: Delivered[] = [];
   private readonly extraIgnores = new Map<Chart, ApplicationSpecIgnoreDifferences[]>();
-  /** The delivered charts' CRDs and ranks, computed once per synthesis. */
-  private inventory?: { charts: Set<Chart>; crds: Map<string, string>; ranks: Map<Chart, number> };
+  /** The delivered charts' CRDs and ranks, computed once per synthesis pass. */
+  private inventory?: { synthesis: number; charts: Set<Chart>; crds: Map<string, string>; ranks: Map<Chart, number> };
   private takingInventory = false;
 
   constructor(scope: Construct, id: string, props: ArgoCdDeliveryProps) {
@@ -287,9 +287,8 @@ export class ArgoCdDelivery extends Construct {
 
     // sync waves and sync options are written onto every object of the delivered charts as it is synthesized
     // (whoever created it, whenever): a synth-time transform, never a validation hook
-    MeshModel.of(this).addObjectTransform((obj, json) => this.annotate(obj, json));
-    // a fresh inventory (CRDs delivered, chart ranks) for each synthesis; computing it creates nothing
-    this.node.addValidation({ validate: () => { this.inventory = undefined; return []; } });
+    MeshModel.of(this).addObjectTransform((obj, json, synthesis) => this.annotate(obj, json, synthesis));
+
   }
 
   /**
@@ -397,17 +396,18 @@ export class ArgoCdDelivery extends Construct {
     return [...this.delivered.map(d => d.chart), own];
   }
 
-  private currentInventory() {
-    if (!this.inventory) {
-      // reading the CRDs renders them: they are not annotated while the inventory is taken
+  private currentInventory(synthesis: number) {
+    if (!this.inventory || this.inventory.synthesis !== synthesis) {
+      // reading the CRDs renders them: they are not annotated while the inventory is taken, nor counted as written
       this.takingInventory = true;
       try {
         const charts = this.allCharts();
-        this.inventory = {
+        this.inventory = MeshModel.of(this).quietly(() => ({
+          synthesis,
           charts: new Set(charts),
           crds: crdIndex(charts.flatMap(apiObjectsOf)),
           ranks: new Map(this.delivered.map(d => [d.chart, chartRank(d.chart)])),
-        };
+        }));
       } finally {
         this.takingInventory = false;
       }
@@ -419,9 +419,9 @@ export class ArgoCdDelivery extends Construct {
    * The waves and sync options of one object of a delivered chart, added to its JSON as it is written; annotations
    * the object sets itself win.
    */
-  private annotate(obj: ApiObject, json: any): any | undefined {
+  private annotate(obj: ApiObject, json: any, synthesis: number): any | undefined {
     if (this.takingInventory) return undefined;
-    const inv = this.currentInventory();
+    const inv = this.currentInventory(synthesis);
     const chart = Chart.of(obj);
     if (!inv.charts.has(chart)) return undefined;
     const annotations: { [key: string]: string } = { ...json.metadata?.annotations };

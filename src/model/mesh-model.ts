@@ -99,7 +99,7 @@ export type MeshFactListener = (fact: MeshFact) => void;
  * A synth-time rewrite of objects as they are written: gets the object and its JSON (metadata rendered, spec maybe
  * still lazy), returns the new JSON or undefined for no change. @internal
  */
-export type ObjectTransform = (obj: ApiObject, json: any) => any | undefined;
+export type ObjectTransform = (obj: ApiObject, json: any, synthesis: number) => any | undefined;
 
 /**
  * Applies the model's object transforms while cdk8s resolves each object (cdk8s resolvers are its documented hook
@@ -107,6 +107,14 @@ export type ObjectTransform = (obj: ApiObject, json: any) => any | undefined;
  * registered for one object get its fully resolved JSON (lazy specs produced; the object's JSON patches apply after).
  */
 class ObjectTransformResolver implements IResolver {
+  /**
+   * Which pass over the objects this is: it advances when an object is written a second time (a new synthesis, or the
+   * analyzer's read before the writing), so transforms can keep what they derived from the whole app for one pass.
+   */
+  public synthesis = 0;
+  /** Reads that must not count as writing an object (a transform reading other objects). */
+  public quiet = 0;
+  private seen = new WeakSet<ApiObject>();
   private readonly produced = new WeakSet<object>();
   private readonly resolving = new WeakSet<object>();
   constructor(private readonly all: ObjectTransform[], private readonly perObject: Map<ApiObject, ObjectTransform[]>) {}
@@ -116,6 +124,13 @@ class ObjectTransformResolver implements IResolver {
     if (context.key.length !== 0 || !value || typeof value !== 'object' || this.produced.has(value) || this.resolving.has(value)) return;
     // cdk8s also resolves an object's metadata alone from the top (key []): only whole objects are transformed
     if (typeof value.apiVersion !== 'string' || typeof value.kind !== 'string') return;
+    if (this.quiet === 0) {
+      if (this.seen.has(context.obj)) {
+        this.synthesis++;
+        this.seen = new WeakSet();
+      }
+      this.seen.add(context.obj);
+    }
     let json = value;
     let changed = false;
     const own = this.perObject.get(context.obj) ?? [];
@@ -127,10 +142,10 @@ class ObjectTransformResolver implements IResolver {
         this.resolving.delete(value);
       }
       changed = true;
-      for (const t of own) json = t(context.obj, json) ?? json;
+      for (const t of own) json = t(context.obj, json, this.synthesis) ?? json;
     }
     for (const t of this.all) {
-      const next = t(context.obj, json);
+      const next = t(context.obj, json, this.synthesis);
       if (next !== undefined) {
         json = next;
         changed = true;
@@ -350,6 +365,20 @@ export class MeshModel extends Construct {
       this.objectTransforms.set(forObject, list);
     } else {
       this.transforms.push(transform);
+    }
+  }
+
+  /**
+   * Runs `read`, which renders other objects (e.g. to index the CRDs of a chart), without it counting as writing them:
+   * the synthesis pass transforms see does not advance.
+   */
+  public quietly<T>(read: () => T): T {
+    const r = this.transformResolver;
+    if (r) r.quiet++;
+    try {
+      return read();
+    } finally {
+      if (r) r.quiet--;
     }
   }
 
