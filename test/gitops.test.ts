@@ -424,6 +424,26 @@ describe('ArgoCdDelivery', () => {
     expect(syncOptionsOf(widget())).toEqual(['SkipDryRunOnMissingResource=true']);
   });
 
+  test('the inventory reads each CRD once per delivery, however many charts and AppProjects (CRDs are the largest objects)', () => {
+    const app = Testing.app();
+    const platform = new Chart(app, 'mesh-system');
+    const widgets = crd(platform, 'example.com', 'Widget', 'widgets');
+    const charts = [platform];
+    for (let i = 0; i < 6; i++) {
+      const c = new Chart(app, `team-${i}`, { namespace: `team-${i}` });
+      obj(c, 'example.com/v1', 'Widget', `w${i}`, {}, undefined, `team-${i}`);
+      charts.push(c);
+    }
+    delivery(app, { charts, appOfApps: true });
+    const reads = jest.spyOn(widgets, 'toJson');
+    app.synthYaml();
+    const once = reads.mock.calls.length;
+    // written once; read once for the inventory (not once per AppProject, nor once per pass)
+    expect(once).toBeLessThanOrEqual(2);
+    app.synthYaml();
+    expect(reads.mock.calls.length - once).toBe(1);
+  });
+
   test('CRDs are applied server-side (or replaced); their custom resources skip the dry run', () => {
     const { app, platform, shop } = bookinfoLike();
     const objects = [...synthValid(platform), ...synthValid(shop)];

@@ -309,6 +309,9 @@ export class IstioControlPlane extends Construct {
   private ztunnelNode?: Ztunnel;
   private readonly defaultProviders: { [kind: string]: string[] };
 
+  /** The injector config as written (see the injector ConfigMap). */
+  private injectorConfigText?: string;
+
   constructor(scope: Construct, id: string, props: IstioControlPlaneProps) {
     super(scope, id);
     const mesh = props.mesh;
@@ -515,7 +518,8 @@ export class IstioControlPlane extends Construct {
       metadata: meta(`${INJECTOR_CONFIGMAP}${revSuffix}`),
       data: {
         [INJECTOR_VALUES_KEY]: JSON.stringify(sortKeys(this.injectorValues()), undefined, 2),
-        [INJECTOR_CONFIG_KEY]: yaml(this.injectorConfig()),
+        // rendered when first synthesized, once (its gateway templates are the costliest text of the control plane)
+        [INJECTOR_CONFIG_KEY]: Lazy.any({ produce: () => (this.injectorConfigText ??= yaml(this.injectorConfig())) }),
       },
     });
     namespaced.push(this.meshConfigMap, this.injectorConfigMap);

@@ -12,7 +12,7 @@ import {
   ROLLOUTS_POD_TEMPLATE_HASH,
 } from './argocd-constants';
 import { ArgoCdHealthCheckOptions, ArgoCdHealthChecks } from './health-checks';
-import { apiObjectsOf, chartOutputName, crdIndex, gk, groupOf, isBuiltinGroup, isClusterScoped } from './inventory';
+import { apiObjectsOf, chartOutputName, CrdFact, crdIndex, gk, groupOf, isBuiltinGroup, isClusterScoped, readCrdFact } from './inventory';
 import { ArgoSyncPolicy, ArgoSyncRetry, CrdSyncMethod, SkipDryRunScope } from './sync-policy';
 import { mergeSyncOptions, waveOf } from './sync-wave-table';
 import { SyncWaves } from './sync-waves';
@@ -241,6 +241,11 @@ export class ArgoCdDelivery extends Construct {
   /** The delivered charts' CRDs and ranks, computed once per synthesis pass. */
   private inventory?: { synthesis: number; charts: Set<Chart>; crds: Map<string, string>; ranks: Map<Chart, number> };
   private takingInventory = false;
+  /**
+   * Each CRD's `<group>/<kind>` and scope, read once: rendering a CRD is the costliest read of a synthesis, and its
+   * identity is fixed when it is declared. A CRD added later is read when the inventory first meets it.
+   */
+  private readonly crdFacts = new WeakMap<ApiObject, CrdFact | null>();
 
   constructor(scope: Construct, id: string, props: ArgoCdDeliveryProps) {
     super(scope, id);
@@ -405,7 +410,7 @@ export class ArgoCdDelivery extends Construct {
         this.inventory = MeshModel.of(this).quietly(() => ({
           synthesis,
           charts: new Set(charts),
-          crds: crdIndex(charts.flatMap(apiObjectsOf)),
+          crds: crdIndex(charts.flatMap(apiObjectsOf), crd => this.crdFactOf(crd)),
           ranks: new Map(this.delivered.map(d => [d.chart, chartRank(d.chart)])),
         }));
       } finally {
@@ -413,6 +418,15 @@ export class ArgoCdDelivery extends Construct {
       }
     }
     return this.inventory;
+  }
+
+  private crdFactOf(crd: ApiObject): CrdFact | undefined {
+    let fact = this.crdFacts.get(crd);
+    if (fact === undefined) {
+      fact = readCrdFact(crd) ?? null;
+      this.crdFacts.set(crd, fact);
+    }
+    return fact ?? undefined;
   }
 
   /**
@@ -516,7 +530,8 @@ export class ArgoCdDelivery extends Construct {
 
   /** An AppProject limited to the given chart(s): the repository, their namespaces, their kinds (synth time). */
   private projectSpec(charts: Chart[], main: boolean): AppProjectSpec {
-    const crds = crdIndex(this.allCharts().flatMap(apiObjectsOf));
+    // the pass's inventory (the AppProject was just seen by the model's transforms, which took it)
+    const crds = this.currentInventory(MeshModel.of(this).synthesisPass).crds;
     const namespaces = new Set<string>();
     const clusterKinds = new Map<string, { group: string; kind: string }>();
     const namespacedKinds = new Map<string, { group: string; kind: string }>();

@@ -36,13 +36,26 @@ export function apiObjectsOf(chart: Chart): ApiObject[] {
   return chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart);
 }
 
-/** The CRDs defined by a set of objects: `<group>/<kind>` -> scope ('Namespaced' or 'Cluster'). @internal */
-export function crdIndex(objects: ApiObject[]): Map<string, string> {
+/** What the inventory needs of a CRD: `<group>/<kind>` and its scope. @internal */
+export type CrdFact = readonly [key: string, scope: string];
+
+/** Reads a CRD's `<group>/<kind>` and scope (renders the whole object: CRDs are the largest objects of a mesh). @internal */
+export function readCrdFact(crd: ApiObject): CrdFact | undefined {
+  const spec = crd.toJson()?.spec;
+  return spec?.group && spec?.names?.kind ? [gk(spec.group, spec.names.kind), spec.scope ?? 'Namespaced'] : undefined;
+}
+
+/**
+ * The CRDs defined by a set of objects: `<group>/<kind>` -> scope ('Namespaced' or 'Cluster'). `read` gives a CRD's
+ * fact (a caller that indexes the same CRDs again passes a cached reader).
+ * @internal
+ */
+export function crdIndex(objects: ApiObject[], read: (crd: ApiObject) => CrdFact | undefined = readCrdFact): Map<string, string> {
   const out = new Map<string, string>();
   for (const o of objects) {
     if (o.kind !== 'CustomResourceDefinition') continue;
-    const spec = o.toJson()?.spec;
-    if (spec?.group && spec?.names?.kind) out.set(gk(spec.group, spec.names.kind), spec.scope ?? 'Namespaced');
+    const fact = read(o);
+    if (fact) out.set(fact[0], fact[1]);
   }
   return out;
 }

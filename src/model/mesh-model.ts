@@ -369,6 +369,14 @@ export class MeshModel extends Construct {
   }
 
   /**
+   * The current pass over the objects (see `addObjectTransform`): what a Lazy value rendered during a pass can key the
+   * app-wide facts it derives on. 0 before any transform is registered.
+   */
+  public get synthesisPass(): number {
+    return this.transformResolver?.synthesis ?? 0;
+  }
+
+  /**
    * Runs `read`, which renders other objects (e.g. to index the CRDs of a chart), without it counting as writing them:
    * the synthesis pass transforms see does not advance.
    */

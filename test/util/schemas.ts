@@ -12,6 +12,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import Ajv, { ValidateFunction, ErrorObject } from 'ajv';
+import standaloneCode from 'ajv/dist/standalone';
 import * as YAML from 'yaml';
 import { crdFile, PROJECTS } from '../../projenrc/crd-source';
 
@@ -64,7 +65,8 @@ export function strictify(schema: Json, inCombinator = false): Json {
 }
 
 function newAjv(): Ajv {
-  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, allowUnionTypes: true });
+  // code.source: each compiled validator can be written out as a module (see SchemaRegistry.validator)
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, allowUnionTypes: true, code: { source: true } });
   for (const kw of ['x-kubernetes-preserve-unknown-fields', 'x-kubernetes-int-or-string', 'x-kubernetes-list-type',
     'x-kubernetes-list-map-keys', 'x-kubernetes-map-type', 'x-kubernetes-group-version-kind', 'x-kubernetes-patch-strategy',
     'x-kubernetes-patch-merge-key', 'x-kubernetes-embedded-resource', 'x-kubernetes-unions']) {
@@ -79,6 +81,38 @@ const CRD_FILES: Array<[string, string]> = [
 
 const INSTANCES = new Map<string, SchemaRegistry>();
 
+const CACHE_DIR = path.join(__dirname, '..', '..', '.crds-cache');
+
+/** A key that changes with any input of a compiled validator: the schema files, this file's rules, ajv's version. */
+function inputsKey(files: string[]): string {
+  const ajvVersion = JSON.parse(fs.readFileSync(require.resolve('ajv/package.json'), 'utf8')).version;
+  return createHash('sha256').update([...files, __filename].map(f => {
+    const st = fs.statSync(f);
+    return `${f}:${st.size}:${st.mtimeMs}`;
+  }).join('\n') + ajvVersion).digest('hex').slice(0, 16);
+}
+
+/** Reads a cache file, or undefined. */
+function readCache(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes a cache file atomically (jest workers share the cache); a read-only checkout just does not cache. */
+function writeCache(file: string, text: string): void {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  } catch {
+    // compile again next time
+  }
+}
+
 export class SchemaRegistry {
   /** One registry per Kubernetes version, shared by all tests in a worker. */
   public static forKubernetes(version = '1.33'): SchemaRegistry {
@@ -90,23 +124,34 @@ export class SchemaRegistry {
     return r;
   }
 
-  private readonly ajv = newAjv();
+  private ajvInstance?: Ajv;
   private readonly crdSchemas = new Map<string, Json>();
-  private readonly coreKinds = new Map<string, string>();
+  private readonly coreKinds: Map<string, string>;
   private readonly validators = new Map<string, ValidateFunction>();
   private crdsLoaded = false;
+  private readonly definitionsFile: string;
+  /** Compiling a validator costs up to seconds (the CRDs are large): compiled ones are kept as modules in here. */
+  private readonly validatorDir: string;
 
   private constructor(public readonly kubernetesVersion: string) {
-    const file = crdFile('kubernetes', `k8s-v${kubernetesVersion}.0-_definitions.json`);
-    const defs = JSON.parse(fs.readFileSync(file, 'utf8')).definitions as Record<string, Json>;
-    for (const [name, def] of Object.entries(defs)) {
-      for (const gvk of def['x-kubernetes-group-version-kind'] ?? []) {
-        const apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
-        // the definition whose name ends with the kind is the object itself (not its List or a shared type)
-        if (name.endsWith(`.${gvk.kind}`)) this.coreKinds.set(`${apiVersion}/${gvk.kind}`, name);
+    this.definitionsFile = crdFile('kubernetes', `k8s-v${kubernetesVersion}.0-_definitions.json`);
+    const key = inputsKey([this.definitionsFile, ...CRD_FILES.map(([project, file]) => crdFile(project, file))]);
+    this.validatorDir = path.join(CACHE_DIR, `validators-${kubernetesVersion}-${key}`);
+    const kindsFile = path.join(this.validatorDir, 'core-kinds.json');
+    const cached = readCache(kindsFile);
+    if (cached) {
+      this.coreKinds = new Map(JSON.parse(cached));
+    } else {
+      this.coreKinds = new Map();
+      for (const [name, def] of Object.entries(this.definitions())) {
+        for (const gvk of def['x-kubernetes-group-version-kind'] ?? []) {
+          const apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
+          // the definition whose name ends with the kind is the object itself (not its List or a shared type)
+          if (name.endsWith(`.${gvk.kind}`)) this.coreKinds.set(`${apiVersion}/${gvk.kind}`, name);
+        }
       }
+      writeCache(kindsFile, JSON.stringify([...this.coreKinds]));
     }
-    this.ajv.addSchema(strictify({ $id: 'k8s', definitions: defs }));
   }
 
   /** True when a schema is known for this apiVersion and kind. */
@@ -133,26 +178,47 @@ export class SchemaRegistry {
     return out;
   }
 
+  /** The Kubernetes definitions (read only when a validator must be compiled). */
+  private definitions(): Record<string, Json> {
+    return JSON.parse(fs.readFileSync(this.definitionsFile, 'utf8')).definitions;
+  }
+
+  private get ajv(): Ajv {
+    if (!this.ajvInstance) {
+      this.ajvInstance = newAjv();
+      this.ajvInstance.addSchema(strictify({ $id: 'k8s', definitions: this.definitions() }));
+    }
+    return this.ajvInstance;
+  }
+
   private validator(apiVersion: string, kind: string): ValidateFunction | undefined {
     const key = `${apiVersion}/${kind}`;
     let v = this.validators.get(key);
     if (v) return v;
-    if (apiVersion === 'meta') {
-      v = this.ajv.compile({ $ref: 'k8s#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' });
-    } else if (this.coreKinds.has(key)) {
-      v = this.ajv.compile({ $ref: `k8s#/definitions/${this.coreKinds.get(key)}` });
+    const file = path.join(this.validatorDir, `${createHash('sha256').update(key).digest('hex').slice(0, 20)}.js`);
+    const code = readCache(file);
+    if (code !== undefined) {
+      v = loadValidator(code);
     } else {
-      this.loadCrds();
-      const schema = this.crdSchemas.get(key);
-      if (!schema) return undefined;
-      // metadata is validated separately against ObjectMeta
-      const s = strictify(schema);
-      s.properties = { ...s.properties, apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' } };
-      if (s.additionalProperties === undefined) s.additionalProperties = false;
-      v = this.ajv.compile(s);
+      v = this.compile(key, apiVersion);
+      if (!v) return undefined;
+      writeCache(file, standaloneCode(this.ajv, v));
     }
     this.validators.set(key, v);
     return v;
+  }
+
+  private compile(key: string, apiVersion: string): ValidateFunction | undefined {
+    if (apiVersion === 'meta') return this.ajv.compile({ $ref: 'k8s#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' });
+    if (this.coreKinds.has(key)) return this.ajv.compile({ $ref: `k8s#/definitions/${this.coreKinds.get(key)}` });
+    this.loadCrds();
+    const schema = this.crdSchemas.get(key);
+    if (!schema) return undefined;
+    // metadata is validated separately against ObjectMeta
+    const s = strictify(schema);
+    s.properties = { ...s.properties, apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' } };
+    if (s.additionalProperties === undefined) s.additionalProperties = false;
+    return this.ajv.compile(s);
   }
 
   private loadCrds() {
@@ -160,6 +226,14 @@ export class SchemaRegistry {
     this.crdsLoaded = true;
     for (const [key, schema] of Object.entries(crdSchemas())) this.crdSchemas.set(key, schema);
   }
+}
+
+/** A validator from its standalone module code (ajv's runtime helpers are required from node_modules). */
+function loadValidator(code: string): ValidateFunction {
+  const module = { exports: {} as any };
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  new Function('require', 'module', 'exports', code)(require, module, module.exports);
+  return module.exports.default ?? module.exports;
 }
 
 /**
