@@ -3,10 +3,10 @@
  * `mesh.inject` and join the access graph through `MeshWorkload.fromWorkload`. The same scenario runs with the oldest
  * and the newest covered version.
  */
-import { App, Chart, Size, Testing } from 'cdk8s';
+import { App, Chart, Duration, Size, Testing } from 'cdk8s';
 import * as plus27 from 'cdk8s-plus-27';
 import * as plus34 from 'cdk8s-plus-34';
-import { Mesh, MeshedService, MeshWorkload, Resources, ServicePort, ZeroTrustNamespace } from '../src';
+import { Mesh, MeshedService, MeshWorkload, Probe, Resources, ServicePort, ZeroTrustNamespace } from '../src';
 import { one, synthAppValid } from './util';
 
 const VERSIONS: Array<[string, typeof plus27 | typeof plus34]> = [['cdk8s-plus-27', plus27], ['cdk8s-plus-34', plus34]];
@@ -78,5 +78,57 @@ describe.each(VERSIONS)('%s workloads', (_, kplus) => {
     const pod = one(synthAppValid(app), 'Deployment', 'reviews-v1').spec.template.spec;
     const c = pod.containers.find((x: any) => x.name === 'reviews');
     expect(c.resources).toEqual({ requests: { cpu: '250m', memory: '64Mi' }, limits: { memory: '256Mi' } });
+  });
+
+  test('Probe.fromPlus takes a cdk8s-plus probe: port defaulted to the service\'s target port, rewritten by the injection', () => {
+    const { app, chart, ns } = shop();
+    new MeshedService(chart, 'reviews', {
+      namespace: ns,
+      image: 'example/reviews:1',
+      ports: [ServicePort.http(9080)],
+      readinessProbe: Probe.fromPlus(kplus.Probe.fromHttpGet('/ready', { periodSeconds: Duration.seconds(5), failureThreshold: 2 })),
+      livenessProbe: Probe.fromPlus(kplus.Probe.fromTcpSocket({ initialDelaySeconds: Duration.seconds(10) })),
+    });
+    new MeshedService(chart, 'ratings', {
+      namespace: ns,
+      image: 'example/ratings:1',
+      ports: [ServicePort.http(9080)],
+      readinessProbe: Probe.fromPlus(kplus.Probe.fromCommand(['/bin/ready'])),
+      livenessProbe: Probe.fromPlus(kplus.Probe.fromHttpGet('/live', { port: 8081 })),
+    });
+    const objects = synthAppValid(app);
+    const app1 = (name: string) => one(objects, 'Deployment', `${name}-v1`).spec.template.spec.containers.find((c: any) => c.name === name);
+    const proxyEnv = (name: string) => {
+      const pod = one(objects, 'Deployment', `${name}-v1`).spec.template.spec;
+      const proxy = [...(pod.initContainers ?? []), ...pod.containers].find((c: any) => c.name === 'istio-proxy');
+      return JSON.parse(proxy.env.find((e: any) => e.name === 'ISTIO_KUBE_APP_PROBERS').value);
+    };
+    // the injection rewrote httpGet and tcp probes to the proxy's status port; the originals travel in the env
+    // (cdk8s-plus writes scheme HTTP explicitly; Istio keeps an HTTP scheme on the rewritten probe)
+    expect(app1('reviews').readinessProbe).toEqual({ httpGet: { path: '/app-health/reviews/readyz', port: 15020, scheme: 'HTTP' }, periodSeconds: 5, failureThreshold: 2 });
+    expect(app1('reviews').livenessProbe).toEqual({ httpGet: { path: '/app-health/reviews/livez', port: 15020 }, initialDelaySeconds: 10, failureThreshold: 3 });
+    expect(proxyEnv('reviews')).toEqual({
+      '/app-health/reviews/readyz': { httpGet: { path: '/ready', port: 9080, scheme: 'HTTP' } },
+      '/app-health/reviews/livez': { tcpSocket: { port: 9080 } },
+    });
+    expect(app1('ratings').readinessProbe).toEqual({ exec: { command: ['/bin/ready'] }, failureThreshold: 3 });
+    expect(proxyEnv('ratings')['/app-health/ratings/livez'].httpGet.port).toBe(8081);
+  });
+
+  test('Probe.fromPlus: not a cdk8s-plus probe, a reserved port, a liveness success threshold above 1: clear errors', () => {
+    expect(() => Probe.fromPlus({ path: '/x' })).toThrow(/Probe.fromPlus: probe .* is invalid: must be a cdk8s-plus Probe/);
+    const { chart, ns } = shop();
+    expect(() => new MeshedService(chart, 'a', {
+      namespace: ns,
+      image: 'example/a:1',
+      ports: [ServicePort.http(9080)],
+      readinessProbe: Probe.fromPlus(kplus.Probe.fromHttpGet('/ready', { port: 15020 })),
+    })).toThrow(/shop\/a: readinessProbe.port 15020 is invalid: is reserved for Istio's proxy/);
+    expect(() => new MeshedService(chart, 'b', {
+      namespace: ns,
+      image: 'example/b:1',
+      ports: [ServicePort.http(9080)],
+      livenessProbe: Probe.fromPlus(kplus.Probe.fromTcpSocket({ successThreshold: 2 })),
+    })).toThrow(/livenessProbe.successThreshold 2 is invalid/);
   });
 });

@@ -81,15 +81,50 @@ export class Probe {
     return new Probe('exec', options, { command: [...command] });
   }
 
+  /**
+   * A probe a cdk8s-plus user already has: `kplus.Probe.fromHttpGet`, `fromTcpSocket`, `fromCommand` or `fromGrpc`,
+   * from any cdk8s-plus-NN (27 through 34). As in cdk8s-plus, a probe without a port probes the container's port: here
+   * the target port of the service's first port. Its timing, thresholds, host and HTTP headers are kept; it is checked
+   * and rewritten by the injection like the library's own probes (Istio's reserved ports are refused).
+   *
+   * ```ts
+   * readinessProbe: Probe.fromPlus(kplus.Probe.fromHttpGet('/ready', { periodSeconds: Duration.seconds(5) })),
+   * ```
+   *
+   * @param probe a cdk8s-plus `Probe` (typed loosely so that every cdk8s-plus version's class is accepted)
+   */
+  public static fromPlus(probe: any): Probe {
+    const read = (port: number) => plusProbeJson(probe, port);
+    const sample = read(1);
+    const kind = PROBE_HANDLERS.find(k => sample[k] !== undefined);
+    if (!kind) invalid('Probe.fromPlus', 'probe', sample, 'must set one of httpGet, tcpSocket, grpc or exec');
+    const seconds = (n: unknown) => typeof n === 'number' ? Duration.seconds(n) : undefined;
+    const options: ProbeOptions = {
+      initialDelay: seconds(sample.initialDelaySeconds),
+      period: seconds(sample.periodSeconds),
+      timeout: seconds(sample.timeoutSeconds),
+      failureThreshold: sample.failureThreshold,
+      successThreshold: sample.successThreshold,
+    };
+    return new Probe(kind, options, undefined, (defaultPort: number) => {
+      const { port, ...handler } = read(defaultPort)[kind];
+      return { handler, port: kind === 'exec' ? undefined : port };
+    });
+  }
+
   /** `httpGet`, `tcpSocket`, `grpc` or `exec`. */
   public readonly kind: string;
   private readonly options: ProbeOptions;
   private readonly handler: any;
 
-  private constructor(kind: string, options: ProbeOptions, handler: any) {
+  /** A probe from elsewhere (cdk8s-plus): its handler and port, once the default port is known. */
+  private readonly external?: (defaultPort: number) => { handler: any; port?: number };
+
+  private constructor(kind: string, options: ProbeOptions, handler: any, external?: (defaultPort: number) => { handler: any; port?: number }) {
     this.kind = kind;
     this.options = options;
     this.handler = handler;
+    this.external = external;
   }
 
   /** The container probe JSON. @internal */
@@ -104,9 +139,15 @@ export class Probe {
     checkInteger(scope, `${field}.failureThreshold`, o.failureThreshold, 1, 2147483647);
     checkInteger(scope, `${field}.successThreshold`, o.successThreshold, 1, liveness ? 1 : 2147483647);
     let handler: any;
+    const external = this.external?.(defaultPort);
     if (this.kind === 'exec') {
       if (o.port !== undefined) invalid(scope, `${field}.port`, o.port, 'must not be set for an exec probe');
-      handler = this.handler;
+      handler = external?.handler ?? this.handler;
+    } else if (external) {
+      const port = external.port;
+      checkInteger(scope, `${field}.port`, port, 1, 65535);
+      if (RESERVED_PORTS.includes(port!)) invalid(scope, `${field}.port`, port, `is reserved for Istio's proxy (${RESERVED_PORTS.join(', ')})`);
+      handler = compact({ ...external.handler, port });
     } else {
       const port = o.port ?? defaultPort;
       checkInteger(scope, `${field}.port`, port, 1, 65535);
@@ -122,6 +163,34 @@ export class Probe {
       successThreshold: o.successThreshold,
     });
   }
+}
+
+/** The handlers a Kubernetes probe may have, one at a time. */
+const PROBE_HANDLERS = ['httpGet', 'tcpSocket', 'grpc', 'exec'] as const;
+
+/**
+ * A cdk8s-plus probe as Kubernetes JSON, its port defaulted to `port`. cdk8s-plus renders a probe for a container
+ * (the container gives the default port), so the probe is rendered for a stand-in holding only that port; the
+ * IntOrString ports of cdk8s-plus come back as numbers.
+ */
+function plusProbeJson(probe: any, port: number): any {
+  if (!probe || typeof probe !== 'object' || typeof probe._toKube !== 'function') {
+    invalid('Probe.fromPlus', 'probe', probe, 'must be a cdk8s-plus Probe (kplus.Probe.fromHttpGet, fromTcpSocket, fromCommand or fromGrpc)');
+  }
+  let json: any;
+  try {
+    json = probe._toKube({ portNumber: port });
+  } catch (e) {
+    invalid('Probe.fromPlus', 'probe', String(e), 'must be a cdk8s-plus Probe this library can render (cdk8s-plus-27 or later)');
+  }
+  const out: any = { ...json };
+  for (const k of PROBE_HANDLERS) {
+    const h = json?.[k];
+    if (h === undefined) continue;
+    const p = h.port;
+    out[k] = { ...h, port: typeof p === 'object' && p !== null && 'value' in p ? p.value : p };
+  }
+  return out;
 }
 
 /** Security settings of the application container and pod. Secure by default; each opt-out is named. */
