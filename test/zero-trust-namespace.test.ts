@@ -1,4 +1,4 @@
-import { App, Chart, Testing } from 'cdk8s';
+import { ApiObject, App, Chart, Testing } from 'cdk8s';
 import {
   EgressGateway, ExternalService, GatewayDeployment, InjectionMode, IstioControlPlane, JwtRule, Mesh, MeshedService,
   MeshedServiceProps, MeshGateway, MeshNamespace, PodSecurityLevel, PolicyMode, RoutingApi, ServicePort, UpstreamTls,
@@ -284,6 +284,28 @@ describe('ZeroTrustNamespace', () => {
     expect(sidecars.every(s => s.spec.egress[0].hosts.includes('istio-system/*'))).toBe(true);
     // eslint-disable-next-line no-console
     console.log(`per-proxy service hosts: ${withoutScoping} without Sidecar scoping, ${perProxy[0]} + istio-system/* with; synth of 200 services ${ms} ms`);
+  });
+
+  test('external hosts are checked in linear time: 2,000 hosts in one namespace read each declaration a bounded number of times', () => {
+    const { chart, ns } = setup();
+    const workloads = [0, 1, 2, 3].map(i => svc(chart, `w${i}`, { namespace: ns }));
+    // every read of a property of a declared destination counts: the protocol check (IST0177) must look a new host up,
+    // not compare it with every earlier one (that is n^2/2 = 2,000,000 reads for 2,000 hosts)
+    let reads = 0;
+    const counted = (x: ExternalService) => new Proxy(x, { get: (t, k, r) => { reads++; return Reflect.get(t, k, r); } });
+    const n = 2000;
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) workloads[i % 4].connectsToExternal(counted(ExternalService.https(`h${i}.example.com`, 443 + (i % 3))));
+    // the same host and port again, from another workload: still checked (and accepted with the same settings)
+    workloads[1].connectsToExternal(counted(ExternalService.https('h0.example.com', 443)));
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    // eslint-disable-next-line no-console
+    console.log(`${n} external hosts declared in one namespace: ${reads} property reads, ${ms.toFixed(0)} ms`);
+    expect(reads).toBeLessThan(50 * n);
+    expect(ns.node.children.filter(c => c instanceof ApiObject && c.kind === 'ServiceEntry')).toHaveLength(n);
+    // the check still refuses a clash, wherever the earlier declaration is
+    expect(() => workloads[3].connectsToExternal(ExternalService.tls('h1000.example.com', 443 + (1000 % 3))))
+      .toThrow(/test\/ns: external h1000.example.com port 444 is invalid: is declared twice with different settings \(HTTPS->444 by test\/w0 and TLS->444 by test\/w3\)/);
   });
 
   describe('egress', () => {

@@ -231,6 +231,8 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
   private readonly grants = new Map<IMeshService, ServiceGrants>();
   private readonly namespaceJwt: JwtRule[] = [];
   private readonly objects = new Map<string, ApiObject>();
+  /** The first external destination declared per host and port (`<host>\0<port>`), for the IST0177 check. */
+  private readonly externalsByHostPort = new Map<string, { readonly external: ExternalService; readonly by: IMeshWorkload }>();
   private readonly ownScraper?: { readonly namespace: string; readonly podLabels: { [key: string]: string } };
   /** What each object of the namespace is for, by kind and name (one name, one purpose). */
   private readonly purposes = new Map<string, string>();
@@ -556,15 +558,21 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
     }
   }
 
-  /** One protocol per external host and port in a namespace (IST0177): checked when the destination is declared. */
+  /**
+   * One protocol per external host and port in a namespace (IST0177): checked when the destination is declared,
+   * against the first declaration of that host and port (an index, so n hosts cost n look-ups, not n^2/2 comparisons).
+   */
   private checkExternal(source: IMeshWorkload, x: ExternalService) {
-    for (const w of this.model.workloadsIn(this.name)) {
-      for (const y of this.model.externalsOfWorkload(w)) {
-        if (y !== x && y.host === x.host && y.port === x.port && (y.protocol !== x.protocol || y.wirePort !== x.wirePort)) {
-          invalid(this, `external ${x.host} port`, x.port,
-            `is declared twice with different settings (${y.protocol}->${y.wirePort} by ${w.node.path} and ${x.protocol}->${x.wirePort} by ${source.node.path}): one protocol per host and port (IST0177)`);
-        }
-      }
+    const key = `${x.host}\0${x.port}`;
+    const first = this.externalsByHostPort.get(key);
+    if (!first) {
+      this.externalsByHostPort.set(key, { external: x, by: source });
+      return;
+    }
+    const y = first.external;
+    if (y !== x && (y.protocol !== x.protocol || y.wirePort !== x.wirePort)) {
+      invalid(this, `external ${x.host} port`, x.port,
+        `is declared twice with different settings (${y.protocol}->${y.wirePort} by ${first.by.node.path} and ${x.protocol}->${x.wirePort} by ${source.node.path}): one protocol per host and port (IST0177)`);
     }
   }
 
