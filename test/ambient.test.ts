@@ -1,7 +1,7 @@
 import { App, Chart, Duration } from 'cdk8s';
 import {
   CniPlatform, DataPlaneMode, IstioControlPlane, JwtRule, Mesh, MeshDiagram, MeshedService, MeshNamespace, PodSecurityLevel, ServicePort,
-  ZeroTrustNamespace, analyzeFlows, FlowVerdict, MeshFlowKind,
+  ZeroTrustNamespace, analyzeFlows, checkFlows, FlowVerdict, MeshFlowKind,
 } from '../src';
 import { ofKind, one, synthAppValid } from './util';
 
@@ -358,6 +358,73 @@ describe('flow analysis of a mixed mesh', () => {
     expect(verdicts(app())).toEqual({ 'side/web-v1 -> reviews': FlowVerdict.ALLOWED, 'amb/reviews-v1 -> db': FlowVerdict.DENIED });
     expect(verdicts(app({ defaultProxyConfig: { proxyMetadata: { ISTIO_META_ENABLE_HBONE: 'true' } } })))
       .toEqual({ 'side/web-v1 -> reviews': FlowVerdict.ALLOWED, 'amb/reviews-v1 -> db': FlowVerdict.ALLOWED });
+  });
+});
+
+describe('an ambient caller of a sidecar service in an ambient mesh: ztunnel reaches the sidecar over HBONE (15008)', () => {
+  // ambient by default; 'side' keeps its sidecars, which speak HBONE (the ambient profile's ISTIO_META_ENABLE_HBONE)
+  function build(meshProps: any = {}) {
+    const app = new App();
+    const platform = new Chart(app, 'platform');
+    const mesh = new Mesh(platform, 'mesh', { dataPlaneMode: DataPlaneMode.AMBIENT, ...meshProps });
+    new IstioControlPlane(platform, 'istio', { mesh });
+    const shop = new Chart(app, 'shop');
+    const amb = new ZeroTrustNamespace(shop, 'amb', { mesh, name: 'amb' });
+    const side = new ZeroTrustNamespace(shop, 'side', { mesh, name: 'side', dataPlaneMode: DataPlaneMode.SIDECAR });
+    const svc = (ns: ZeroTrustNamespace, name: string) => new MeshedService(shop, `${ns.name}-${name}`, { namespace: ns, name, image: `${name}:1`, ports: [ServicePort.http(9080)] });
+    const reviews = svc(amb, 'reviews');
+    const web = svc(side, 'web');
+    const db = svc(side, 'db');
+    reviews.connectsTo(db);
+    web.connectsTo(db);
+    return synthAppValid(app);
+  }
+  const objects = build();
+  const DB = 'db.side.svc.cluster.local';
+  const podsOf = (ns: string, app_: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } }, podSelector: { matchLabels: { app: app_ } } });
+  const dbPolicy = (objs: any[]) => one(inNs(objs, 'side'), 'NetworkPolicy', 'db');
+  const ask = (objs: any[]) => checkFlows(objs, [{ source: 'amb/reviews-v1', host: DB, port: 9080 }])[0];
+
+  test('the sidecar service\'s NetworkPolicy admits the ambient caller on 15008 (and its port); its sidecar caller on the port only', () => {
+    const proxy = [...(deployment(objects, 'side', 'db').spec.template.spec.initContainers ?? []), ...deployment(objects, 'side', 'db').spec.template.spec.containers]
+      .find((c: any) => c.name === 'istio-proxy');
+    expect(proxy.env).toContainEqual({ name: 'ISTIO_META_ENABLE_HBONE', value: 'true' });
+    expect(dbPolicy(objects).spec.ingress).toEqual([
+      { from: [podsOf('amb', 'reviews')], ports: [{ protocol: 'TCP', port: 9080 }, { protocol: 'TCP', port: 15008 }] },
+      { from: [podsOf('side', 'web')], ports: [{ protocol: 'TCP', port: 9080 }] },
+    ]);
+    // the other side: the ambient caller's egress to the sidecar pods (HBONE, or the port in plain text)
+    expect(one(inNs(objects, 'amb'), 'NetworkPolicy', 'reviews').spec.egress).toEqual([
+      { to: [podsOf('side', 'db')], ports: [{ protocol: 'TCP', port: 9080 }, { protocol: 'TCP', port: 15008 }] },
+    ]);
+  });
+
+  test('the flow analysis allows the call, through NetworkPolicy on 15008; both the declared flows and checkFlows say so', () => {
+    const answer = ask(objects);
+    expect(answer.verdict).toBe(FlowVerdict.ALLOWED);
+    expect(answer.reason).toContain('NetworkPolicy side/db ingress rule #0');
+    const flows = analyzeFlows(objects).flows.filter(f => f.kind === MeshFlowKind.CALL && f.destination === DB);
+    expect(Object.fromEntries(flows.map(f => [f.source, f.verdict]))).toEqual({ 'amb/reviews-v1': FlowVerdict.ALLOWED, 'side/web-v1': FlowVerdict.ALLOWED });
+  });
+
+  test('without the 15008 rule the analysis denies it at the sidecar\'s NetworkPolicy ingress: it looks at the port the packets use', () => {
+    const cut = JSON.parse(JSON.stringify(objects));
+    for (const rule of dbPolicy(cut).spec.ingress) rule.ports = rule.ports.filter((p: any) => p.port !== 15008);
+    const answer = ask(cut);
+    expect(answer.verdict).toBe(FlowVerdict.DENIED);
+    expect(answer.reason).toMatch(/^NetworkPolicy ingress: .*NetworkPolicy side\/db isolate the pod for ingress and no rule allows port 15008$/);
+    const flows = analyzeFlows(cut);
+    expect(flows.flows.find(f => f.source === 'amb/reviews-v1' && f.destination === DB)).toMatchObject({ verdict: FlowVerdict.DENIED, deniedAt: 'NetworkPolicy ingress' });
+    // the sidecar caller still gets through on the port
+    expect(flows.flows.find(f => f.source === 'side/web-v1' && f.destination === DB)?.verdict).toBe(FlowVerdict.ALLOWED);
+    expect(flows.findings.map(f => f.code)).toContain('MESH101');
+  });
+
+  test('a sidecar without HBONE: ztunnel sends plain text to the port, which its STRICT PeerAuthentication refuses', () => {
+    const plain = build({ defaultProxyConfig: { proxyMetadata: { ISTIO_META_ENABLE_HBONE: 'false' } } });
+    const answer = ask(plain);
+    expect(answer.verdict).toBe(FlowVerdict.DENIED);
+    expect(answer.reason).toMatch(/^PeerAuthentication: .*requires mTLS \(STRICT\) on port 9080 and the source sends plaintext/);
   });
 });
 

@@ -280,8 +280,9 @@ export function renderAllowScrape(v: NamespaceView): any {
 const peer = (w: IMeshWorkload) => ({ namespaceSelector: nsSel(w.namespace.name), podSelector: { matchLabels: { ...w.podSelector } } });
 
 /**
- * A workload's NetworkPolicy: ingress from its callers' pods (and the namespace's grants), egress to its
- * dependencies' pods, to the egress gateway for external hosts it serves, else to the external addresses.
+ * A workload's NetworkPolicy: ingress from its callers' pods (and the namespace's grants; an ambient caller on
+ * HBONE's 15008 too), egress to its dependencies' pods, to the egress gateway for external hosts it serves, else to
+ * the external addresses.
  */
 export function renderWorkloadNetworkPolicy(v: NamespaceView, w: IMeshWorkload): any {
   const ingress: any[] = [];
@@ -292,6 +293,9 @@ export function renderWorkloadNetworkPolicy(v: NamespaceView, w: IMeshWorkload):
     for (const c of v.model.inboundOf(service)) {
       const set = bySource.get(c.source) ?? new Set<number>();
       for (const p of c.ports) set.add(p.targetPort);
+      // an ambient caller's ztunnel reaches a proxy that speaks HBONE on 15008 (the ambient profile's
+      // ISTIO_META_ENABLE_HBONE), any other in plain text on the port: that caller only gets both
+      if (v.model.isAmbientNamespace(c.source.namespace.name)) set.add(IstioPorts.HBONE);
       bySource.set(c.source, set);
     }
     for (const [src, ports] of bySource) ingress.push({ from: [peer(src)], ports: npPorts([...ports].sort(byNumber)) });

@@ -84,10 +84,13 @@ export class FlowEvaluator {
         outcomes.push({ pod, o: combine(layers) });
         continue;
       }
-      // an ambient source reaches a proxy that speaks HBONE with mTLS (ztunnel), any other in plain text
-      const mtlsHere = mtls || (src.pod?.ambient === true && pod?.hbone === true);
-      layers.push(networkPolicy(w, 'egress', src.endpoint, dst, port));
-      if (!target.external) layers.push(networkPolicy(w, 'ingress', src.endpoint, dst, port));
+      // an ambient source's connection is ztunnel's: to a proxy that speaks HBONE it is an mTLS tunnel to the pod's
+      // port 15008 (what NetworkPolicy sees), to any other proxy plain text to the port itself
+      const tunnel = src.pod?.ambient === true && pod?.hbone === true;
+      const mtlsHere = mtls || tunnel;
+      const wire = tunnel ? HBONE : port;
+      layers.push(networkPolicy(w, 'egress', src.endpoint, dst, wire));
+      if (!target.external) layers.push(networkPolicy(w, 'ingress', src.endpoint, dst, wire));
       if (mode === 'app' && !target.external) {
         if (pod && port !== undefined && bypassesInbound(pod, port)) {
           layers.push({ verdict: FlowVerdict.ALLOWED, layer: 'proxy', detail: `port ${port} bypasses ${pod.name}'s proxy` });
@@ -215,8 +218,9 @@ function reportUnreachablePorts(m: Model, w: World): void {
       for (const pod of pods) {
         const port = targetPortOf(portSpec, pod);
         if (port === undefined) continue;
-        // an ambient pod is reached over HBONE (15008), the port itself only in plain text
-        const np = ingressOpen(w, pod, pod.ambient ? HBONE : port);
+        // an ambient pod is reached over HBONE (15008), the port itself only in plain text; a proxy that speaks
+        // HBONE on the port (from proxies) or on 15008 (from ambient pods, through ztunnel)
+        const np = pod.ambient ? ingressOpen(w, pod, HBONE) : pod.hbone && ingressOpen(w, pod, HBONE) === true ? true : ingressOpen(w, pod, port);
         const ap = bypassesInbound(pod, port) ? { verdict: FlowVerdict.ALLOWED, layer: '', detail: '' } : authorization(w, pod, port, http, { mtls: true, anyone: true });
         if (np === true && ap.verdict !== FlowVerdict.DENIED) {
           open = true;
