@@ -298,6 +298,15 @@ describe('NetworkPolicy', () => {
     expect(f.verdict).toBe(FlowVerdict.ALLOWED);
   });
 
+  test('policyTypes default: `egress: []` is no egress rule, so the policy is ingress-only (Kubernetes defaults Egress on len(egress) > 0)', () => {
+    const frontend = (spec: any) => call([...shop(), np('frontend', { podSelector: { matchLabels: { app: 'frontend' } }, ...spec })]);
+    expect(frontend({ ingress: [], egress: [] }).verdict).toBe(FlowVerdict.ALLOWED);
+    expect(frontend({ egress: [] }).verdict).toBe(FlowVerdict.ALLOWED);
+    // said explicitly, or with a rule that does not reach the backend, it isolates egress
+    expect(frontend({ policyTypes: ['Ingress', 'Egress'], egress: [] })).toMatchObject({ verdict: FlowVerdict.DENIED, deniedAt: 'NetworkPolicy egress' });
+    expect(frontend({ egress: [{ ports: [{ port: 53 }] }] })).toMatchObject({ verdict: FlowVerdict.DENIED, deniedAt: 'NetworkPolicy egress' });
+  });
+
   test('namespaceSelector AND podSelector; matchExpressions In, NotIn, Exists, DoesNotExist', () => {
     const withFrom = (from: any[]) => call([...shop(), np('backend', { podSelector: { matchLabels: { app: 'backend' } }, ingress: [{ from }] })]).verdict;
     const nsSel = (sel: any) => ({ namespaceSelector: sel });

@@ -109,10 +109,12 @@ export class World {
       const spec = np.obj.spec ?? {};
       const types = arr(spec.policyTypes).map(text);
       const explicit = types.length > 0;
+      // without policyTypes, Kubernetes defaults to Ingress, plus Egress when the policy has egress rules
+      // (pkg/apis/networking/v1 SetDefaults_NetworkPolicy: len(Spec.Egress) != 0; `egress: []` has none)
       this.netpols.add(np.ns!, parseLabelSelector(spec.podSelector), {
         entry: np,
         ingress: explicit ? types.includes('Ingress') : true,
-        egress: explicit ? types.includes('Egress') : Array.isArray(spec.egress),
+        egress: explicit ? types.includes('Egress') : arr(spec.egress).length > 0,
       });
     }
     for (const ap of m.ofKind('AuthorizationPolicy')) {
