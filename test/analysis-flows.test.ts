@@ -450,6 +450,31 @@ describe('AuthorizationPolicy', () => {
     expect(f.reason).toContain('AuthorizationPolicy shop/require-jwt (DENY) rule #0 denies some requests');
   });
 
+  test('ipBlocks, remoteIpBlocks, source.ip: a pod\'s address is not in the input, so a DENY naming a narrower block may match it (unknown, never allowed)', () => {
+    const deny = (source: any, when?: any[]) => call([...shop(), allowFrom('frontend'),
+      ap('deny-net', { action: 'DENY', rules: [{ ...(source ? { from: [{ source }] } : {}), ...(when ? { when } : {}) }] })]);
+    for (const f of [deny({ ipBlocks: ['10.0.0.0/8'] }), deny({ remoteIpBlocks: ['10.244.1.7'] }), deny({ notIpBlocks: ['192.168.0.0/16'] }),
+      deny(undefined, [{ key: 'source.ip', values: ['10.0.0.0/8'] }]), deny(undefined, [{ key: 'remote.ip', notValues: ['10.0.0.0/8'] }])]) {
+      expect(f.verdict).toBe(FlowVerdict.UNKNOWN);
+      expect(f.reason).toBe('AuthorizationPolicy: AuthorizationPolicy shop/deny-net (DENY) rule #0 may match (it names addresses; the source\'s is not in the input); AuthorizationPolicy shop/backend rule #0');
+    }
+    // every address: denied; a rule that cannot match for another reason (a principal) stays out of the way
+    expect(deny({ ipBlocks: ['0.0.0.0/0'] })).toMatchObject({ verdict: FlowVerdict.DENIED, deniedBy: { name: 'deny-net' } });
+    expect(deny({ ipBlocks: ['10.0.0.0/8'], principals: [principal('other')] }).verdict).toBe(FlowVerdict.ALLOWED);
+    // with its principal, the address decides
+    expect(deny({ ipBlocks: ['10.0.0.0/8'], principals: [principal('frontend')] }).verdict).toBe(FlowVerdict.UNKNOWN);
+  });
+
+  test('ipBlocks in an ALLOW rule: whether it lets the source in depends on the source\'s address (unknown), so neither allowed nor denied', () => {
+    const allow = (source: any) => call([...shop(), ap('backend', { selector: { matchLabels: { app: 'backend' } }, rules: [{ from: [{ source: { principals: [principal('frontend')], ...source } }] }] })]);
+    const f = allow({ notIpBlocks: ['10.0.0.0/8'] });
+    expect(f.verdict).toBe(FlowVerdict.UNKNOWN);
+    expect(f.reason).toBe('AuthorizationPolicy: AuthorizationPolicy shop/backend rule #0 (if the source\'s address matches: not in the input)');
+    expect(allow({ ipBlocks: ['10.0.0.0/8'] }).verdict).toBe(FlowVerdict.UNKNOWN);
+    expect(allow({ ipBlocks: ['0.0.0.0/0', '10.0.0.0/8'] }).verdict).toBe(FlowVerdict.ALLOWED);
+    expect(allow({ notIpBlocks: ['::/0'] }).verdict).toBe(FlowVerdict.DENIED);
+  });
+
   test('principals need mTLS: a plaintext (passthrough) connection matches no principal', () => {
     // frontend calls the frontend host, which a VirtualService routes to backend; its Sidecar does not import
     // backend, and the mesh's default ALLOW_ANY sends the connection through the passthrough cluster in plaintext

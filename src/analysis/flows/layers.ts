@@ -261,11 +261,17 @@ export function peerAuthentication(w: World, dst: Pod, port: number, sourceMtls:
 // ---------------------------------------------------------------------------------------------------------------
 // AuthorizationPolicy
 
-/** Whether a rule part matches no, some or all requests of a flow. */
+/**
+ * Whether a rule part matches no, some or all requests of a flow, or MAYBE: all or none, and the input cannot tell
+ * which (the source's address against a narrower block than everything).
+ */
 const NONE = 0;
 const SOME = 1;
 const ALL = 2;
-type Tri = 0 | 1 | 2;
+const MAYBE = 3;
+type Tri = 0 | 1 | 2 | 3;
+/** How much of the flow a part surely matches: NONE < MAYBE < SOME < ALL. */
+const RANK: Record<Tri, number> = { [NONE]: 0, [MAYBE]: 1, [SOME]: 2, [ALL]: 3 };
 
 /** The source as the destination's proxy sees it. */
 export interface AuthzSource {
@@ -301,20 +307,22 @@ export function istioMatch(pattern: string, value: string): boolean {
   return pattern === value;
 }
 
+/** All parts: none if one matches none; else unknown if one is (some-or-none counts as unknown); else the least. */
 function andTri(parts: Tri[]): Tri {
-  let r: Tri = ALL;
-  for (const p of parts) if (p < r) r = p;
-  return r;
+  if (parts.includes(NONE)) return NONE;
+  if (parts.includes(MAYBE)) return MAYBE;
+  return parts.includes(SOME) ? SOME : ALL;
 }
 
+/** Any part: the surest (some-or-all counts as some). */
 function orTri(parts: Tri[]): Tri {
   let r: Tri = NONE;
-  for (const p of parts) if (p > r) r = p;
+  for (const p of parts) if (RANK[p] > RANK[r]) r = p;
   return r;
 }
 
 function not(t: Tri): Tri {
-  return t === ALL ? NONE : t === NONE ? ALL : SOME;
+  return t === ALL ? NONE : t === NONE ? ALL : t;
 }
 
 /** A list of patterns against a peer attribute only known with mTLS. */
@@ -324,9 +332,14 @@ function peerAttr(list: any[], value: string | undefined, ctx: AuthzCtx): Tri {
   return list.some(p => istioMatch(text(p), value)) ? ALL : NONE;
 }
 
+/**
+ * A list of address blocks against the source's address. Pod addresses are not in the input: a block narrower than
+ * everything may or may not hold the source (MAYBE: a DENY rule naming it may deny, an ALLOW rule may not allow).
+ */
 function ipAttr(list: any[], ctx: AuthzCtx): Tri {
   if (ctx.src.anyone) return SOME;
-  return list.some(c => ALL_CIDRS.has(text(c))) ? ALL : NONE;
+  if (list.some(c => ALL_CIDRS.has(text(c)))) return ALL;
+  return list.length ? MAYBE : NONE;
 }
 
 /** An HTTP-only field: on a non-HTTP port, DENY drops it (matches as if absent), ALLOW never matches. */
@@ -412,6 +425,7 @@ export function authorization(
   if (policies.length === 0) return allowed(layer, '');
   const notes: string[] = [];
   let partialDeny: string | undefined;
+  let maybeDeny: string | undefined;
   for (const p of policies) {
     const action = text(p.obj.spec?.action || 'ALLOW');
     if (action === 'CUSTOM') notes.push(`depends on the external authorizer of ${refText(p)}`);
@@ -421,6 +435,7 @@ export function authorization(
       const r = ruleMatch(rules[i], { src, port, http, deny: true });
       if (r === ALL) return { verdict: FlowVerdict.DENIED, layer, object: p, detail: `${refText(p)} (DENY) rule #${i} matches` };
       if (r === SOME && !partialDeny) partialDeny = `${refText(p)} (DENY) rule #${i} denies some requests`;
+      if (r === MAYBE && !maybeDeny) maybeDeny = `${refText(p)} (DENY) rule #${i} may match (it names addresses; the source's is not in the input)`;
     }
   }
   const allows = policies.filter(p => text(p.obj.spec?.action || 'ALLOW') === 'ALLOW');
@@ -429,12 +444,12 @@ export function authorization(
   let detail = '';
   for (const p of allows) {
     const rules = arr(p.obj.spec?.rules);
-    for (let i = 0; i < rules.length && best < ALL; i++) {
+    for (let i = 0; i < rules.length && best !== ALL; i++) {
       const r = ruleMatch(rules[i], { src, port, http, deny: false });
-      if (r > best) {
+      if (RANK[r] > RANK[best]) {
         best = r;
         by = p;
-        detail = `${refText(p)} rule #${i}${r === SOME ? ' (some requests)' : ''}`;
+        detail = `${refText(p)} rule #${i}${r === SOME ? ' (some requests)' : r === MAYBE ? " (if the source's address matches: not in the input)" : ''}`;
       }
     }
     if (best === ALL) break;
@@ -443,7 +458,8 @@ export function authorization(
     const names = allows.map(refText).join(', ');
     return { verdict: FlowVerdict.DENIED, layer, object: allows[0], detail: `no rule of the ALLOW ${allows.length > 1 ? 'policies' : 'policy'} ${names} matches` };
   }
-  const parts = [detail, partialDeny, ...notes].filter((x): x is string => Boolean(x));
-  const verdict = best === SOME || partialDeny ? FlowVerdict.PARTIAL : FlowVerdict.ALLOWED;
+  // a DENY rule that may match, or an ALLOW rule that may not: the input cannot tell (never allowed)
+  const parts = [maybeDeny, detail, partialDeny, ...notes].filter((x): x is string => Boolean(x));
+  const verdict = best === MAYBE || maybeDeny ? FlowVerdict.UNKNOWN : best === SOME || partialDeny ? FlowVerdict.PARTIAL : FlowVerdict.ALLOWED;
   return { verdict, layer, detail: parts.join('; '), ...(by ? { object: by } : {}) };
 }
