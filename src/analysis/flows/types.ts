@@ -11,7 +11,7 @@ export enum FlowVerdict {
   PARTIAL = 'partial',
   /** No request passes; the reason names the layer and object that stop it. */
   DENIED = 'denied',
-  /** The input does not tell (the destination's pods are not in it, an external authorizer decides). */
+  /** The input does not tell (the destination's pods are not in it, an external authorizer decides, a rule depends on the source's address). */
   UNKNOWN = 'unknown',
 }
 
