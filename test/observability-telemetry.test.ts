@@ -1,9 +1,9 @@
 import { App, Chart, Duration, Testing } from 'cdk8s';
 import {
   AccessLogFormat, DefaultProviderKind, IstioControlPlane, IstioMetric, Mesh, MeshedService, MeshNamespace, MeshTelemetry,
-  ServicePort, TelemetryMode, TelemetryProvider, TelemetryTarget, TracingTag,
+  ServicePort, TelemetryMode, TelemetryProvider, TelemetryTarget, TracingTag, ZeroTrustNamespace, analyzeFlows, FlowVerdict, MeshFlowKind,
 } from '../src';
-import { one, ofKind, synthValid, yamlOf } from './util';
+import { one, ofKind, synthAppValid, synthValid, yamlOf } from './util';
 
 function setup() {
   const app = Testing.app();
@@ -46,8 +46,8 @@ describe('TelemetryProvider', () => {
 
   test('a provider name must be unique and not a built-in', () => {
     const { cp } = setup();
-    TelemetryProvider.zipkin(cp, { name: 'tracing', service: 'zipkin.tracing', port: 9411 });
-    expect(() => TelemetryProvider.openTelemetry(cp, { name: 'tracing', service: 'otel.tracing', port: 4317 }))
+    TelemetryProvider.zipkin(cp, { name: 'tracing', service: 'zipkin.tracing.svc', port: 9411 });
+    expect(() => TelemetryProvider.openTelemetry(cp, { name: 'tracing', service: 'otel.tracing.svc', port: 4317 }))
       .toThrow("platform/istio: extensionProviders name 'tracing' is invalid: must be unique");
     expect(() => TelemetryProvider.envoyFileAccessLog(cp, { name: 'envoy' }))
       .toThrow("platform/istio: provider name 'envoy' is invalid: must not be a built-in provider's name");
@@ -63,6 +63,118 @@ describe('TelemetryProvider', () => {
       .toThrow("platform/istio: envoyFileAccessLog('f').path 'relative.log' is invalid: must be an absolute file path");
     expect(() => AccessLogFormat.json({})).toThrow('AccessLogFormat: json {} is invalid: must name at least one field');
     expect(() => AccessLogFormat.text(' ')).toThrow("AccessLogFormat: text ' ' is invalid: must be a non-empty Envoy format string");
+  });
+});
+
+describe('collectors outside the cluster', () => {
+  const NS = 'kubernetes.io/metadata.name';
+  const ANYWHERE = [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }];
+
+  function zeroTrustShop() {
+    const app = Testing.app();
+    const platform = new Chart(app, 'platform');
+    const mesh = new Mesh(platform, 'mesh');
+    const cp = new IstioControlPlane(platform, 'istio', { mesh, installCrds: false });
+    const chart = new Chart(app, 'shop');
+    const ns = new ZeroTrustNamespace(chart, 'ns', { mesh, name: 'shop' });
+    const svc = (id: string) => new MeshedService(chart, id, { namespace: ns, image: `example/${id}:1.0`, ports: [ServicePort.http(9080)] });
+    const frontend = svc('frontend');
+    frontend.connectsTo(svc('reviews'));
+    return { app, cp };
+  }
+
+  test('each form of external host gets a ServiceEntry, Sidecar import and NetworkPolicy egress out of the cluster, and the flows agree', () => {
+    const { app, cp } = zeroTrustShop();
+    // a host that is not a cluster Service name; a SaaS endpoint on 443; a two-label host, said to be external
+    TelemetryProvider.openTelemetry(cp, { name: 'otel', service: 'otel.example.com', port: 4317, meshDefault: true });
+    TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443 });
+    TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'honeycomb.io', port: 9411, external: true });
+    TelemetryProvider.openTelemetryAccessLog(cp, { name: 'als', service: 'otel.example.com', port: 4317 });
+    // an in-cluster collector alongside, unchanged
+    TelemetryProvider.openTelemetry(cp, { name: 'local', service: 'otel-collector.observability.svc', port: 4317 });
+    const objects = synthAppValid(app);
+
+    // one ServiceEntry per host in the mesh root namespace, visible to every proxy; the provider's port and protocol
+    const se = (name: string) => one(objects, 'ServiceEntry', name);
+    expect(se('external-otel-example-com').metadata.namespace).toBe('istio-system');
+    expect(se('external-otel-example-com').spec).toEqual({
+      hosts: ['otel.example.com'],
+      ports: [{ number: 4317, name: 'grpc-4317', protocol: 'GRPC' }],
+      location: 'MESH_EXTERNAL',
+      resolution: 'DNS',
+      exportTo: ['*'],
+    });
+    expect(se('external-api-honeycomb-io').spec).toMatchObject({ hosts: ['api.honeycomb.io'], ports: [{ number: 443, name: 'grpc-443', protocol: 'GRPC' }] });
+    expect(se('external-honeycomb-io').spec).toMatchObject({ hosts: ['honeycomb.io'], ports: [{ number: 9411, name: 'http-9411', protocol: 'HTTP' }] });
+    expect(ofKind(objects, 'ServiceEntry')).toHaveLength(3);
+
+    // the mesh config names the ServiceEntry's namespace (Istio looks a provider's service up by registry host)
+    const providersByName = Object.fromEntries(cp.meshConfig.extensionProviders.map((p: any) => [p.name, Object.entries(p).find(([k]) => k !== 'name')![1]]));
+    expect(providersByName.otel).toEqual({ service: 'istio-system/otel.example.com', port: 4317 });
+    expect(providersByName.honeycomb).toEqual({ service: 'istio-system/api.honeycomb.io', port: 443 });
+    expect(providersByName.zipkin).toEqual({ service: 'istio-system/honeycomb.io', port: 9411 });
+    expect(providersByName.als).toEqual({ service: 'istio-system/otel.example.com', port: 4317 });
+    expect(providersByName.local).toEqual({ service: 'otel-collector.observability.svc', port: 4317 });
+
+    // every Sidecar imports the hosts, never rewritten into cluster names
+    for (const sc of ofKind(objects, 'Sidecar')) {
+      expect(sc.spec.egress[0].hosts).toEqual(expect.arrayContaining([
+        'istio-system/otel.example.com', 'istio-system/api.honeycomb.io', 'istio-system/honeycomb.io',
+        'observability/otel-collector.observability.svc.cluster.local',
+      ]));
+      expect(sc.spec.egress[0].hosts.join()).not.toMatch(/honeycomb\.io\.svc|example\.com\.svc/);
+    }
+
+    // NetworkPolicy: out of the cluster on the collectors' ports (any address, as for connectsToExternal), the
+    // in-cluster collector's namespace as before
+    expect(one(objects, 'NetworkPolicy', 'allow-telemetry').spec).toEqual({
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [
+        { to: [{ namespaceSelector: { matchLabels: { [NS]: 'observability' } } }], ports: [{ protocol: 'TCP', port: 4317 }] },
+        { to: ANYWHERE, ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 4317 }, { protocol: 'TCP', port: 9411 }] },
+      ],
+    });
+
+    // the flow analysis agrees: every proxy reaches every collector, no finding on a flow (MESH101-105; MESH106 only
+    // says that nothing calls the frontend)
+    const result = analyzeFlows(objects);
+    expect(result.findings.filter(f => /^MESH10[1-5]$/.test(f.code))).toEqual([]);
+    const telemetry = result.flows.filter(f => f.kind === MeshFlowKind.TELEMETRY && f.source.startsWith('shop/'));
+    expect(new Set(telemetry.map(f => `${f.destination}:${f.port}`))).toEqual(new Set([
+      'otel.example.com:4317', 'api.honeycomb.io:443', 'honeycomb.io:9411', 'otel-collector.observability.svc.cluster.local:4317',
+    ]));
+    const local = (f: { destination: string }) => f.destination.endsWith('.svc.cluster.local');
+    expect(telemetry.filter(f => !local(f) && f.verdict !== FlowVerdict.ALLOWED)).toEqual([]);
+    // the in-cluster collector's pods are not in the input: not denied, unknown
+    expect(new Set(telemetry.filter(local).map(f => f.verdict))).toEqual(new Set([FlowVerdict.UNKNOWN]));
+  });
+
+  test('a two-label host is ambiguous: refused at construction, naming the field and what is allowed', () => {
+    const { cp } = zeroTrustShop();
+    expect(() => TelemetryProvider.openTelemetry(cp, { name: 'hc', service: 'honeycomb.io', port: 4317 }))
+      .toThrow("platform/istio: openTelemetry('hc').service 'honeycomb.io' is invalid: is ambiguous: a Service '<svc>.<ns>' or a host outside the cluster; "
+        + "write an in-cluster collector as '<svc>.<ns>.svc' or '<svc>.<ns>.svc.cluster.local', or set external: true for a host outside the cluster");
+    expect(() => TelemetryProvider.openTelemetryAccessLog(cp, { name: 'als', service: 'otel.observability', port: 4317 }))
+      .toThrow(/platform\/istio: openTelemetryAccessLog\('als'\).service 'otel.observability' is invalid: is ambiguous/);
+    // external: true names a host outside the cluster; external: false one inside
+    expect(() => TelemetryProvider.zipkin(cp, { name: 'z', service: 'zipkin.tracing.svc.cluster.local', port: 9411, external: true }))
+      .toThrow(/platform\/istio: zipkin\('z'\).service 'zipkin.tracing.svc.cluster.local' is invalid: is a cluster-internal name/);
+    expect(() => TelemetryProvider.zipkin(cp, { name: 'z', service: 'tracing/zipkin.example.com', port: 9411, external: true }))
+      .toThrow(/platform\/istio: zipkin\('z'\).service 'tracing\/zipkin.example.com' is invalid: must not name a namespace/);
+    expect(() => TelemetryProvider.zipkin(cp, { name: 'z', service: 'zipkin.example.com', port: 9411, external: false }))
+      .toThrow(/platform\/istio: zipkin\('z'\).service 'zipkin.example.com' is invalid: is not an in-cluster Service host/);
+    // nothing was declared by the refused providers
+    expect(cp.meshConfig.extensionProviders ?? []).toEqual([]);
+  });
+
+  test('one protocol per external collector host and port (IST0177): OTLP/gRPC and Zipkin cannot share one', () => {
+    const { cp } = zeroTrustShop();
+    TelemetryProvider.openTelemetry(cp, { name: 'otel', service: 'collector.example.com', port: 4317 });
+    expect(() => TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'collector.example.com', port: 4317 }))
+      .toThrow("platform/istio: zipkin('zipkin').port 4317 is invalid: is used by provider 'otel' of collector.example.com with protocol GRPC, not HTTP: one protocol per host and port (IST0177)");
+    TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'collector.example.com', port: 9411 });
+    expect(cp.meshConfig.extensionProviders.map((p: any) => p.name)).toEqual(['otel', 'zipkin']);
   });
 });
 
@@ -152,7 +264,7 @@ describe('MeshTelemetry', () => {
       const other = new Chart(app2, 'other');
       const otherMesh = new Mesh(other, 'mesh', { rootNamespace: 'istio-other' });
       const otherCp = new IstioControlPlane(other, 'istio', { mesh: otherMesh, installCrds: false });
-      const otel = TelemetryProvider.openTelemetry(otherCp, { name: 'otel', service: 'otel.observability', port: 4317 });
+      const otel = TelemetryProvider.openTelemetry(otherCp, { name: 'otel', service: 'otel.observability.svc', port: 4317 });
       expect(() => new MeshTelemetry(chart, 't', { target: TelemetryTarget.namespace(ns), tracing: [{ providers: [otel] }] }))
         .toThrow("shop/t: tracing[0].providers[0] 'otel' is invalid: is not declared in this mesh's config: it belongs to the mesh of root namespace 'istio-other', not 'istio-system'");
     });

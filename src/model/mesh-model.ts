@@ -24,12 +24,16 @@ export interface EgressRoute {
 export interface CollectorEndpoint {
   /** The provider name in the mesh config. */
   readonly provider: string;
-  /** The collector's fully qualified host (`<svc>.<ns>.svc.<domain>`), or the host as given. */
+  /** The collector's fully qualified host: `<svc>.<ns>.svc.<domain>` in the cluster, the DNS name outside it. */
   readonly host: string;
-  /** The collector's namespace, when the host names one. */
+  /** The collector's namespace (for a collector outside the cluster, where its ServiceEntry is: the root namespace). */
   readonly namespace?: string;
   /** The port. */
   readonly port: number;
+  /** Whether the collector is outside the cluster (reached through a ServiceEntry, out of the cluster). */
+  readonly external?: boolean;
+  /** The ServiceEntry port protocol the proxies speak to it (`GRPC`, `HTTP`). */
+  readonly protocol?: string;
   /** The mesh root namespace of the control plane that declares it. */
   readonly rootNamespace: string;
 }

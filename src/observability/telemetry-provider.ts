@@ -1,7 +1,11 @@
+import { ApiObject, Lazy } from 'cdk8s';
 import { DefaultProviderKind, IstioControlPlane } from '../control-plane/istio-control-plane';
 import { invalid } from '../errors';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { IMesh } from '../mesh/mesh';
 import { MeshModel } from '../model/mesh-model';
+import { externalHostProblem } from '../security/external-host';
+import { externalObjectName, renderCollectorServiceEntry } from '../security/policy-renderers';
 import { checkDnsLabel, checkDnsSubdomain, checkInteger, checkPort, sortKeys } from '../validation';
 import { BUILTIN_PROVIDER_ENVOY, BUILTIN_PROVIDER_PROMETHEUS } from './constants';
 
@@ -53,11 +57,22 @@ export interface TelemetryProviderOptions {
 /** A tracing backend reached at a host and port. */
 export interface TracingProviderOptions extends TelemetryProviderOptions {
   /**
-   * The collector's host, `[<namespace>/]<hostname>`, e.g. `otel-collector.observability.svc.cluster.local`.
+   * The collector's host. In the cluster: its Service, `<svc>.<ns>.svc`, `<svc>.<ns>.svc.<cluster domain>` (e.g.
+   * `otel-collector.observability.svc.cluster.local`) or `<namespace>/<svc>`. Outside the cluster: its DNS name
+   * (`otel.example.com`, `api.honeycomb.io`; a two-label name such as `honeycomb.io` needs `external: true`), for
+   * which the control plane declares a ServiceEntry in the mesh root namespace. A two-label `<svc>.<ns>` is refused
+   * as ambiguous.
    */
   readonly service: string;
   /** The collector's port (e.g. 4317 for OTLP/gRPC, 9411 for Zipkin). */
   readonly port: number;
+  /**
+   * Whether the collector is outside the cluster: `true` for a host such as `honeycomb.io`, which could otherwise be
+   * read as `<svc>.<ns>`; `false` insists on an in-cluster Service host.
+   * @default - decided by the host: `.svc` and `.svc.<cluster domain>` hosts and `<namespace>/<svc>` are in the
+   * cluster, other DNS names of three labels or more outside it, two labels are refused as ambiguous
+   */
+  readonly external?: boolean;
   /**
    * The maximum length of a span tag value.
    * @default 256 (Istio's default)
@@ -87,10 +102,15 @@ export interface FileAccessLogProviderOptions extends TelemetryProviderOptions {
 
 /** Access logs sent to an OpenTelemetry collector (Envoy's OpenTelemetry access log service). */
 export interface OpenTelemetryAccessLogProviderOptions extends TelemetryProviderOptions {
-  /** The collector's host, `[<namespace>/]<hostname>`. */
+  /** The collector's host, in the cluster or outside it, as for tracing providers (`TracingProviderOptions.service`). */
   readonly service: string;
   /** The collector's OTLP/gRPC port (usually 4317). */
   readonly port: number;
+  /**
+   * Whether the collector is outside the cluster (`TracingProviderOptions.external`).
+   * @default - decided by the host
+   */
+  readonly external?: boolean;
   /**
    * The log name Envoy reports.
    * @default - Istio's default (`otel_envoy_accesslog`)
@@ -115,14 +135,14 @@ export interface OpenTelemetryAccessLogProviderOptions extends TelemetryProvider
 export class TelemetryProvider {
   /** Declares an OpenTelemetry (OTLP/gRPC) tracing provider on the control plane. */
   public static openTelemetry(controlPlane: IstioControlPlane, options: OpenTelemetryProviderOptions): TelemetryProvider {
-    const o = checkTracing(controlPlane, 'openTelemetry', options);
-    return declare(controlPlane, options, DefaultProviderKind.TRACING, { opentelemetry: o });
+    const { config, collector } = checkTracing(controlPlane, 'openTelemetry', options, 'GRPC');
+    return declare(controlPlane, options, DefaultProviderKind.TRACING, { opentelemetry: config }, collector);
   }
 
   /** Declares a Zipkin tracing provider on the control plane. */
   public static zipkin(controlPlane: IstioControlPlane, options: ZipkinProviderOptions): TelemetryProvider {
-    const o = checkTracing(controlPlane, 'zipkin', options);
-    return declare(controlPlane, options, DefaultProviderKind.TRACING, { zipkin: o });
+    const { config, collector } = checkTracing(controlPlane, 'zipkin', options, 'HTTP');
+    return declare(controlPlane, options, DefaultProviderKind.TRACING, { zipkin: config }, collector);
   }
 
   /** Declares an Envoy file access log provider (text or JSON lines) on the control plane. */
@@ -138,14 +158,14 @@ export class TelemetryProvider {
 
   /** Declares an access log provider that sends to an OpenTelemetry collector on the control plane. */
   public static openTelemetryAccessLog(controlPlane: IstioControlPlane, options: OpenTelemetryAccessLogProviderOptions): TelemetryProvider {
-    checkService(controlPlane, `openTelemetryAccessLog('${options.name}')`, options.service, options.port);
-    const config: { [key: string]: any } = { service: options.service, port: options.port };
+    const collector = checkService(controlPlane, `openTelemetryAccessLog('${options.name}')`, options, 'GRPC');
+    const config: { [key: string]: any } = { service: collector.service, port: options.port };
     if (options.logName !== undefined) {
       if (typeof options.logName !== 'string' || options.logName === '') invalid(controlPlane, `openTelemetryAccessLog('${options.name}').logName`, options.logName, 'must be a non-empty string');
       config.logName = options.logName;
     }
     if (options.format) config.logFormat = options.format._render();
-    return declare(controlPlane, options, DefaultProviderKind.ACCESS_LOGGING, { envoyOtelAls: config });
+    return declare(controlPlane, options, DefaultProviderKind.ACCESS_LOGGING, { envoyOtelAls: config }, collector);
   }
 
   /** Istio's built-in Prometheus metrics provider (`prometheus`, the default metrics provider). */
@@ -199,52 +219,136 @@ function checkName(scope: any, name: string) {
   }
 }
 
-function checkService(scope: IstioControlPlane, field: string, service: string, port: number) {
+/** A provider's collector: the mesh config's `service`, and where the proxies send (the model's fact). */
+interface Collector {
+  /** The `service` of the mesh config: as given in the cluster, `<root namespace>/<host>` outside it. */
+  readonly service: string;
+  readonly host: string;
+  readonly namespace?: string;
+  readonly port: number;
+  readonly external: boolean;
+  /** The ServiceEntry port protocol of the provider (OTLP/gRPC: GRPC, Zipkin: HTTP). */
+  readonly protocol: string;
+  /** The factory and provider, for messages: `openTelemetry('otel')`. */
+  readonly field: string;
+}
+
+function checkService(scope: IstioControlPlane, field: string, o: { service: string; port: number; external?: boolean },
+  protocol: string): Collector {
+  checkControlPlane(scope);
+  const service = o.service;
   if (typeof service !== 'string') invalid(scope, `${field}.service`, service, 'must be a host name');
   const slash = service.indexOf('/');
   if (slash >= 0) checkDnsLabel(scope, `${field}.service namespace`, service.slice(0, slash));
   checkDnsSubdomain(scope, `${field}.service`, slash >= 0 ? service.slice(slash + 1) : service);
-  checkPort(scope, `${field}.port`, port);
+  checkPort(scope, `${field}.port`, o.port);
+  if (o.external !== undefined && typeof o.external !== 'boolean') invalid(scope, `${field}.external`, o.external, 'must be true or false');
+  return { ...collectorHost(scope, `${field}.service`, service, o.external), port: o.port, protocol, field };
 }
 
-function checkTracing(scope: IstioControlPlane, kind: string, o: TracingProviderOptions): { [key: string]: any } {
+function checkTracing(scope: IstioControlPlane, kind: string, o: TracingProviderOptions,
+  protocol: string): { config: { [key: string]: any }; collector: Collector } {
   const field = `${kind}('${o?.name}')`;
-  checkService(scope, field, o.service, o.port);
+  const collector = checkService(scope, field, o, protocol);
   checkInteger(scope, `${field}.maxTagLength`, o.maxTagLength, 1, 65535);
-  const out: { [key: string]: any } = { service: o.service, port: o.port };
-  if (o.maxTagLength !== undefined) out.maxTagLength = o.maxTagLength;
-  return out;
+  const config: { [key: string]: any } = { service: collector.service, port: o.port };
+  if (o.maxTagLength !== undefined) config.maxTagLength = o.maxTagLength;
+  return { config, collector };
 }
 
-function declare(cp: IstioControlPlane, o: TelemetryProviderOptions, kind: DefaultProviderKind, config: { [key: string]: any }): TelemetryProvider {
+function checkControlPlane(cp: IstioControlPlane) {
   if (!(cp instanceof IstioControlPlane)) invalid('TelemetryProvider', 'controlPlane', cp, 'must be the IstioControlPlane whose mesh config declares the provider');
+}
+
+function declare(cp: IstioControlPlane, o: TelemetryProviderOptions, kind: DefaultProviderKind, config: { [key: string]: any },
+  collector?: Collector): TelemetryProvider {
+  checkControlPlane(cp);
   checkName(cp, o.name);
   if (o.name === BUILTIN_PROVIDER_PROMETHEUS || o.name === BUILTIN_PROVIDER_ENVOY) {
     invalid(cp, 'provider name', o.name, "must not be a built-in provider's name (use TelemetryProvider.prometheus() / envoy())");
   }
+  const model = MeshModel.of(cp);
+  const root = cp.mesh.rootNamespace;
+  if (collector?.external) {
+    // one ServiceEntry per host: one protocol per port
+    const clash = model.collectorsOf(root)
+      .find(c => c.external && c.host === collector.host && c.port === collector.port && c.protocol !== collector.protocol);
+    if (clash) {
+      invalid(cp, `${collector.field}.port`, collector.port,
+        `is used by provider '${clash.provider}' of ${collector.host} with protocol ${clash.protocol}, not ${collector.protocol}: one protocol per host and port (IST0177)`);
+    }
+  }
   cp.addExtensionProvider(o.name, config);
   if (o.meshDefault) cp.addDefaultProvider(kind, o.name);
-  const endpoint = Object.values(config)[0];
-  if (endpoint && typeof endpoint.service === 'string') {
+  if (collector) {
     // the fact: every proxy of the mesh sends to this collector (Sidecar scope and NetworkPolicy egress must allow it)
-    MeshModel.of(cp).declareCollector({
-      provider: o.name, ...collectorHost(endpoint.service, cp.mesh.clusterDomain), port: endpoint.port, rootNamespace: cp.mesh.rootNamespace,
+    model.declareCollector({
+      provider: o.name,
+      host: collector.host,
+      namespace: collector.namespace,
+      port: collector.port,
+      rootNamespace: root,
+      external: collector.external || undefined,
+      protocol: collector.protocol,
     });
+    if (collector.external) ensureCollectorServiceEntry(cp, model, collector.host);
   }
   return TelemetryProvider._create(o.name, kind, cp.mesh);
 }
 
 /**
- * A provider's `[<namespace>/]<hostname>` as the registry knows it: the fully qualified Service host
- * (`<svc>.<ns>.svc.<domain>`) and its namespace when the name says it.
+ * The ServiceEntry of a collector outside the cluster, once per host: MESH_EXTERNAL, in the mesh root namespace and
+ * exported to every namespace, as every proxy sends to it; its ports are the collectors' of that host (rendered at
+ * synth from the model, like every external destination's).
  */
-function collectorHost(service: string, clusterDomain: string): { host: string; namespace?: string } {
+function ensureCollectorServiceEntry(cp: IstioControlPlane, model: MeshModel, host: string) {
+  const id = `collector-${host}`;
+  if (cp.node.tryFindChild(id)) return;
+  const root = cp.mesh.rootNamespace;
+  new ApiObject(cp, id, {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'ServiceEntry',
+    metadata: { name: externalObjectName(host), namespace: root, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
+    spec: Lazy.any({ produce: () => renderCollectorServiceEntry(model, root, host) }),
+  });
+}
+
+/**
+ * Where a provider's `[<namespace>/]<hostname>` is. In the cluster (`<svc>.<ns>.svc`, `<svc>.<ns>.svc.<domain>`,
+ * `<ns>/<svc>`): the fully qualified Service host and its namespace. Outside it (a DNS name of three labels or more
+ * that is not a cluster name, or any external name with `external: true`): the host, whose ServiceEntry is in the
+ * root namespace. A two-label `a.b` (a Service `<svc>.<ns>`, or `honeycomb.io`?) and a lone `<svc>` are refused.
+ */
+function collectorHost(cp: IstioControlPlane, field: string, service: string, external: boolean | undefined): Omit<Collector, 'port' | 'protocol' | 'field'> {
+  const domain = cp.mesh.clusterDomain;
+  const root = cp.mesh.rootNamespace;
   const slash = service.indexOf('/');
   const prefix = slash >= 0 ? service.slice(0, slash) : undefined;
   const name = slash >= 0 ? service.slice(slash + 1) : service;
   const labels = name.split('.');
-  if (labels.length >= 3 && labels[2] === 'svc') return { host: labels.length === 3 ? `${name}.${clusterDomain}` : name, namespace: prefix ?? labels[1] };
-  if (labels.length === 2) return { host: `${name}.svc.${clusterDomain}`, namespace: prefix ?? labels[1] };
-  if (labels.length === 1 && prefix) return { host: `${name}.${prefix}.svc.${clusterDomain}`, namespace: prefix };
-  return { host: name, namespace: prefix };
+  const inCluster = (labels.length >= 3 && labels[2] === 'svc') || (labels.length === 1 && prefix !== undefined);
+  const forms = `'<svc>.<ns>.svc' or '<svc>.<ns>.svc.${domain}'`;
+  if (inCluster && external !== true) {
+    if (labels.length > 3 && labels.slice(3).join('.') !== domain) {
+      invalid(cp, field, service, `must end in '.svc.${domain}' (the mesh's cluster domain) for an in-cluster collector: Istio knows the Service by that name`);
+    }
+    const host = labels.length === 1 ? `${name}.${prefix}.svc.${domain}` : labels.length === 3 ? `${name}.${domain}` : name;
+    return { service, host, namespace: prefix ?? labels[1], external: false };
+  }
+  if (external === false) {
+    invalid(cp, field, service, `is not an in-cluster Service host: write it as ${forms} or '<ns>/<svc>', or drop external: false for a host outside the cluster`);
+  }
+  if (labels.length <= 2 && external !== true) {
+    invalid(cp, field, service, labels.length === 2
+      ? `is ambiguous: a Service '<svc>.<ns>' or a host outside the cluster; write an in-cluster collector as ${forms}, or set external: true for a host outside the cluster`
+      : `must name the collector's namespace: write an in-cluster collector as ${forms} or '<ns>/<svc>'`);
+  }
+  if (prefix !== undefined) {
+    invalid(cp, field, service, `must not name a namespace for a collector outside the cluster: its ServiceEntry is declared in the mesh root namespace '${root}'; give the host alone`);
+  }
+  const problem = externalHostProblem(name, { tcp: false, originateTls: false });
+  if (problem) invalid(cp, field, service, problem);
+  // Istio looks a provider's service up by registry host: the root namespace names our ServiceEntry alone, even
+  // where a namespace declares the same host for its workloads (connectsToExternal)
+  return { service: `${root}/${name}`, host: name, namespace: root, external: true };
 }

@@ -1,4 +1,5 @@
 import { invalid } from '../errors';
+import { externalHostProblem } from './external-host';
 import { canonicalCidr, nonExternalBlock, parseCidr } from '../validation';
 
 /** The protocol the proxy speaks to an external destination (ServiceEntry port protocol). */
@@ -29,7 +30,6 @@ export interface ExternalHttpOptions {
   readonly tlsPort?: number;
 }
 
-const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** The broadest blocks an external destination may name: a /8 (IPv4) or a /32 (IPv6), a regional allocation. */
 const MIN_PREFIX = { 4: 8, 6: 32 } as const;
 
@@ -145,32 +145,7 @@ function checkExternalAddress(a: string) {
   }
 }
 
-/** Whether a host names something inside the cluster (Kubernetes service DNS, the API server). */
-function clusterInternal(labels: string[]): boolean {
-  const last = labels.length - 1;
-  return labels[last] === 'svc'
-    || labels.some((l, i) => i >= 2 && l === 'svc') // <service>.<namespace>.svc.<cluster domain>
-    || labels.slice(-2).join('.') === 'cluster.local'
-    || (labels[0] === 'kubernetes' && labels[1] === 'default');
-}
-
 function checkExternalHost(host: string, protocol: ExternalProtocol, originateTls: boolean) {
-  const what = "must be a lowercase fully qualified DNS name such as 'api.example.com' (labels of letters, digits and '-', at most 253 characters)";
-  if (typeof host !== 'string' || host.length === 0 || host.length > 253) invalid('ExternalService', 'host', host, what);
-  const wildcard = host.startsWith('*.');
-  const labels = (wildcard ? host.slice(2) : host).split('.');
-  if (labels.length < 2 || labels.some(l => l.length > 63 || !LABEL.test(l)) || /^\d+$/.test(labels[labels.length - 1])) {
-    invalid('ExternalService', 'host', host, what + (host.includes('*') ? "; a wildcard is allowed only as a leading '*.' label" : ''));
-  }
-  if (clusterInternal(host.split('.'))) {
-    invalid('ExternalService', 'host', host, "is a cluster-internal name (Kubernetes service DNS '*.svc', '*.svc.<cluster domain>', '*.cluster.local' or the API server 'kubernetes.default'), not an external destination: declare the service in the mesh");
-  }
-  if (wildcard) {
-    if (protocol === ExternalProtocol.TCP) {
-      invalid('ExternalService', 'host', host, 'must not be a wildcard for TCP: TCP carries no host name to match on; give the exact host and its addresses');
-    }
-    if (originateTls) {
-      invalid('ExternalService', 'host', host, 'must not be a wildcard with originateTls: the proxy needs one concrete name to resolve and to send as SNI');
-    }
-  }
+  const problem = externalHostProblem(host, { tcp: protocol === ExternalProtocol.TCP, originateTls });
+  if (problem) invalid('ExternalService', 'host', host, problem);
 }

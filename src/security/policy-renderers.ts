@@ -165,21 +165,28 @@ function externalsWithHost(v: NamespaceView, host: string): ExternalService[] {
 /** The ServiceEntry of an external host (ports merged), exported to this namespace only. */
 export function renderServiceEntry(v: NamespaceView, host: string): any {
   const list = externalsWithHost(v, host);
-  const addresses = [...new Set(list.flatMap(x => x.addresses))].sort();
-  const wildcard = host.startsWith('*.');
+  return externalServiceEntrySpec(host, list.map(x => compact({
+    number: x.port,
+    name: x.portName,
+    protocol: x.protocol,
+    targetPort: x.wirePort !== x.port ? x.wirePort : undefined,
+  })), list.flatMap(x => x.addresses), ['.']);
+}
+
+/**
+ * The spec of a ServiceEntry of an external host (MESH_EXTERNAL; DNS resolution, NONE for a wildcard), whoever
+ * declares it: `connectsToExternal` destinations and telemetry collectors outside the cluster. @internal
+ */
+export function externalServiceEntrySpec(host: string, ports: any[], addresses: string[], exportTo: string[]): any {
+  const unique = [...new Set(addresses)].sort();
   return compact({
     hosts: [host],
-    addresses: addresses.length ? addresses : undefined,
-    ports: list.map(x => compact({
-      number: x.port,
-      name: x.portName,
-      protocol: x.protocol,
-      targetPort: x.wirePort !== x.port ? x.wirePort : undefined,
-    })),
+    addresses: unique.length ? unique : undefined,
+    ports,
     location: 'MESH_EXTERNAL',
     // a wildcard cannot be resolved: the proxy forwards to the address the application resolved
-    resolution: wildcard ? 'NONE' : 'DNS',
-    exportTo: ['.'],
+    resolution: host.startsWith('*.') ? 'NONE' : 'DNS',
+    exportTo,
   });
 }
 
@@ -242,10 +249,19 @@ export function renderAllowControlPlane(v: NamespaceView): any {
   return { podSelector: {}, policyTypes: ['Egress'], egress };
 }
 
-/** Telemetry collectors (tracing, OpenTelemetry access logs), for every proxy. */
+/**
+ * Telemetry collectors (tracing, OpenTelemetry access logs), for every proxy: the pods of an in-cluster collector's
+ * namespace; out of the cluster for a collector outside it, on its port to any address, as for `connectsToExternal`
+ * (a NetworkPolicy cannot name a host: the proxy holds the traffic to the collector's ServiceEntry).
+ */
 export function renderAllowTelemetry(v: NamespaceView): any {
   const byNs = new Map<string, Set<number>>();
+  const outside = new Set<number>();
   for (const c of v.model.collectorsOf(v.mesh.rootNamespace)) {
+    if (c.external) {
+      outside.add(c.port);
+      continue;
+    }
     const key = c.namespace ?? '';
     const set = byNs.get(key) ?? new Set<number>();
     set.add(c.port);
@@ -255,7 +271,23 @@ export function renderAllowTelemetry(v: NamespaceView): any {
     to: [{ namespaceSelector: ns ? nsSel(ns) : {} }],
     ports: npPorts([...byNs.get(ns)!].sort(byNumber)),
   }));
+  if (outside.size) egress.push(ipBlockEgress(ANYWHERE_CIDRS.join(','), outside));
   return { podSelector: {}, policyTypes: ['Egress'], egress };
+}
+
+/**
+ * The ServiceEntry of a telemetry collector outside the cluster (every collector of the mesh on this host, ports
+ * merged), in the mesh root namespace and exported to every namespace: every proxy sends to it, and the mesh config
+ * names it as `<root namespace>/<host>`, which Istio resolves to this entry alone.
+ */
+export function renderCollectorServiceEntry(model: MeshModel, rootNamespace: string, host: string): any {
+  const ports = new Map<number, string>();
+  for (const c of model.collectorsOf(rootNamespace)) {
+    if (c.external && c.host === host && !ports.has(c.port)) ports.set(c.port, c.protocol ?? 'TCP');
+  }
+  const list = [...ports.entries()].sort((a, b) => a[0] - b[0])
+    .map(([number, protocol]) => ({ number, name: `${protocol.toLowerCase()}-${number}`, protocol }));
+  return externalServiceEntrySpec(host, list, [], ['*']);
 }
 
 /**
