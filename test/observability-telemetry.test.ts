@@ -1,7 +1,7 @@
 import { App, Chart, Duration, Testing } from 'cdk8s';
 import {
   AccessLogFormat, DefaultProviderKind, IstioControlPlane, IstioMetric, Mesh, MeshedService, MeshNamespace, MeshTelemetry,
-  ServicePort, TelemetryMode, TelemetryProvider, TelemetryTarget, TracingTag, ZeroTrustNamespace, analyzeFlows, FlowVerdict, MeshFlowKind,
+  ServicePort, TelemetryMode, TelemetryProvider, TelemetryTarget, TracingTag, ZeroTrustNamespace, analyze, analyzeFlows, FlowVerdict, MeshFlowKind,
 } from '../src';
 import { one, ofKind, synthAppValid, synthValid, yamlOf } from './util';
 
@@ -148,6 +148,8 @@ describe('collectors outside the cluster', () => {
     expect(telemetry.filter(f => !local(f) && f.verdict !== FlowVerdict.ALLOWED)).toEqual([]);
     // the in-cluster collector's pods are not in the input: not denied, unknown
     expect(new Set(telemetry.filter(local).map(f => f.verdict))).toEqual(new Set([FlowVerdict.UNKNOWN]));
+    // and istioctl analyze's checks find nothing (IST0134, IST0177...)
+    expect(analyze(objects)).toEqual([]);
   });
 
   test('a two-label host is ambiguous: refused at construction, naming the field and what is allowed', () => {
