@@ -166,6 +166,11 @@ describe('collectors outside the cluster', () => {
       .toThrow(/platform\/istio: zipkin\('z'\).service 'tracing\/zipkin.example.com' is invalid: must not name a namespace/);
     expect(() => TelemetryProvider.zipkin(cp, { name: 'z', service: 'zipkin.example.com', port: 9411, external: false }))
       .toThrow(/platform\/istio: zipkin\('z'\).service 'zipkin.example.com' is invalid: is not an in-cluster Service host/);
+    // a lone name says no namespace; an in-cluster name of another cluster domain is not the Service Istio knows
+    expect(() => TelemetryProvider.zipkin(cp, { name: 'z', service: 'zipkin', port: 9411 }))
+      .toThrow("platform/istio: zipkin('z').service 'zipkin' is invalid: must name the collector's namespace: write an in-cluster collector as '<svc>.<ns>.svc' or '<svc>.<ns>.svc.cluster.local' or '<ns>/<svc>'");
+    expect(() => TelemetryProvider.zipkin(cp, { name: 'z', service: 'zipkin.tracing.svc.corp.local', port: 9411 }))
+      .toThrow(/platform\/istio: zipkin\('z'\).service 'zipkin.tracing.svc.corp.local' is invalid: must end in '.svc.cluster.local'/);
     // nothing was declared by the refused providers
     expect(cp.meshConfig.extensionProviders ?? []).toEqual([]);
   });
