@@ -420,6 +420,17 @@ describe('an ambient caller of a sidecar service in an ambient mesh: ztunnel rea
     expect(flows.findings.map(f => f.code)).toContain('MESH101');
   });
 
+  test('a sidecar service reached only over HBONE is reachable (no MESH106): the ambient caller gets through on 15008 alone', () => {
+    const hboneOnly = JSON.parse(JSON.stringify(objects));
+    const spec = dbPolicy(hboneOnly).spec;
+    for (const rule of spec.ingress) rule.ports = rule.ports.filter((p: any) => p.port !== 9080);
+    spec.ingress = spec.ingress.filter((rule: any) => rule.ports.length > 0); // no ports would mean every port
+    expect(ask(hboneOnly).verdict).toBe(FlowVerdict.ALLOWED);
+    const result = analyzeFlows(hboneOnly);
+    expect(result.flows.find(f => f.source === 'side/web-v1' && f.destination === DB)?.verdict).toBe(FlowVerdict.DENIED);
+    expect(result.findings.filter(f => f.code === 'MESH106').map(f => f.object.name)).toEqual(['web']); // nobody calls web
+  });
+
   test('a sidecar without HBONE: ztunnel sends plain text to the port, which its STRICT PeerAuthentication refuses', () => {
     const plain = build({ defaultProxyConfig: { proxyMetadata: { ISTIO_META_ENABLE_HBONE: 'false' } } });
     const answer = ask(plain);
