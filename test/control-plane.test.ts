@@ -1,7 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
-  AccessLogEncoding, DefaultProviderKind, GatewayDeployment, InjectionMode, IstioControlPlane, IstioControlPlaneProps, Mesh,
+  AccessLogEncoding, DataPlaneMode, DefaultProviderKind, GatewayDeployment, InjectionMode, IstioControlPlane, IstioControlPlaneProps, Mesh,
   MeshGateway, MeshProps, OutboundTrafficPolicy, RoutingApi,
 } from '../src';
 import { expectValid, one, ofKind, synthValid, withoutCrdBodies, yamlOf } from './util';
@@ -796,5 +796,14 @@ describe('IstioControlPlane: mesh-wide proxy settings reach istiod and its templ
     }
     // a Gateway's own topology.istio.io/network label wins over the mesh's network
     expect(kubeGatewayTemplate(mesh)).toContain('valueOrDefault (index .InfrastructureLabels "topology.istio.io/network") "net-east"');
+  });
+
+  test('image pull secrets on the control plane\'s own ServiceAccounts (istiod, istio-reader, istio-cni, ztunnel), as the 1.30.3 charts write them', () => {
+    const { chart } = install({ imagePullSecrets: ['regcred', 'mirror'], cni: true, dataPlaneMode: DataPlaneMode.AMBIENT });
+    const accounts = synthValid(chart).filter(o => o.kind === 'ServiceAccount');
+    expect(accounts.map(a => a.metadata.name).sort()).toEqual(['istio-cni', 'istio-reader-service-account', 'istiod', 'ztunnel']);
+    for (const a of accounts) expect([a.metadata.name, a.imagePullSecrets]).toEqual([a.metadata.name, [{ name: 'regcred' }, { name: 'mirror' }]]);
+    // none without the setting
+    expect(synthValid(install({ cni: true }).chart).filter(o => o.kind === 'ServiceAccount' && o.imagePullSecrets)).toEqual([]);
   });
 });

@@ -222,7 +222,11 @@ export class IstioCni extends Construct {
     };
     const ns = this.namespace;
 
-    this.serviceAccount = new k8s.KubeServiceAccount(this, 'sa', { metadata: { name: Cni.NAME, namespace: ns, labels } });
+    // Istio 1.30.3's istio-cni chart (serviceaccount.yaml): values.global.imagePullSecrets on the ServiceAccount
+    this.serviceAccount = new k8s.KubeServiceAccount(this, 'sa', {
+      metadata: { name: Cni.NAME, namespace: ns, labels },
+      ...(mesh.imagePullSecrets.length ? { imagePullSecrets: mesh.imagePullSecrets.map(name => ({ name })) } : {}),
+    });
     this.objects.push(this.serviceAccount);
 
     // ---- RBAC: read pods, nodes and namespaces; the repair controller (repairPods mode, the chart's default) needs

@@ -456,12 +456,16 @@ export class IstioControlPlane extends Construct {
     }
 
     // ---- service accounts
-    this.istiodServiceAccount = new k8s.KubeServiceAccount(this, 'istiod-sa', { metadata: meta(this.istiodName) });
+    // Istio 1.30.3's charts (istio-discovery and base serviceaccount.yaml) give the ServiceAccounts
+    // values.global.imagePullSecrets: the pods that run as them pull from the mesh's registry
+    const pullSecrets = mesh.imagePullSecrets.length ? { imagePullSecrets: mesh.imagePullSecrets.map(name => ({ name })) } : {};
+    this.istiodServiceAccount = new k8s.KubeServiceAccount(this, 'istiod-sa', { metadata: meta(this.istiodName), ...pullSecrets });
     namespaced.push(this.istiodServiceAccount);
     if (installCrds) {
       this.readerServiceAccount = new k8s.KubeServiceAccount(this, 'reader-sa', {
         // a base-chart object shared by every revision: no revision labels
         metadata: { name: READER_SERVICE_ACCOUNT, namespace: ns, labels: { [MANAGED_BY_LABEL]: MANAGED_BY, 'app.kubernetes.io/part-of': 'istio', [IstioLabels.APP]: 'istio-reader' } },
+        ...pullSecrets,
       });
       namespaced.push(this.readerServiceAccount);
     }
