@@ -84,9 +84,11 @@ export class FlowEvaluator {
         outcomes.push({ pod, o: combine(layers) });
         continue;
       }
-      // an ambient source's connection is ztunnel's: to a proxy that speaks HBONE it is an mTLS tunnel to the pod's
-      // port 15008 (what NetworkPolicy sees), to any other proxy plain text to the port itself
-      const tunnel = src.pod?.ambient === true && pod?.hbone === true;
+      // to a proxy that speaks HBONE, the connection is an mTLS tunnel to the pod's port 15008 (what NetworkPolicy
+      // sees) from ztunnel (an ambient source) and from an Envoy with HBONE (Istio 1.30.3 endpoint_builder.go
+      // supportTunnel: the sidecar template labels its pod networking.istio.io/tunnel, gateways it does not; the
+      // passthrough cluster never tunnels); ztunnel sends plain text to the port of any other proxy
+      const tunnel = pod?.hbone === true && (src.pod?.ambient === true || (mtls && src.pod?.hbone === true && !pod.gateway));
       const mtlsHere = mtls || tunnel;
       const wire = tunnel ? HBONE : port;
       layers.push(networkPolicy(w, 'egress', src.endpoint, dst, wire));
