@@ -1,4 +1,5 @@
 import { App, Chart, Duration, Testing } from 'cdk8s';
+import * as YAML from 'yaml';
 import {
   AccessLogFormat, DefaultProviderKind, IstioControlPlane, IstioMetric, Mesh, MeshedService, MeshNamespace, MeshTelemetry,
   ServicePort, TelemetryMode, TelemetryProvider, TelemetryTarget, TracingTag, ZeroTrustNamespace, analyze, analyzeFlows, FlowVerdict, MeshFlowKind,
@@ -28,6 +29,20 @@ function providers(cp: IstioControlPlane) {
   return { otel, zipkin, jsonLog, textLog, otelLog };
 }
 
+/** A zero-trust namespace whose frontend calls reviews, and the control plane that declares the providers. */
+function zeroTrustShop() {
+  const app = Testing.app();
+  const platform = new Chart(app, 'platform');
+  const mesh = new Mesh(platform, 'mesh');
+  const cp = new IstioControlPlane(platform, 'istio', { mesh, installCrds: false });
+  const chart = new Chart(app, 'shop');
+  const ns = new ZeroTrustNamespace(chart, 'ns', { mesh, name: 'shop' });
+  const svc = (id: string) => new MeshedService(chart, id, { namespace: ns, image: `example/${id}:1.0`, ports: [ServicePort.http(9080)] });
+  const frontend = svc('frontend');
+  frontend.connectsTo(svc('reviews'));
+  return { app, cp };
+}
+
 describe('TelemetryProvider', () => {
   test('providers are declared on the control plane mesh config', () => {
     const { cp, platform } = setup();
@@ -36,7 +51,8 @@ describe('TelemetryProvider', () => {
     expect(config.extensionProviders).toEqual([
       { name: 'json-log', envoyFileAccessLog: { path: '/dev/stdout', logFormat: { labels: { path: '%REQ(:PATH)%', start: '%START_TIME%', status: '%RESPONSE_CODE%' } } } },
       { name: 'otel', opentelemetry: { port: 4317, service: 'otel-collector.observability.svc.cluster.local' } },
-      { name: 'otel-als', envoyOtelAls: { logName: 'mesh', port: 4317, service: 'observability/otel-collector' } },
+      // '<ns>/<svc>' as the Service's FQDN, the registry host istiod looks up
+      { name: 'otel-als', envoyOtelAls: { logName: 'mesh', port: 4317, service: 'otel-collector.observability.svc.cluster.local' } },
       { name: 'text-log', envoyFileAccessLog: { logFormat: { text: '%RESPONSE_CODE% %REQ(:PATH)%\n' }, path: '/var/log/access.log' } },
       { name: 'zipkin', zipkin: { maxTagLength: 99, port: 9411, service: 'zipkin.istio-system.svc.cluster.local' } },
     ]);
@@ -66,22 +82,64 @@ describe('TelemetryProvider', () => {
   });
 });
 
+describe('collectors in the cluster', () => {
+  const NS = 'kubernetes.io/metadata.name';
+  const FQDN = 'otel-collector.observability.svc.cluster.local';
+
+  // Istio 1.30.3 looks a provider's service up by exact registry host (pilot/pkg/model/telemetry_logging.go
+  // LookupCluster): a short form finds no cluster, and the proxies export nothing
+  test.each([
+    'observability/otel-collector',
+    'otel-collector.observability.svc',
+    FQDN,
+    `observability/${FQDN}`,
+  ])('%p: the mesh config, every Sidecar, the NetworkPolicy and the flows name the Service by its FQDN', (service) => {
+    const { app, cp } = zeroTrustShop();
+    TelemetryProvider.openTelemetry(cp, { name: 'otel', service, port: 4317, meshDefault: true });
+    TelemetryProvider.zipkin(cp, { name: 'zipkin', service, port: 9411 });
+    TelemetryProvider.openTelemetryAccessLog(cp, { name: 'als', service, port: 4317 });
+    const objects = synthAppValid(app);
+
+    // the mesh config istiod reads: the registry host of the Kubernetes Service, for every kind of provider
+    const mesh = YAML.parse(one(objects, 'ConfigMap', 'istio').data.mesh);
+    expect(mesh.extensionProviders).toEqual([
+      { name: 'als', envoyOtelAls: { service: FQDN, port: 4317 } },
+      { name: 'otel', opentelemetry: { service: FQDN, port: 4317 } },
+      { name: 'zipkin', zipkin: { service: FQDN, port: 9411 } },
+    ]);
+
+    // the same host, from the same fact: imported by every Sidecar, the collector's namespace in NetworkPolicy
+    const sidecars = ofKind(objects, 'Sidecar');
+    expect(sidecars.length).toBeGreaterThan(0);
+    for (const sc of sidecars) {
+      expect(sc.spec.egress[0].hosts.filter((h: string) => h.includes('otel-collector'))).toEqual([`observability/${FQDN}`]);
+    }
+    expect(one(objects, 'NetworkPolicy', 'allow-telemetry').spec.egress).toEqual([
+      { to: [{ namespaceSelector: { matchLabels: { [NS]: 'observability' } } }], ports: [{ protocol: 'TCP', port: 4317 }, { protocol: 'TCP', port: 9411 }] },
+    ]);
+    expect(ofKind(objects, 'ServiceEntry')).toEqual([]);
+
+    // the flow analysis reads the mesh config as istiod does: every proxy sends to the FQDN, on both ports
+    const telemetry = analyzeFlows(objects).flows.filter(f => f.kind === MeshFlowKind.TELEMETRY);
+    expect(telemetry.length).toBeGreaterThan(0);
+    expect(new Set(telemetry.map(f => `${f.destination}:${f.port}`))).toEqual(new Set([`${FQDN}:4317`, `${FQDN}:9411`]));
+    expect(telemetry.filter(f => f.verdict === FlowVerdict.DENIED)).toEqual([]);
+    expect(analyze(objects)).toEqual([]);
+  });
+
+  test('a namespace that is not the Service host\'s is refused: a Kubernetes Service is in the namespace its host names', () => {
+    const { cp } = zeroTrustShop();
+    expect(() => TelemetryProvider.zipkin(cp, { name: 'z', service: `tracing/${FQDN}`, port: 9411 }))
+      .toThrow(`platform/istio: zipkin('z').service 'tracing/${FQDN}' is invalid: names namespace 'tracing' but the Service host '${FQDN}' is in namespace 'observability'; write '${FQDN}' or 'observability/otel-collector'`);
+    expect(() => TelemetryProvider.openTelemetry(cp, { name: 'o', service: 'tracing/otel-collector.observability.svc', port: 4317 }))
+      .toThrow(/platform\/istio: openTelemetry\('o'\).service 'tracing\/otel-collector.observability.svc' is invalid: names namespace 'tracing'/);
+    expect(cp.meshConfig.extensionProviders ?? []).toEqual([]);
+  });
+});
+
 describe('collectors outside the cluster', () => {
   const NS = 'kubernetes.io/metadata.name';
   const ANYWHERE = [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }];
-
-  function zeroTrustShop() {
-    const app = Testing.app();
-    const platform = new Chart(app, 'platform');
-    const mesh = new Mesh(platform, 'mesh');
-    const cp = new IstioControlPlane(platform, 'istio', { mesh, installCrds: false });
-    const chart = new Chart(app, 'shop');
-    const ns = new ZeroTrustNamespace(chart, 'ns', { mesh, name: 'shop' });
-    const svc = (id: string) => new MeshedService(chart, id, { namespace: ns, image: `example/${id}:1.0`, ports: [ServicePort.http(9080)] });
-    const frontend = svc('frontend');
-    frontend.connectsTo(svc('reviews'));
-    return { app, cp };
-  }
 
   test('each form of external host gets a ServiceEntry, Sidecar import and NetworkPolicy egress out of the cluster, and the flows agree', () => {
     const { app, cp } = zeroTrustShop();
@@ -90,7 +148,7 @@ describe('collectors outside the cluster', () => {
     TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443 });
     TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'honeycomb.io', port: 9411, external: true });
     TelemetryProvider.openTelemetryAccessLog(cp, { name: 'als', service: 'otel.example.com', port: 4317 });
-    // an in-cluster collector alongside, unchanged
+    // an in-cluster collector alongside, its Service's FQDN (no ServiceEntry)
     TelemetryProvider.openTelemetry(cp, { name: 'local', service: 'otel-collector.observability.svc', port: 4317 });
     const objects = synthAppValid(app);
 
@@ -114,7 +172,7 @@ describe('collectors outside the cluster', () => {
     expect(providersByName.honeycomb).toEqual({ service: 'istio-system/api.honeycomb.io', port: 443 });
     expect(providersByName.zipkin).toEqual({ service: 'istio-system/honeycomb.io', port: 9411 });
     expect(providersByName.als).toEqual({ service: 'istio-system/otel.example.com', port: 4317 });
-    expect(providersByName.local).toEqual({ service: 'otel-collector.observability.svc', port: 4317 });
+    expect(providersByName.local).toEqual({ service: 'otel-collector.observability.svc.cluster.local', port: 4317 });
 
     // every Sidecar imports the hosts, never rewritten into cluster names
     for (const sc of ofKind(objects, 'Sidecar')) {

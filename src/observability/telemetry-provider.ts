@@ -58,7 +58,9 @@ export interface TelemetryProviderOptions {
 export interface TracingProviderOptions extends TelemetryProviderOptions {
   /**
    * The collector's host. In the cluster: its Service, `<svc>.<ns>.svc`, `<svc>.<ns>.svc.<cluster domain>` (e.g.
-   * `otel-collector.observability.svc.cluster.local`) or `<namespace>/<svc>`. Outside the cluster: its DNS name
+   * `otel-collector.observability.svc.cluster.local`) or `<namespace>/<svc>`, written into the mesh config as the
+   * fully qualified `<svc>.<ns>.svc.<cluster domain>` (istiod looks the service up by that exact registry host; a
+   * `<namespace>/` prefix must name the host's own namespace). Outside the cluster: its DNS name
    * (`otel.example.com`, `api.honeycomb.io`; a two-label name such as `honeycomb.io` needs `external: true`), for
    * which the control plane declares a ServiceEntry in the mesh root namespace. A two-label `<svc>.<ns>` is refused
    * as ambiguous.
@@ -219,10 +221,11 @@ function checkName(scope: any, name: string) {
   }
 }
 
-/** A provider's collector: the mesh config's `service`, and where the proxies send (the model's fact). */
+/** A provider's collector: where the proxies send (the model's fact) and the mesh config's `service`. */
 interface Collector {
-  /** The `service` of the mesh config: as given in the cluster, `<root namespace>/<host>` outside it. */
+  /** The `service` of the mesh config, from the host (`meshConfigService`). */
   readonly service: string;
+  /** The fully qualified host: `<svc>.<ns>.svc.<cluster domain>` in the cluster, the DNS name outside it. */
   readonly host: string;
   readonly namespace?: string;
   readonly port: number;
@@ -243,7 +246,8 @@ function checkService(scope: IstioControlPlane, field: string, o: { service: str
   checkDnsSubdomain(scope, `${field}.service`, slash >= 0 ? service.slice(slash + 1) : service);
   checkPort(scope, `${field}.port`, o.port);
   if (o.external !== undefined && typeof o.external !== 'boolean') invalid(scope, `${field}.external`, o.external, 'must be true or false');
-  return { ...collectorHost(scope, `${field}.service`, service, o.external), port: o.port, protocol, field };
+  const where = collectorHost(scope, `${field}.service`, service, o.external);
+  return { ...where, service: meshConfigService(where, scope.mesh.rootNamespace), port: o.port, protocol, field };
 }
 
 function checkTracing(scope: IstioControlPlane, kind: string, o: TracingProviderOptions,
@@ -314,12 +318,30 @@ function ensureCollectorServiceEntry(cp: IstioControlPlane, model: MeshModel, ho
 }
 
 /**
- * Where a provider's `[<namespace>/]<hostname>` is. In the cluster (`<svc>.<ns>.svc`, `<svc>.<ns>.svc.<domain>`,
- * `<ns>/<svc>`): the fully qualified Service host and its namespace. Outside it (a DNS name of three labels or more
- * that is not a cluster name, or any external name with `external: true`): the host, whose ServiceEntry is in the
- * root namespace. A two-label `a.b` (a Service `<svc>.<ns>`, or `honeycomb.io`?) and a lone `<svc>` are refused.
+ * The mesh config's `service` of a collector (`[<Namespace>/]<Hostname>`), written from its fully qualified host:
+ * istiod looks it up by exact registry host (Istio 1.30.3 pilot/pkg/model/telemetry_logging.go LookupCluster, called
+ * by pilot/pkg/networking/core/tracing.go for tracing providers and by telemetry_logging.go for envoyOtelAls), so a
+ * short form (`<ns>/<svc>`, `<svc>.<ns>.svc`) finds no cluster and the proxies silently export nothing.
+ *
+ * The `<Namespace>/` prefix selects among registry entries of one host in several namespaces; without it,
+ * LookupCluster succeeds only when one namespace holds the host. An in-cluster collector's host is a Kubernetes
+ * Service's, registered once, in the namespace the host names, and the library declares no ServiceEntry for a
+ * cluster host (`externalHostProblem`): the FQDN alone is unambiguous. An external collector's host may also be
+ * declared by a namespace's ServiceEntry (`connectsToExternal`): its `<root namespace>/` names ours.
  */
-function collectorHost(cp: IstioControlPlane, field: string, service: string, external: boolean | undefined): Omit<Collector, 'port' | 'protocol' | 'field'> {
+function meshConfigService(c: { readonly host: string; readonly external: boolean }, root: string): string {
+  return c.external ? `${root}/${c.host}` : c.host;
+}
+
+/**
+ * Where a provider's `[<namespace>/]<hostname>` is. In the cluster (`<svc>.<ns>.svc`, `<svc>.<ns>.svc.<domain>`,
+ * `<ns>/<svc>`, a namespace prefix only naming the host's own): the fully qualified Service host and its namespace.
+ * Outside it (a DNS name of three labels or more that is not a cluster name, or any external name with
+ * `external: true`): the host, whose ServiceEntry is in the root namespace. A two-label `a.b` (a Service
+ * `<svc>.<ns>`, or `honeycomb.io`?) and a lone `<svc>` are refused.
+ */
+function collectorHost(cp: IstioControlPlane, field: string, service: string,
+  external: boolean | undefined): Omit<Collector, 'service' | 'port' | 'protocol' | 'field'> {
   const domain = cp.mesh.clusterDomain;
   const root = cp.mesh.rootNamespace;
   const slash = service.indexOf('/');
@@ -333,7 +355,10 @@ function collectorHost(cp: IstioControlPlane, field: string, service: string, ex
       invalid(cp, field, service, `must end in '.svc.${domain}' (the mesh's cluster domain) for an in-cluster collector: Istio knows the Service by that name`);
     }
     const host = labels.length === 1 ? `${name}.${prefix}.svc.${domain}` : labels.length === 3 ? `${name}.${domain}` : name;
-    return { service, host, namespace: prefix ?? labels[1], external: false };
+    if (labels.length > 1 && prefix !== undefined && prefix !== labels[1]) {
+      invalid(cp, field, service, `names namespace '${prefix}' but the Service host '${host}' is in namespace '${labels[1]}'; write '${host}' or '${labels[1]}/${labels[0]}'`);
+    }
+    return { host, namespace: prefix ?? labels[1], external: false };
   }
   if (external === false) {
     invalid(cp, field, service, `is not an in-cluster Service host: write it as ${forms} or '<ns>/<svc>', or drop external: false for a host outside the cluster`);
@@ -348,7 +373,5 @@ function collectorHost(cp: IstioControlPlane, field: string, service: string, ex
   }
   const problem = externalHostProblem(name, { tcp: false, originateTls: false });
   if (problem) invalid(cp, field, service, problem);
-  // Istio looks a provider's service up by registry host: the root namespace names our ServiceEntry alone, even
-  // where a namespace declares the same host for its workloads (connectsToExternal)
-  return { service: `${root}/${name}`, host: name, namespace: root, external: true };
+  return { host: name, namespace: root, external: true };
 }

@@ -148,7 +148,7 @@ export class World {
     }
     for (const cm of m.ofKind('ConfigMap')) {
       if (cm.ns !== m.rootNamespace || !(cm.name === 'istio' || cm.name.startsWith('istio-'))) continue;
-      const parsed = parseMeshConfig(cm, options.trustDomain, m);
+      const parsed = parseMeshConfig(cm, options.trustDomain);
       if (parsed) this.meshConfigs.set(cm.name === 'istio' ? '' : cm.name.slice('istio-'.length), parsed);
     }
     this.trustDomain = options.trustDomain ?? this.meshConfigs.get('')?.trustDomain ?? DEFAULT_TRUST_DOMAIN;
@@ -239,7 +239,7 @@ function selectorOk(svc: Entry, p: Pod): boolean {
   return Object.entries(stringMap(svc.obj.spec?.selector)).every(([k, v]) => p.labels[k] === v);
 }
 
-function parseMeshConfig(cm: Entry, trustDomain: string | undefined, m: Model): MeshConfig | undefined {
+function parseMeshConfig(cm: Entry, trustDomain: string | undefined): MeshConfig | undefined {
   const raw = cm.obj.data?.mesh;
   if (typeof raw !== 'string') return undefined;
   let mesh: any;
@@ -256,11 +256,12 @@ function parseMeshConfig(cm: Entry, trustDomain: string | undefined, m: Model): 
       if (!cfg || typeof cfg.service !== 'string' || cfg.port === undefined) continue;
       const port = Number(cfg.port);
       if (!Number.isInteger(port)) continue;
-      // "[<Namespace>/]<Hostname>" (MeshConfig.ExtensionProvider)
+      // "[<Namespace>/]<Hostname>" (MeshConfig.ExtensionProvider), the host taken as written: istiod looks it up by
+      // exact registry host and completes no short name (Istio 1.30.3 pilot/pkg/model/telemetry_logging.go
+      // LookupCluster), so `<svc>.<ns>.svc` or `<ns>/<svc>` is no Service here either
       const slash = cfg.service.indexOf('/');
       const host = slash < 0 ? cfg.service : cfg.service.slice(slash + 1);
-      const ns = slash < 0 ? m.rootNamespace : cfg.service.slice(0, slash);
-      providers.push({ name: text(p?.name), type, host: fqdnOf(m, host, ns), port });
+      providers.push({ name: text(p?.name), type, host, port });
     }
   }
   return {
