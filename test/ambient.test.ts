@@ -359,6 +359,33 @@ describe('flow analysis of a mixed mesh', () => {
     expect(verdicts(app({ defaultProxyConfig: { proxyMetadata: { ISTIO_META_ENABLE_HBONE: 'true' } } })))
       .toEqual({ 'side/web-v1 -> reviews': FlowVerdict.ALLOWED, 'amb/reviews-v1 -> db': FlowVerdict.ALLOWED });
   });
+
+  test('a sidecar without ISTIO_META_ENABLE_HBONE still tunnels to an ambient pod under STRICT: sending HBONE is istiod\'s PILOT_ENABLE_SENDING_HBONE (on), not the proxy\'s metadata', () => {
+    // Istio 1.30.3: features.EnableHBONESend (PILOT_ENABLE_SENDING_HBONE, default true) gives every sidecar the
+    // connect_originate listener and cluster (networking/core/listener.go, cluster.go); endpoint_builder.go supportTunnel
+    // is true for an ambient pod (its workload's TunnelProtocol is HBONE: ambient/workloads.go setTunnelProtocol) and,
+    // having no security.istio.io/tlsMode=istio label, it is not sent legacy mTLS. ISTIO_META_ENABLE_HBONE only makes a
+    // proxy listen on 15008 (model.Proxy.EnableHBONEListen) and its pod carry networking.istio.io/tunnel.
+    const objects = app();
+    const web = deployment(objects, 'side', 'web').spec.template;
+    const proxy = [...(web.spec.initContainers ?? []), ...web.spec.containers].find((c: any) => c.name === 'istio-proxy');
+    expect(proxy.env.map((e: any) => e.name)).not.toContain('ISTIO_META_ENABLE_HBONE');
+    expect(web.metadata.labels['networking.istio.io/tunnel']).toBeUndefined();
+    expect(one(inNs(objects, 'amb'), 'PeerAuthentication', 'default').spec).toEqual({ mtls: { mode: 'STRICT' } });
+    const hbone = [{ protocol: 'TCP', port: 15008 }];
+    const toReviews = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'amb' } }, podSelector: { matchLabels: { app: 'reviews' } } };
+    expect(one(inNs(objects, 'side'), 'NetworkPolicy', 'web').spec.egress).toContainEqual({ to: [toReviews], ports: hbone });
+    const REVIEWS = 'reviews.amb.svc.cluster.local';
+    const ask = (objs: any[]) => checkFlows(objs, [{ source: 'side/web-v1', host: REVIEWS, port: 9080 }])[0];
+    const answer = ask(objects);
+    expect(answer.verdict).toBe(FlowVerdict.ALLOWED);
+    expect(answer.reason).toContain('NetworkPolicy side/web egress rule #0; NetworkPolicy amb/reviews ingress rule #0');
+    // the analysis looks at 15008, the port the tunnel uses: the application port alone does not let it through
+    const cut = JSON.parse(JSON.stringify(objects));
+    for (const rule of one(inNs(cut, 'amb'), 'NetworkPolicy', 'reviews').spec.ingress) rule.ports = [{ protocol: 'TCP', port: 9080 }];
+    expect(ask(cut)).toMatchObject({ verdict: FlowVerdict.DENIED });
+    expect(ask(cut).reason).toMatch(/^NetworkPolicy ingress: .*no rule allows port 15008$/);
+  });
 });
 
 describe('an ambient caller of a sidecar service in an ambient mesh: ztunnel reaches the sidecar over HBONE (15008)', () => {

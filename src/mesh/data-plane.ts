@@ -14,7 +14,11 @@ export enum DataPlaneMode {
   AMBIENT = 'AMBIENT',
 }
 
-/** The proxy metadata that makes Envoy proxies speak HBONE to ambient pods (Istio 1.30.3's ambient profile). @internal */
+/**
+ * The proxy metadata that makes an Envoy proxy accept HBONE on 15008 and labels its pod `networking.istio.io/tunnel`,
+ * so ztunnel reaches it with mTLS (Istio 1.30.3's ambient profile; `model.Proxy.EnableHBONEListen`). Sending HBONE to
+ * ambient pods needs no metadata: istiod's `PILOT_ENABLE_SENDING_HBONE` (on by default) gives every proxy it. @internal
+ */
 export const AMBIENT_ENABLE_HBONE = 'ISTIO_META_ENABLE_HBONE';
 
 /** What dataPlaneOf reads of a namespace (an IMeshNamespace; structural, so this file imports nothing). @internal */

@@ -59,7 +59,8 @@ export function ambientLayers(
   const dstEp: Endpoint = { ns: dst.ns, labels: dst.labels, pod: dst };
   const zt: Pod = { ...dst, meshed: true };
   // Istio 1.30.3 (pilot/pkg/xds/endpoints/endpoint_builder.go supportTunnel): ambient pods (ztunnel) and every Envoy
-  // proxy send HBONE to an ambient endpoint (unless DisableHBONESend); a pod without either sends plain text
+  // proxy send HBONE to an ambient endpoint (unless DisableHBONESend): istiod's PILOT_ENABLE_SENDING_HBONE, on by
+  // default, not the proxy's ISTIO_META_ENABLE_HBONE (which only makes it listen); a pod without either sends plain text
   const srcHbone = src.pod ? src.pod.ambient === true || src.meshed : false;
   const wp = waypointOf(w, svc);
   if (wp) {
