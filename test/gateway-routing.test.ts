@@ -237,7 +237,7 @@ describe('the service\'s own rule order', () => {
     s.gw.route({ to: s.reviews });
     const v2 = s.reviews.addVersion('v2', { image: 'example/reviews:2' });
     s.reviews.replaceHttpRoutes(rules(s.reviews, v2));
-    expect(() => Testing.synth(s.chart)).toThrow(/would take precedence over the earlier reviews.shop.svc.cluster.local .*make the rules disjoint, or use RoutingApi.ISTIO/);
+    expect(() => Testing.synth(s.chart)).toThrow(/would take precedence over the earlier reviews.shop.svc.cluster.local .*make the rules disjoint, or set the MeshGateway's routingApi to RoutingApi.ISTIO$/);
   });
 
   test('Gateway API: a canary on a character prefix (a regex there, ranked below the catch-all) is refused with the reason', () => {
@@ -282,7 +282,7 @@ describe('gRPC', () => {
     const s = grpcSetup(RoutingApi.GATEWAY_API);
     s.gw.route({ to: s.reviews });
     canary(s.chart, s.reviews, CanaryTraffic.matching(RequestMatch.queryParam('beta', StringMatch.exact('1'))));
-    expect(() => Testing.synth(s.chart)).toThrow(/matches query parameters, which gRPC requests do not carry and a GRPCRoute cannot express: use RoutingApi.ISTIO/);
+    expect(() => Testing.synth(s.chart)).toThrow(/matches query parameters, which gRPC requests do not carry and a GRPCRoute cannot express: set the MeshGateway's routingApi to RoutingApi.ISTIO$/);
     const t = grpcSetup(RoutingApi.GATEWAY_API);
     t.gw.route({ to: t.reviews });
     canary(t.chart, t.reviews, CanaryTraffic.matching(RequestMatch.uriPrefix('/shop')));
@@ -345,7 +345,7 @@ describe('the service\'s settings apply at the gateway', () => {
     ]);
     const r = setup(RoutingApi.GATEWAY_API, { retries: { attempts: 0 } });
     r.gw.route({ to: r.reviews });
-    expect(() => Testing.synth(r.chart)).toThrow(/sets retries, which the Gateway API standard channel cannot express on a HTTPRoute .*use RoutingApi.ISTIO/);
+    expect(() => Testing.synth(r.chart)).toThrow(/sets retries, which the Gateway API standard channel cannot express on a HTTPRoute .*: set the MeshGateway's routingApi to RoutingApi.ISTIO$/);
     const f = setup(RoutingApi.GATEWAY_API, { fault: { delay: { fixedDelay: Duration.seconds(1), percentage: 5 } } });
     f.gw.route({ to: f.reviews });
     expect(() => Testing.synth(f.chart)).toThrow(/injects faults, which the Gateway API cannot express/);

@@ -322,9 +322,9 @@ describe('MeshGateway', () => {
     test('options the Gateway API cannot express', () => {
       const { chart, mesh, frontend } = setup();
       expectError(() => gw(chart, { mesh, hosts: ['a.example.com'], tls: GatewayTls.mutual({ secretName: 'x' }), routingApi: RoutingApi.GATEWAY_API }),
-        /tls 'GatewayTls.mutual\(\)' is invalid: is not expressible with the Gateway API/);
+        /tls 'GatewayTls.mutual\(\)' is invalid: is not expressible with the Gateway API standard channel: set the MeshGateway's routingApi to RoutingApi.ISTIO$/);
       const g = gw(chart, { mesh, hosts: ['a.example.com'], routingApi: RoutingApi.GATEWAY_API }, 'k');
-      expectError(() => g.route({ to: frontend, retries: { attempts: 3 } }), /routes\[0\]\.retries .* is invalid: are not in the Gateway API standard channel/);
+      expectError(() => g.route({ to: frontend, retries: { attempts: 3 } }), /routes\[0\]\.retries .* is invalid: are not in the Gateway API standard channel: set the MeshGateway's routingApi to RoutingApi.ISTIO, or drop retries$/);
       expectError(() => gw(chart, { mesh, hosts: ['a.example.com'], deployment: GatewayDeployment.ISTIO_AUTOMATED }, 'auto'), /deployment 'ISTIO_AUTOMATED' is invalid: ISTIO_AUTOMATED needs routingApi GATEWAY_API/);
     });
 

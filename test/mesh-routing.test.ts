@@ -206,7 +206,7 @@ describe('ports', () => {
     const mesh = new Mesh(new Chart(app, 'platform'), 'mesh', { meshRouting: RoutingApi.GATEWAY_API });
     const ns = new ZeroTrustNamespace(new Chart(app, 'shop'), 'ns', { mesh, name: 'shop' });
     expect(() => new MeshedService(ns, 'api', { namespace: ns, image: 'example/api:1', ports: [ServicePort.grpc(9090)], grpcTimeout: Duration.seconds(3) }))
-      .toThrow(/routes 'api.shop.svc.cluster.local' is invalid: sets a timeout, which a GRPCRoute cannot express/);
+      .toThrow(/routes 'api.shop.svc.cluster.local' is invalid: sets a timeout, which a GRPCRoute cannot express: set the mesh's meshRouting to RoutingApi.ISTIO$/);
   });
 });
 
@@ -215,7 +215,7 @@ describe('what the Gateway API standard channel cannot express is refused at con
 
   test('retries', () => {
     expect(() => gamma({ retries: { attempts: 3, retryOn: [RetryOn.CONNECT_FAILURE] } }))
-      .toThrow(/shop\/reviews: routes 'reviews.shop.svc.cluster.local' is invalid: sets retries, which the Gateway API standard channel cannot express on a HTTPRoute.*RoutingApi.ISTIO/);
+      .toThrow(/shop\/reviews: routes 'reviews.shop.svc.cluster.local' is invalid: sets retries, which the Gateway API standard channel cannot express on a HTTPRoute.*: set the mesh's meshRouting to RoutingApi.ISTIO$/);
   });
 
   test('faults and direct responses', () => {

@@ -287,6 +287,15 @@ function istioMatch(c: GatewayCondition, uri: any): any {
 
 // ------------------------------------------------------------------ Gateway API
 
+/**
+ * What a refusal tells the user to change to route with Istio's API instead of the Gateway API: the setting that
+ * chose the Gateway API for these routes. A MeshGateway's routes: its `routingApi` prop. @internal
+ */
+export const GATEWAY_ROUTING_TO_ISTIO = "set the MeshGateway's routingApi to RoutingApi.ISTIO";
+
+/** A service's own routes (GAMMA): the `Mesh`'s `meshRouting` prop. @internal */
+export const MESH_ROUTING_TO_ISTIO = "set the mesh's meshRouting to RoutingApi.ISTIO";
+
 /** How the Gateway API routes name a destination (a Service and port), from a VirtualService destination. @internal */
 export type BackendRefOf = (rule: GatewayRule, destination: any, weight?: number) => any;
 
@@ -317,8 +326,9 @@ function k8sPath(scope: Construct, rule: GatewayRule, p: GatewayPath): any {
 
 const METHODS = ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE'];
 
-function refuse(scope: Construct, rule: GatewayRule, what: string, why: string): never {
-  return invalid(scope, 'routes', rule.origin, `${what}, which ${why}: use RoutingApi.ISTIO`);
+/** `toIstio`: the setting to change (`GATEWAY_ROUTING_TO_ISTIO`, `MESH_ROUTING_TO_ISTIO`). */
+function refuse(scope: Construct, rule: GatewayRule, what: string, why: string, toIstio: string): never {
+  return invalid(scope, 'routes', rule.origin, `${what}, which ${why}: ${toIstio}`);
 }
 
 function headerFilters(h: any): any[] {
@@ -357,17 +367,21 @@ function backendRefs(rule: GatewayRule, backendRef: BackendRefOf): any[] | undef
   });
 }
 
-function checkForwarding(scope: Construct, rule: GatewayRule, kind: string) {
+function checkForwarding(scope: Construct, rule: GatewayRule, kind: string, toIstio: string) {
   const b = rule.body;
-  if (b.retries !== undefined) refuse(scope, rule, 'sets retries', `the Gateway API standard channel cannot express on a ${kind} (the gateway would retry as Istio's default does)`);
-  if (b.fault !== undefined) refuse(scope, rule, 'injects faults', `the Gateway API cannot express on a ${kind}`);
-  if (b.directResponse !== undefined) refuse(scope, rule, 'answers with a direct response', `the Gateway API standard channel cannot express on a ${kind}`);
+  if (b.retries !== undefined) refuse(scope, rule, 'sets retries', `the Gateway API standard channel cannot express on a ${kind} (the gateway would retry as Istio's default does)`, toIstio);
+  if (b.fault !== undefined) refuse(scope, rule, 'injects faults', `the Gateway API cannot express on a ${kind}`, toIstio);
+  if (b.directResponse !== undefined) refuse(scope, rule, 'answers with a direct response', `the Gateway API standard channel cannot express on a ${kind}`, toIstio);
 }
 
-/** HTTPRoute rules of rules. @internal */
-export function renderK8sHttpRules(scope: Construct, rules: GatewayRule[], backendRef: BackendRefOf, duration: (d: string) => string): any[] {
+/**
+ * HTTPRoute rules of rules; `toIstio` says in a refusal which setting chose the Gateway API
+ * (`GATEWAY_ROUTING_TO_ISTIO`, `MESH_ROUTING_TO_ISTIO`). @internal
+ */
+export function renderK8sHttpRules(scope: Construct, rules: GatewayRule[], backendRef: BackendRefOf, duration: (d: string) => string,
+  toIstio: string): any[] {
   return rules.map(rule => {
-    checkForwarding(scope, rule, 'HTTPRoute');
+    checkForwarding(scope, rule, 'HTTPRoute', toIstio);
     const b = rule.body;
     const filters: any[] = [];
     if (b.rewrite) {
@@ -377,9 +391,9 @@ export function renderK8sHttpRules(scope: Construct, rules: GatewayRule[], backe
       if (rw.uri !== undefined) {
         if (rule.rewriteBy === 'gateway' && p.kind === 'SEGMENT') path = { type: 'ReplacePrefixMatch', replacePrefixMatch: rw.uri };
         else if (p.kind === 'EXACT' || (rule.rewriteBy === 'gateway' && p.kind !== 'REGEX')) path = { type: 'ReplaceFullPath', replaceFullPath: rw.uri };
-        else refuse(scope, rule, `rewrites the path of a ${p.kind === 'REGEX' ? 'regex' : 'character prefix or catch-all'} match`, 'the Gateway API rewrites only with whole-segment prefixes or exact paths');
+        else refuse(scope, rule, `rewrites the path of a ${p.kind === 'REGEX' ? 'regex' : 'character prefix or catch-all'} match`, 'the Gateway API rewrites only with whole-segment prefixes or exact paths', toIstio);
       }
-      if (rw.authority !== undefined && rw.authority.includes(':')) refuse(scope, rule, `rewrites the authority to '${rw.authority}'`, 'the Gateway API\'s hostname rewrite cannot carry a port');
+      if (rw.authority !== undefined && rw.authority.includes(':')) refuse(scope, rule, `rewrites the authority to '${rw.authority}'`, 'the Gateway API\'s hostname rewrite cannot carry a port', toIstio);
       filters.push({ type: 'URLRewrite', urlRewrite: compact({ hostname: rw.authority, path }) });
     }
     filters.push(...headerFilters(b.headers));
@@ -416,20 +430,21 @@ export function renderK8sHttpRules(scope: Construct, rules: GatewayRule[], backe
 
 /**
  * GRPCRoute rules of rules: the service's path conditions become method matches (`/pkg.Service/Method` exactly, or
- * `/pkg.Service/` as a prefix: the service); conditions a GRPCRoute cannot express are refused, never dropped.
+ * `/pkg.Service/` as a prefix: the service); conditions a GRPCRoute cannot express are refused, never dropped, naming
+ * the setting `toIstio` as for `renderK8sHttpRules`.
  * @internal
  */
-export function renderK8sGrpcRules(scope: Construct, rules: GatewayRule[], backendRef: BackendRefOf): any[] {
+export function renderK8sGrpcRules(scope: Construct, rules: GatewayRule[], backendRef: BackendRefOf, toIstio: string): any[] {
   return rules.map(rule => {
-    checkForwarding(scope, rule, 'GRPCRoute');
+    checkForwarding(scope, rule, 'GRPCRoute', toIstio);
     const b = rule.body;
     for (const [k, what] of [['timeout', 'sets a timeout'], ['rewrite', 'rewrites the request'], ['corsPolicy', 'answers CORS'], ['redirect', 'redirects']] as const) {
-      if (b[k] !== undefined) refuse(scope, rule, what, 'a GRPCRoute cannot express');
+      if (b[k] !== undefined) refuse(scope, rule, what, 'a GRPCRoute cannot express', toIstio);
     }
     const matches = rule.conditions.map(c => {
-      if (Object.keys(c.queryParams).length) refuse(scope, rule, 'matches query parameters', 'gRPC requests do not carry and a GRPCRoute cannot express');
-      if (c.method) refuse(scope, rule, 'matches the HTTP method', 'a GRPCRoute cannot express (every gRPC call is a POST)');
-      return compact({ method: grpcMethod(scope, rule, c.path), headers: k8sMatches(scope, rule, c.headers) });
+      if (Object.keys(c.queryParams).length) refuse(scope, rule, 'matches query parameters', 'gRPC requests do not carry and a GRPCRoute cannot express', toIstio);
+      if (c.method) refuse(scope, rule, 'matches the HTTP method', 'a GRPCRoute cannot express (every gRPC call is a POST)', toIstio);
+      return compact({ method: grpcMethod(scope, rule, c.path, toIstio), headers: k8sMatches(scope, rule, c.headers) });
     }).filter(m => Object.keys(m).length > 0);
     const filters = [...headerFilters(b.headers), ...mirrorFilters(rule, backendRef)];
     return compact({
@@ -443,7 +458,7 @@ export function renderK8sGrpcRules(scope: Construct, rules: GatewayRule[], backe
 const GRPC_SERVICE = /^\.?[A-Za-z_][A-Za-z_0-9]*(\.[A-Za-z_][A-Za-z_0-9]*)*$/;
 const GRPC_METHOD = /^[A-Za-z_][A-Za-z_0-9]*$/;
 
-function grpcMethod(scope: Construct, rule: GatewayRule, p: GatewayPath): any {
+function grpcMethod(scope: Construct, rule: GatewayRule, p: GatewayPath, toIstio: string): any {
   if (p.kind === 'SEGMENT' && p.value === '/') return undefined;
   // gRPC paths are /<package.Service>/<Method>
   const [empty, service, method, ...rest] = p.value.split('/');
@@ -454,7 +469,7 @@ function grpcMethod(scope: Construct, rule: GatewayRule, p: GatewayPath): any {
     if (serviceOnly) return { type: 'Exact', service };
   }
   return refuse(scope, rule, `matches the path ${p.kind === 'REGEX' ? 'regex' : p.kind === 'EXACT' ? 'exactly' : 'prefix'} '${p.value}'`,
-    "a GRPCRoute expresses only as a method match ('/<package.Service>/<Method>' exactly, or the prefix '/<package.Service>/')");
+    "a GRPCRoute expresses only as a method match ('/<package.Service>/<Method>' exactly, or the prefix '/<package.Service>/')", toIstio);
 }
 
 function k8sMatches(scope: Construct, rule: GatewayRule, m: { [k: string]: any }): any[] | undefined {
@@ -485,10 +500,11 @@ function renderK8sCors(c: CorsPolicy): any {
  * Istio sorts a host's Gateway API route rules by the API's precedence (exact before prefix before regex paths,
  * longer paths, a method match, more header matches, more query matches; a stable sort). The gateway renders rules
  * in the service's order, the order the mesh applies them: when precedence would move a later rule ahead of an
- * earlier one that can match the same request, ingress would resolve it differently from the mesh, so it is refused.
+ * earlier one that can match the same request, ingress would resolve it differently from the mesh, so it is refused,
+ * naming the setting `toIstio` as for `renderK8sHttpRules`.
  * @internal
  */
-export function checkGatewayApiOrder(scope: Construct, host: string, rules: GatewayRule[], grpc: boolean): void {
+export function checkGatewayApiOrder(scope: Construct, host: string, rules: GatewayRule[], grpc: boolean, toIstio: string): void {
   const flat = rules.flatMap((rule, i) => rule.conditions.map(c => ({ rule, i, c, key: precedence(c, grpc) })));
   for (let a = 0; a < flat.length; a++) {
     for (let b = a + 1; b < flat.length; b++) {
@@ -499,7 +515,7 @@ export function checkGatewayApiOrder(scope: Construct, host: string, rules: Gate
         ? ` (the earlier rule's ${x.c.path.kind === 'REGEX' ? 'regex' : 'character prefix (StringMatch.prefix, a regex in the Gateway API)'} ranks below path prefixes)`
         : '';
       invalid(scope, 'routes', `${host}: ${y.rule.origin}`,
-        `would take precedence over the earlier ${x.rule.origin} for requests both match${hint} (the Gateway API orders rules by path, method, header and query match counts, not as listed), so ingress would not route like the mesh: make the rules disjoint, or use RoutingApi.ISTIO`);
+        `would take precedence over the earlier ${x.rule.origin} for requests both match${hint} (the Gateway API orders rules by path, method, header and query match counts, not as listed), so ingress would not route like the mesh: make the rules disjoint, or ${toIstio}`);
     }
   }
 }

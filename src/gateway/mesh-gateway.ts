@@ -6,8 +6,8 @@ import {
   HTTP_CONNECTION_MANAGER, HTTP_CONNECTION_MANAGER_TYPE,
 } from './constants';
 import {
-  BackendRefOf, checkGatewayApiOrder, checkGatewayTimeout, GatewayRule, gatewayRouteRules, renderIstioRules, renderK8sGrpcRules,
-  renderK8sHttpRules, segmentPrefix,
+  BackendRefOf, checkGatewayApiOrder, checkGatewayTimeout, GATEWAY_ROUTING_TO_ISTIO, GatewayRule, gatewayRouteRules, renderIstioRules,
+  renderK8sGrpcRules, renderK8sHttpRules, segmentPrefix,
 } from './gateway-rules';
 import { createGatewayWorkload, GatewayServiceType, GatewayWorkloadObjects, GatewayWorkloadOptions, gatewaySelector, resolveGatewayPlacement } from './gateway-workload';
 import { checkRouteInputs, GatewayRouteOptions, PathMatch } from './routes';
@@ -344,7 +344,7 @@ export class MeshGateway extends Construct implements IMeshWorkload {
     const protocol: Protocol = !tls ? 'HTTP' : tls.terminates ? 'HTTPS' : 'TLS';
     if (listener.httpsRedirect && protocol !== 'HTTP') invalid(this, `${field}.httpsRedirect`, true, 'applies to plain HTTP listeners only');
     if (this.routingApi === RoutingApi.GATEWAY_API && tls?._istioOnly()) {
-      invalid(this, `${field}.tls`, tls._istioOnly(), 'is not expressible with the Gateway API standard channel: use RoutingApi.ISTIO');
+      invalid(this, `${field}.tls`, tls._istioOnly(), `is not expressible with the Gateway API standard channel: ${GATEWAY_ROUTING_TO_ISTIO}`);
     }
     const sameName = this.listeners.filter(l => l.protocol === protocol && l.port === listener.port).length;
     const name = listener.name ?? `${protocol.toLowerCase()}-${listener.port}${sameName ? `-${sameName + 1}` : ''}`;
@@ -442,14 +442,14 @@ export class MeshGateway extends Construct implements IMeshWorkload {
     }
     if (o.timeout !== undefined) checkGatewayTimeout(this, `${field}.timeout`, o.timeout, port);
     if (o.retries !== undefined && this.routingApi === RoutingApi.GATEWAY_API) {
-      invalid(this, `${field}.retries`, o.retries, 'are not in the Gateway API standard channel: use RoutingApi.ISTIO or drop retries');
+      invalid(this, `${field}.retries`, o.retries, `are not in the Gateway API standard channel: ${GATEWAY_ROUTING_TO_ISTIO}, or drop retries`);
     }
     if (o.retries !== undefined || o.timeout !== undefined) {
       // validated with the service resilience rules (retries within timeout...)
       renderResilience(this, { timeout: o.timeout, retries: o.retries }, { ports: port ? [port] : [ServicePort.http(80)] } as any);
     }
     if (grpc && this.routingApi === RoutingApi.GATEWAY_API && (o.cors || o.rewrite)) {
-      invalid(this, `${field}`, o.cors ? 'cors' : 'rewrite', 'a GRPCRoute cannot express: use RoutingApi.ISTIO');
+      invalid(this, `${field}`, o.cors ? 'cors' : 'rewrite', `a GRPCRoute cannot express: ${GATEWAY_ROUTING_TO_ISTIO}`);
     }
     checkRouteInputs(this, field, o);
     if (o.cors) renderCorsPolicy(this, `${field}.cors`, o.cors);
@@ -719,7 +719,7 @@ export class MeshGateway extends Construct implements IMeshWorkload {
       };
     }
     const rules = this.rulesFor(host, kind);
-    checkGatewayApiOrder(this, host, rules, kind === 'GRPC');
+    checkGatewayApiOrder(this, host, rules, kind === 'GRPC', GATEWAY_ROUTING_TO_ISTIO);
     const ref: BackendRefOf = (rule, d, weight) => {
       const service = rule.services.get(d.host);
       if (!service) invalid(this, 'routes', d.host, 'is not a service the route knows');
@@ -730,7 +730,8 @@ export class MeshGateway extends Construct implements IMeshWorkload {
     return {
       parentRefs,
       hostnames,
-      rules: kind === 'GRPC' ? renderK8sGrpcRules(this, rules, ref) : renderK8sHttpRules(this, rules, ref, d => gatewayApiDuration(this, 'timeout', d)),
+      rules: kind === 'GRPC' ? renderK8sGrpcRules(this, rules, ref, GATEWAY_ROUTING_TO_ISTIO)
+        : renderK8sHttpRules(this, rules, ref, d => gatewayApiDuration(this, 'timeout', d), GATEWAY_ROUTING_TO_ISTIO),
     };
   }
 
@@ -741,7 +742,7 @@ export class MeshGateway extends Construct implements IMeshWorkload {
       const version = MeshedService.isMeshedService(service) ? service.versions.find(v => v.subsetName === subset) : undefined;
       if (!version) {
         invalid(this, 'routes', `${service.host} subset ${subset}`,
-          'is not a version of a MeshedService (e.g. a controller\'s subset): the Gateway API routes to per-version Services; use RoutingApi.ISTIO');
+          `is not a version of a MeshedService (e.g. a controller's subset): the Gateway API routes to per-version Services; ${GATEWAY_ROUTING_TO_ISTIO}`);
       }
       // the service owns its per-version backend Services (in its own chart); asking creates them
       name = (service as MeshedService).versionBackend(version);

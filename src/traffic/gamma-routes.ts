@@ -12,7 +12,9 @@ import { gatewayApiDuration } from './duration';
 import { MeshRouteContext, renderMeshHttpRoutes } from './mesh-routes';
 import { isGrpcPort } from './resilience';
 import { HttpRouteRule } from './routing';
-import { BackendRefOf, checkGatewayApiOrder, GatewayCondition, GatewayPath, GatewayRule, renderK8sGrpcRules, renderK8sHttpRules } from '../gateway/gateway-rules';
+import {
+  BackendRefOf, checkGatewayApiOrder, GatewayCondition, GatewayPath, GatewayRule, MESH_ROUTING_TO_ISTIO, renderK8sGrpcRules, renderK8sHttpRules,
+} from '../gateway/gateway-rules';
 
 /** What a service's Gateway API route of one port is rendered from. @internal */
 export interface GammaRouteInput {
@@ -32,7 +34,7 @@ export function gammaRouteKind(port: ServicePort): 'HTTPRoute' | 'GRPCRoute' {
 }
 
 function refuse(scope: GammaRouteInput['ctx']['scope'], origin: string, what: string, why: string): never {
-  return invalid(scope, 'routes', origin, `${what}, which ${why}: set the mesh's meshRouting to RoutingApi.ISTIO`);
+  return invalid(scope, 'routes', origin, `${what}, which ${why}: ${MESH_ROUTING_TO_ISTIO}`);
 }
 
 /** A VirtualService match (without its port) as a Gateway API condition; what the API cannot say is refused. */
@@ -99,7 +101,7 @@ export function renderGammaRoute(input: GammaRouteInput): any {
   const self = ctx.self;
   const rules = gammaRules(input);
   const grpc = gammaRouteKind(port) === 'GRPCRoute';
-  checkGatewayApiOrder(ctx.scope, self.host, rules, grpc);
+  checkGatewayApiOrder(ctx.scope, self.host, rules, grpc, MESH_ROUTING_TO_ISTIO);
   const ref: BackendRefOf = (rule, d, weight) => {
     const service = rule.services.get(d.host);
     if (!service) return invalid(ctx.scope, 'routes', d.host, 'is not a service the route knows');
@@ -122,7 +124,7 @@ export function renderGammaRoute(input: GammaRouteInput): any {
   };
   return {
     parentRefs: [compact({ group: '', kind: 'Service', name: self.name, port: self.ports.length > 1 ? port.port : undefined })],
-    rules: grpc ? renderK8sGrpcRules(ctx.scope, rules, ref)
-      : renderK8sHttpRules(ctx.scope, rules, ref, d => gatewayApiDuration(ctx.scope, 'timeout', d)),
+    rules: grpc ? renderK8sGrpcRules(ctx.scope, rules, ref, MESH_ROUTING_TO_ISTIO)
+      : renderK8sHttpRules(ctx.scope, rules, ref, d => gatewayApiDuration(ctx.scope, 'timeout', d), MESH_ROUTING_TO_ISTIO),
   };
 }
