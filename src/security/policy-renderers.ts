@@ -7,7 +7,6 @@ import { ANYWHERE_CIDRS, NAMESPACE_NAME_LABEL } from './constants';
 import type { ExternalService } from './external-service';
 import type { JwtRule } from './jwt';
 import { IstioLabels, IstioPorts } from '../mesh/constants';
-import { AMBIENT_ENABLE_HBONE } from '../mesh/data-plane';
 import type { IMesh } from '../mesh/mesh';
 import type { MeshModel } from '../model/mesh-model';
 import type { ServicePort } from '../service/service-port';
@@ -313,40 +312,27 @@ export function renderAllowScrape(v: NamespaceView): any {
 const peer = (w: IMeshWorkload) => ({ namespaceSelector: nsSel(w.namespace.name), podSelector: { matchLabels: { ...w.podSelector } } });
 
 /**
- * Whether the mesh's proxies speak HBONE (ISTIO_META_ENABLE_HBONE, on in an ambient mesh): the sidecar template then
- * labels their pods `networking.istio.io/tunnel`, and every Envoy with HBONE tunnels to them on 15008 (Istio 1.30.3
- * endpoint_builder.go supportTunnel), as ztunnel does.
- */
-function proxiesSpeakHbone(v: NamespaceView): boolean {
-  return v.mesh.defaultProxyConfig.proxyMetadata?.[AMBIENT_ENABLE_HBONE] === 'true';
-}
-
-/**
- * A workload's NetworkPolicy: ingress from its callers' pods (and the namespace's grants), egress to its
- * dependencies' pods, to the egress gateway for external hosts it serves, else to the external addresses. A caller
- * that tunnels to the workload (an ambient one; any proxy when the mesh's proxies speak HBONE) is admitted on 15008
- * too, and the workload's egress to a sidecar dependency has 15008 then.
+ * A workload's NetworkPolicy: ingress from its callers' pods (and the namespace's grants; an ambient caller on
+ * HBONE's 15008 too), egress to its dependencies' pods, to the egress gateway for external hosts it serves, else to
+ * the external addresses.
  */
 export function renderWorkloadNetworkPolicy(v: NamespaceView, w: IMeshWorkload): any {
   const ingress: any[] = [];
   const egress: any[] = [];
-  const hbone = proxiesSpeakHbone(v);
   const service = v.model.servicesIn(v.name).find(s => s === w);
   if (service) {
     const bySource = new Map<IMeshWorkload, Set<number>>();
     for (const c of v.model.inboundOf(service)) {
       const set = bySource.get(c.source) ?? new Set<number>();
       for (const p of c.ports) set.add(p.targetPort);
-      // an ambient caller's ztunnel reaches a proxy that speaks HBONE on 15008, any other in plain text on the port;
-      // a proxy tunnels when both speak HBONE: those callers only get both
-      if (hbone || v.model.isAmbientNamespace(c.source.namespace.name)) set.add(IstioPorts.HBONE);
+      // an ambient caller's ztunnel reaches a proxy that speaks HBONE on 15008 (the ambient profile's
+      // ISTIO_META_ENABLE_HBONE), any other in plain text on the port: that caller only gets both
+      if (v.model.isAmbientNamespace(c.source.namespace.name)) set.add(IstioPorts.HBONE);
       bySource.set(c.source, set);
     }
     for (const [src, ports] of bySource) ingress.push({ from: [peer(src)], ports: npPorts([...ports].sort(byNumber)) });
     const g = v.grantsOf(service);
-    if (g?.anyMeshed.length) {
-      ingress.push({ from: [{ namespaceSelector: {} }], ports: npPorts([...targetPorts(g.anyMeshed), ...(hbone ? [IstioPorts.HBONE] : [])]) });
-    }
+    if (g?.anyMeshed.length) ingress.push({ from: [{ namespaceSelector: {} }], ports: npPorts(targetPorts(g.anyMeshed)) });
     for (const x of g?.permissive ?? []) {
       ingress.push({
         from: [...x.namespaces.map(ns => ({ namespaceSelector: nsSel(ns) })), ...x.cidrs.map(cidr => ({ ipBlock: { cidr } }))],
@@ -362,12 +348,10 @@ export function renderWorkloadNetworkPolicy(v: NamespaceView, w: IMeshWorkload):
       byTarget.set(x.target, set);
     }
     const byBlocks = new Map<string, Set<number>>();
-    const gateways = new Set<IMeshWorkload>();
     for (const x of v.model.externalsOfWorkload(w)) {
       const route = v.model.egressRouteFor(x);
       if (route) {
         // the fixed exit: the workload reaches the egress gateway's pods, never the outside
-        gateways.add(route.gateway);
         const set = byTarget.get(route.gateway) ?? new Set<number>();
         set.add(route.gatewayPort);
         byTarget.set(route.gateway, set);
@@ -387,8 +371,6 @@ export function renderWorkloadNetworkPolicy(v: NamespaceView, w: IMeshWorkload):
         egress.push({ to: [to], ports: npPorts([IstioPorts.HBONE]) });
         continue;
       }
-      // a sidecar dependency (gateways are not labelled for tunnels: an egress gateway is reached on its port)
-      if (hbone && !gateways.has(t)) ports.add(IstioPorts.HBONE);
       egress.push({ to: [peer(t)], ports: npPorts([...ports].sort(byNumber)) });
     }
     for (const [blocks, ports] of byBlocks) egress.push(ipBlockEgress(blocks, ports));

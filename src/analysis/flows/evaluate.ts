@@ -84,11 +84,11 @@ export class FlowEvaluator {
         outcomes.push({ pod, o: combine(layers) });
         continue;
       }
-      // to a proxy that speaks HBONE, the connection is an mTLS tunnel to the pod's port 15008 (what NetworkPolicy
-      // sees) from ztunnel (an ambient source) and from an Envoy with HBONE (Istio 1.30.3 endpoint_builder.go
-      // supportTunnel: the sidecar template labels its pod networking.istio.io/tunnel, gateways it does not; the
-      // passthrough cluster never tunnels); ztunnel sends plain text to the port of any other proxy
-      const tunnel = pod?.hbone === true && (src.pod?.ambient === true || (mtls && src.pod?.hbone === true && !pod.gateway));
+      // an ambient source's connection is ztunnel's: to a proxy that speaks HBONE it is an mTLS tunnel to the pod's
+      // port 15008 (what NetworkPolicy sees), to any other proxy plain text to the port itself. An Envoy source never
+      // tunnels to a sidecar: its endpoint carries security.istio.io/tlsMode=istio, which gets Istio mTLS on the port
+      // unless PILOT_PREFER_SENDING_HBONE (off by default; Istio 1.30.3 pilot/pkg/xds/endpoints/endpoint_builder.go)
+      const tunnel = src.pod?.ambient === true && pod?.hbone === true;
       const mtlsHere = mtls || tunnel;
       const wire = tunnel ? HBONE : port;
       layers.push(networkPolicy(w, 'egress', src.endpoint, dst, wire));
