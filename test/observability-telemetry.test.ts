@@ -3,6 +3,7 @@ import * as YAML from 'yaml';
 import {
   AccessLogFormat, DefaultProviderKind, IstioControlPlane, IstioMetric, Mesh, MeshedService, MeshNamespace, MeshTelemetry,
   ServicePort, TelemetryMode, TelemetryProvider, TelemetryTarget, TracingTag, ZeroTrustNamespace, analyze, analyzeFlows, FlowVerdict, MeshFlowKind,
+  ExternalService,
 } from '../src';
 import { one, ofKind, synthAppValid, synthValid, yamlOf } from './util';
 
@@ -40,7 +41,7 @@ function zeroTrustShop() {
   const svc = (id: string) => new MeshedService(chart, id, { namespace: ns, image: `example/${id}:1.0`, ports: [ServicePort.http(9080)] });
   const frontend = svc('frontend');
   frontend.connectsTo(svc('reviews'));
-  return { app, cp };
+  return { app, cp, frontend };
 }
 
 describe('TelemetryProvider', () => {
@@ -240,6 +241,136 @@ describe('collectors outside the cluster', () => {
       .toThrow("platform/istio: zipkin('zipkin').port 4317 is invalid: is used by provider 'otel' of collector.example.com with protocol GRPC, not HTTP: one protocol per host and port (IST0177)");
     TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'collector.example.com', port: 9411 });
     expect(cp.meshConfig.extensionProviders.map((p: any) => p.name)).toEqual(['otel', 'zipkin']);
+  });
+});
+
+describe('collectors outside the cluster that only accept TLS', () => {
+  const TLS_443 = { mode: 'SIMPLE', sni: 'api.honeycomb.io', subjectAltNames: ['api.honeycomb.io'], caCertificates: 'system' };
+
+  test('port 443 speaks TLS by default: one DestinationRule per host in the root namespace, exported to all, SIMPLE with SNI on the TLS ports', () => {
+    const { app, cp } = zeroTrustShop();
+    TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443, meshDefault: true });
+    TelemetryProvider.openTelemetryAccessLog(cp, { name: 'honeycomb-logs', service: 'api.honeycomb.io', port: 443 });
+    // another TLS port and a plain-text port of the same host: one DestinationRule, the TLS ports merged
+    TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'api.honeycomb.io', port: 9411, originateTls: true });
+    TelemetryProvider.openTelemetry(cp, { name: 'plain', service: 'api.honeycomb.io', port: 4317 });
+    // a plain-text collector on another host: no DestinationRule
+    TelemetryProvider.openTelemetry(cp, { name: 'otel', service: 'otel.example.com', port: 4317 });
+    const objects = synthAppValid(app); // schema-valid against Istio 1.30.3's CRDs
+
+    const dr = one(objects, 'DestinationRule', 'external-api-honeycomb-io');
+    expect(dr.apiVersion).toBe('networking.istio.io/v1');
+    expect(dr.metadata.namespace).toBe('istio-system');
+    expect(dr.spec).toEqual({
+      host: 'api.honeycomb.io',
+      exportTo: ['*'],
+      trafficPolicy: {
+        portLevelSettings: [
+          { port: { number: 443 }, tls: TLS_443 },
+          { port: { number: 9411 }, tls: { ...TLS_443 } },
+        ],
+      },
+    });
+    expect(ofKind(objects, 'DestinationRule').filter(d => d.metadata.namespace === 'istio-system')).toHaveLength(1);
+    // the ServiceEntry keeps the protocol the proxy's client speaks (the DestinationRule adds the TLS)
+    expect(one(objects, 'ServiceEntry', 'external-api-honeycomb-io').spec.ports).toEqual([
+      { number: 443, name: 'grpc-443', protocol: 'GRPC' },
+      { number: 4317, name: 'grpc-4317', protocol: 'GRPC' },
+      { number: 9411, name: 'http-9411', protocol: 'HTTP' },
+    ]);
+
+    // istioctl analyze's checks (IST0129: the CA is explicit; IST0174: the host is the root namespace's
+    // ServiceEntry, visible everywhere) and the flow analysis find nothing
+    expect(analyze(objects)).toEqual([]);
+    const result = analyzeFlows(objects);
+    expect(result.findings.filter(f => /^MESH10[1-5]$/.test(f.code))).toEqual([]);
+    const telemetry = result.flows.filter(f => f.kind === MeshFlowKind.TELEMETRY && f.destination === 'api.honeycomb.io');
+    expect(new Set(telemetry.map(f => f.port))).toEqual(new Set([443, 4317, 9411]));
+    expect(telemetry.filter(f => f.verdict !== FlowVerdict.ALLOWED)).toEqual([]);
+  });
+
+  test('plain text on 443 only when asked: originateTls false gives no DestinationRule', () => {
+    const { app, cp } = zeroTrustShop();
+    TelemetryProvider.openTelemetry(cp, { name: 'otel', service: 'collector.example.com', port: 443, originateTls: false });
+    const objects = synthAppValid(app);
+    expect(ofKind(objects, 'DestinationRule', 'external-collector-example-com')).toEqual([]);
+    expect(one(objects, 'ServiceEntry', 'external-collector-example-com').spec.ports).toEqual([{ number: 443, name: 'grpc-443', protocol: 'GRPC' }]);
+    expect(analyze(objects)).toEqual([]);
+  });
+
+  test('an in-cluster collector is refused TLS origination: the proxies reach it with Istio mTLS', () => {
+    const { cp } = zeroTrustShop();
+    expect(() => TelemetryProvider.openTelemetry(cp, { name: 'otel', service: 'otel-collector.observability.svc', port: 4317, originateTls: true }))
+      .toThrow("platform/istio: openTelemetry('otel').originateTls true is invalid: is only for a collector outside the cluster: the proxies reach the in-cluster "
+        + "collector 'otel-collector.observability.svc.cluster.local' with Istio mTLS, which a DestinationRule's TLS would replace (its sidecar, under STRICT mTLS, "
+        + 'would refuse the connection); omit originateTls, or give the collector\'s host outside the cluster');
+    expect(() => TelemetryProvider.openTelemetryAccessLog(cp, { name: 'als', service: 'observability/otel-collector', port: 443, originateTls: true }))
+      .toThrow(/platform\/istio: openTelemetryAccessLog\('als'\).originateTls true is invalid: is only for a collector outside the cluster/);
+    // an in-cluster collector on 443 is not made TLS by default
+    const { app, cp: cp2 } = zeroTrustShop();
+    TelemetryProvider.openTelemetry(cp2, { name: 'otel', service: 'otel-collector.observability.svc', port: 443 });
+    expect(ofKind(synthAppValid(app), 'DestinationRule').filter(d => d.metadata.namespace === 'istio-system')).toEqual([]);
+    expect(cp.meshConfig.extensionProviders ?? []).toEqual([]);
+  });
+
+  test('one TLS setting per collector host and port', () => {
+    const { cp } = zeroTrustShop();
+    TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443 });
+    expect(() => TelemetryProvider.openTelemetryAccessLog(cp, { name: 'als', service: 'api.honeycomb.io', port: 443, originateTls: false }))
+      .toThrow("platform/istio: openTelemetryAccessLog('als').originateTls false is invalid: provider 'honeycomb' sends api.honeycomb.io:443 TLS: one TLS setting per host and port; set originateTls: true");
+  });
+
+  describe('a workload calling the collector\'s host (connectsToExternal) is refused when they cannot share it, whichever comes first', () => {
+    const PROTOCOL = "telemetry provider 'honeycomb' speaks GRPC to api.honeycomb.io:443, shop/frontend's connectsToExternal HTTPS: one protocol per host and port (IST0177)";
+
+    test('another protocol on the port: the workload declared second', () => {
+      const { cp, frontend } = zeroTrustShop();
+      TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443 });
+      expect(() => frontend.connectsToExternal(ExternalService.https('api.honeycomb.io')))
+        .toThrow(`shop/frontend: connectsToExternal 'api.honeycomb.io:443' is invalid: ${PROTOCOL}`);
+      expect(frontend.externalDependencies ?? []).toEqual([]);
+    });
+
+    test('another protocol on the port: the collector declared second', () => {
+      const { cp, frontend } = zeroTrustShop();
+      frontend.connectsToExternal(ExternalService.https('api.honeycomb.io'));
+      expect(() => TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443 }))
+        .toThrow(`platform/istio: openTelemetry('honeycomb').port 443 is invalid: ${PROTOCOL}`);
+      expect(cp.meshConfig.extensionProviders ?? []).toEqual([]);
+    });
+
+    test('another port of the collector\'s host: the workload\'s namespace would keep its own ServiceEntry, without the collector\'s port', () => {
+      const { cp, frontend } = zeroTrustShop();
+      TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443 });
+      expect(() => frontend.connectsToExternal(ExternalService.https('api.honeycomb.io', 8443)))
+        .toThrow("shop/frontend: connectsToExternal 'api.honeycomb.io:8443' is invalid: telemetry provider 'honeycomb' sends to api.honeycomb.io:443, "
+          + "shop/frontend's connectsToExternal calls port 8443: a proxy keeps the ServiceEntry of its own namespace for a host, so that namespace's proxies "
+          + "would lose the collector's port and export nothing; share a collector's host only on its port, with its protocol");
+    });
+
+    test('two DestinationRules for the host: both originate TLS', () => {
+      const { cp, frontend } = zeroTrustShop();
+      TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'zipkin.example.com', port: 443 });
+      expect(() => frontend.connectsToExternal(ExternalService.http('zipkin.example.com', 443, { originateTls: true })))
+        .toThrow("shop/frontend: connectsToExternal 'zipkin.example.com:443' is invalid: telemetry provider 'zipkin' and shop/frontend's connectsToExternal both originate TLS to "
+          + "zipkin.example.com: the DestinationRule of the workload's namespace would take precedence over the collector's mesh-wide one for that namespace's proxies; "
+          + 'one DestinationRule per external host');
+    });
+
+    test('TLS on one side only, same port and protocol', () => {
+      const { cp, frontend } = zeroTrustShop();
+      frontend.connectsToExternal(ExternalService.http('zipkin.example.com', 443));
+      expect(() => TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'zipkin.example.com', port: 443 }))
+        .toThrow("platform/istio: zipkin('zipkin').originateTls true is invalid: telemetry provider 'zipkin' speaks TLS (originated by the proxy) to zipkin.example.com:443, "
+          + "shop/frontend's connectsToExternal plain text: one's DestinationRule would apply to the other's traffic; one TLS setting per host and port");
+    });
+
+    test('what can share a host: its one port, protocol and TLS setting (analyzer clean)', () => {
+      const { app, cp, frontend } = zeroTrustShop();
+      TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'zipkin.example.com', port: 9411 });
+      frontend.connectsToExternal(ExternalService.http('zipkin.example.com', 9411));
+      expect(analyze(synthAppValid(app))).toEqual([]);
+    });
   });
 });
 

@@ -1,6 +1,7 @@
 import { ApiObject, App, IResolver, resolve, ResolutionContext } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { invalid } from '../errors';
+import { collectorClashMessage, collectorDestinationClash } from '../security/external-host';
 import type { ExternalService } from '../security/external-service';
 import type { ServicePort } from '../service/service-port';
 import { FlowKind, IMeshService, IMeshWorkload, MeshConnection } from '../service/workload';
@@ -34,6 +35,11 @@ export interface CollectorEndpoint {
   readonly external?: boolean;
   /** The ServiceEntry port protocol the proxies speak to it (`GRPC`, `HTTP`). */
   readonly protocol?: string;
+  /**
+   * Whether the proxies originate TLS to it (a collector outside the cluster that only accepts TLS): a
+   * DestinationRule in the root namespace sets tls mode SIMPLE on its port.
+   */
+  readonly originateTls?: boolean;
   /** The mesh root namespace of the control plane that declares it. */
   readonly rootNamespace: string;
 }
@@ -269,10 +275,22 @@ export class MeshModel extends Construct {
     }
   }
 
-  /** Declares that `source` calls a destination outside the mesh. */
+  /**
+   * Declares that `source` calls a destination outside the mesh. Refused when a telemetry collector of the
+   * workload's mesh on the same host cannot share it (`collectorDestinationClash`: another protocol on its port,
+   * another TLS setting, two DestinationRules for the host).
+   */
   public declareExternal(source: IMeshWorkload, external: ExternalService): void {
     const list = this.externalsOf.get(source) ?? [];
     if (list.includes(external)) return;
+    for (const c of this.collectorsOf(source.mesh.rootNamespace)) {
+      if (!c.external) continue;
+      const clash = collectorDestinationClash(c, external);
+      if (clash) {
+        invalid(source, 'connectsToExternal', `${external.host}:${external.port}`,
+          collectorClashMessage(clash, c, { ...external, caller: source.node.path }));
+      }
+    }
     list.push(external);
     this.externalsOf.set(source, list);
     this.emit({ type: 'external', source, external });
@@ -427,6 +445,11 @@ export class MeshModel extends Construct {
   /** What a workload calls (declared and derived edges), in declaration order. */
   public outboundOf(w: IMeshWorkload): readonly MeshConnection[] {
     return this.outbound.get(w) ?? [];
+  }
+
+  /** Every external destination of every workload (`connectsToExternal`), in declaration order per workload. */
+  public externalDestinations(): ReadonlyArray<{ readonly source: IMeshWorkload; readonly external: ExternalService }> {
+    return [...this.externalsOf.entries()].flatMap(([source, list]) => list.map(external => ({ source, external })));
   }
 
   /** The external destinations a workload calls. */

@@ -4,7 +4,7 @@ import { invalid } from '../errors';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { IMesh } from '../mesh/mesh';
 import { MeshModel } from '../model/mesh-model';
-import { externalHostProblem } from '../security/external-host';
+import { collectorClashMessage, collectorDestinationClash, externalHostProblem } from '../security/external-host';
 import { externalObjectName, renderCollectorServiceEntry } from '../security/policy-renderers';
 import { checkDnsLabel, checkDnsSubdomain, checkInteger, checkPort, sortKeys } from '../validation';
 import { BUILTIN_PROVIDER_ENVOY, BUILTIN_PROVIDER_PROMETHEUS } from './constants';
@@ -76,6 +76,19 @@ export interface TracingProviderOptions extends TelemetryProviderOptions {
    */
   readonly external?: boolean;
   /**
+   * Whether the proxies speak TLS to a collector outside the cluster (TLS origination, as `ExternalService.http`'s
+   * `originateTls`).
+   *
+   * Envoy's tracer and OpenTelemetry access log clients send plain text (gRPC over HTTP/2, or HTTP), so a collector
+   * that only accepts TLS, such as a SaaS OTLP endpoint on 443, needs the proxy to wrap it. The
+   * control plane then declares a DestinationRule for the host in the mesh root namespace, exported to every
+   * namespace, with tls mode SIMPLE on the port, SNI and the verified name `<host>` and the proxy's system CA
+   * certificates. `false` sends plain text even on 443. Only for a collector outside the cluster: the proxies reach
+   * an in-cluster collector with Istio mTLS, which a DestinationRule's TLS would replace.
+   * @default - true for a collector outside the cluster on port 443, else false
+   */
+  readonly originateTls?: boolean;
+  /**
    * The maximum length of a span tag value.
    * @default 256 (Istio's default)
    */
@@ -113,6 +126,11 @@ export interface OpenTelemetryAccessLogProviderOptions extends TelemetryProvider
    * @default - decided by the host
    */
   readonly external?: boolean;
+  /**
+   * Whether the proxies speak TLS to a collector outside the cluster (`TracingProviderOptions.originateTls`).
+   * @default - true for a collector outside the cluster on port 443, else false
+   */
+  readonly originateTls?: boolean;
   /**
    * The log name Envoy reports.
    * @default - Istio's default (`otel_envoy_accesslog`)
@@ -232,12 +250,14 @@ interface Collector {
   readonly external: boolean;
   /** The ServiceEntry port protocol of the provider (OTLP/gRPC: GRPC, Zipkin: HTTP). */
   readonly protocol: string;
+  /** Whether the proxies originate TLS to it (a collector outside the cluster only). */
+  readonly originateTls: boolean;
   /** The factory and provider, for messages: `openTelemetry('otel')`. */
   readonly field: string;
 }
 
-function checkService(scope: IstioControlPlane, field: string, o: { service: string; port: number; external?: boolean },
-  protocol: string): Collector {
+function checkService(scope: IstioControlPlane, field: string,
+  o: { service: string; port: number; external?: boolean; originateTls?: boolean }, protocol: string): Collector {
   checkControlPlane(scope);
   const service = o.service;
   if (typeof service !== 'string') invalid(scope, `${field}.service`, service, 'must be a host name');
@@ -246,8 +266,15 @@ function checkService(scope: IstioControlPlane, field: string, o: { service: str
   checkDnsSubdomain(scope, `${field}.service`, slash >= 0 ? service.slice(slash + 1) : service);
   checkPort(scope, `${field}.port`, o.port);
   if (o.external !== undefined && typeof o.external !== 'boolean') invalid(scope, `${field}.external`, o.external, 'must be true or false');
+  if (o.originateTls !== undefined && typeof o.originateTls !== 'boolean') invalid(scope, `${field}.originateTls`, o.originateTls, 'must be true or false');
   const where = collectorHost(scope, `${field}.service`, service, o.external);
-  return { ...where, service: meshConfigService(where, scope.mesh.rootNamespace), port: o.port, protocol, field };
+  if (o.originateTls && !where.external) {
+    invalid(scope, `${field}.originateTls`, o.originateTls,
+      `is only for a collector outside the cluster: the proxies reach the in-cluster collector '${where.host}' with Istio mTLS, which a DestinationRule's TLS would replace (its sidecar, under STRICT mTLS, would refuse the connection); omit originateTls, or give the collector's host outside the cluster`);
+  }
+  // a collector outside the cluster on 443 speaks TLS unless told otherwise (SaaS OTLP endpoints accept nothing else)
+  const originateTls = where.external && (o.originateTls ?? o.port === 443);
+  return { ...where, service: meshConfigService(where, scope.mesh.rootNamespace), port: o.port, protocol, originateTls, field };
 }
 
 function checkTracing(scope: IstioControlPlane, kind: string, o: TracingProviderOptions,
@@ -275,11 +302,27 @@ function declare(cp: IstioControlPlane, o: TelemetryProviderOptions, kind: Defau
   const root = cp.mesh.rootNamespace;
   if (collector?.external) {
     // one ServiceEntry per host: one protocol per port
-    const clash = model.collectorsOf(root)
-      .find(c => c.external && c.host === collector.host && c.port === collector.port && c.protocol !== collector.protocol);
+    const sameHostPort = model.collectorsOf(root).filter(c => c.external && c.host === collector.host && c.port === collector.port);
+    const clash = sameHostPort.find(c => c.protocol !== collector.protocol);
     if (clash) {
       invalid(cp, `${collector.field}.port`, collector.port,
         `is used by provider '${clash.provider}' of ${collector.host} with protocol ${clash.protocol}, not ${collector.protocol}: one protocol per host and port (IST0177)`);
+    }
+    // one DestinationRule per host: one TLS setting per port
+    const tlsClash = sameHostPort.find(c => !!c.originateTls !== collector.originateTls);
+    if (tlsClash) {
+      invalid(cp, `${collector.field}.originateTls`, collector.originateTls,
+        `provider '${tlsClash.provider}' sends ${collector.host}:${collector.port} ${tlsClash.originateTls ? 'TLS' : 'plain text'}: one TLS setting per host and port; set originateTls: ${!!tlsClash.originateTls}`);
+    }
+    // and the workloads' external destinations on that host (connectsToExternal) must agree with it
+    for (const { source, external } of model.externalDestinations()) {
+      if (source.mesh.rootNamespace !== root) continue;
+      const c = { ...collector, provider: o.name };
+      const problem = collectorDestinationClash(c, external);
+      if (problem) {
+        invalid(cp, `${collector.field}.${problem === 'protocol' ? 'port' : 'originateTls'}`, problem === 'protocol' ? collector.port : collector.originateTls,
+          collectorClashMessage(problem, c, { ...external, caller: source.node.path }));
+      }
     }
   }
   cp.addExtensionProvider(o.name, config);
@@ -294,8 +337,10 @@ function declare(cp: IstioControlPlane, o: TelemetryProviderOptions, kind: Defau
       rootNamespace: root,
       external: collector.external || undefined,
       protocol: collector.protocol,
+      originateTls: collector.originateTls || undefined,
     });
     if (collector.external) ensureCollectorServiceEntry(cp, model, collector.host);
+    if (collector.originateTls) ensureCollectorDestinationRule(cp, model, collector.host);
   }
   return TelemetryProvider._create(o.name, kind, cp.mesh);
 }
@@ -315,6 +360,53 @@ function ensureCollectorServiceEntry(cp: IstioControlPlane, model: MeshModel, ho
     metadata: { name: externalObjectName(host), namespace: root, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
     spec: Lazy.any({ produce: () => renderCollectorServiceEntry(model, root, host) }),
   });
+}
+
+/**
+ * The DestinationRule that makes every proxy speak TLS to a collector outside the cluster, once per host (its TLS
+ * ports merged at synth): in the mesh root namespace, exported to every namespace.
+ *
+ * Istio 1.30.3 sends a provider's spans and logs through the outbound cluster of the provider's service and port
+ * (pilot/pkg/model/telemetry_logging.go LookupCluster: `outbound|<port>||<host>`; the tracer's and the access log's
+ * Envoy gRPC/HTTP service name that cluster), and that cluster carries the DestinationRule's TLS
+ * (pilot/pkg/networking/core/cluster_tls.go). A proxy finds the rule in the root namespace when neither its own
+ * namespace nor the ServiceEntry's has one for the host (pilot/pkg/model/push_context.go destinationRule); the
+ * ServiceEntry is the root namespace's, and a workload's own DestinationRule for the host is refused
+ * (`collectorDestinationClash`).
+ */
+function ensureCollectorDestinationRule(cp: IstioControlPlane, model: MeshModel, host: string) {
+  const id = `collector-tls-${host}`;
+  if (cp.node.tryFindChild(id)) return;
+  const root = cp.mesh.rootNamespace;
+  new ApiObject(cp, id, {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'DestinationRule',
+    metadata: { name: externalObjectName(host), namespace: root, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
+    spec: Lazy.any({ produce: () => renderCollectorDestinationRule(model, root, host) }),
+  });
+}
+
+/**
+ * The spec of a TLS collector's DestinationRule: tls mode SIMPLE on each TLS port of the host's collectors, with
+ * SNI and the verified subject alt name `<host>` (with an explicit SNI and no subjectAltNames Envoy would check the
+ * chain but not the name: cluster_tls.go setAutoSniAndAutoSanValidation), and `caCertificates: system`, the proxy's
+ * system CA bundle: what Istio 1.30.3 uses when the field is empty (cluster_tls.go constructUpstreamTLS,
+ * `file-root:system`, served by the agent from the OS certificates), written out so that the verification is
+ * explicit and `istioctl analyze` has nothing to report (IST0129).
+ */
+function renderCollectorDestinationRule(model: MeshModel, root: string, host: string): any {
+  const ports = [...new Set(model.collectorsOf(root).filter(c => c.external && c.host === host && c.originateTls).map(c => c.port))]
+    .sort((a, b) => a - b);
+  return {
+    host,
+    exportTo: ['*'],
+    trafficPolicy: {
+      portLevelSettings: ports.map(number => ({
+        port: { number },
+        tls: { mode: 'SIMPLE', sni: host, subjectAltNames: [host], caCertificates: 'system' },
+      })),
+    },
+  };
 }
 
 /**
@@ -341,7 +433,7 @@ function meshConfigService(c: { readonly host: string; readonly external: boolea
  * `<svc>.<ns>`, or `honeycomb.io`?) and a lone `<svc>` are refused.
  */
 function collectorHost(cp: IstioControlPlane, field: string, service: string,
-  external: boolean | undefined): Omit<Collector, 'service' | 'port' | 'protocol' | 'field'> {
+  external: boolean | undefined): Omit<Collector, 'service' | 'port' | 'protocol' | 'originateTls' | 'field'> {
   const domain = cp.mesh.clusterDomain;
   const root = cp.mesh.rootNamespace;
   const slash = service.indexOf('/');

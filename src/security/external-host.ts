@@ -39,3 +39,66 @@ export function externalHostProblem(host: string, o: { readonly tcp: boolean; re
   }
   return undefined;
 }
+
+/** How one declaration speaks to an external host and port (a telemetry collector, a `connectsToExternal`). @internal */
+export interface ExternalPortUse {
+  readonly host: string;
+  /** The ServiceEntry port number. */
+  readonly port: number;
+  /** The ServiceEntry port protocol (`GRPC`, `HTTP`, `HTTPS`, `TLS`, `TCP`). */
+  readonly protocol?: string;
+  /** Whether a DestinationRule makes the proxy originate TLS on that port (tls mode SIMPLE). */
+  readonly originateTls?: boolean;
+}
+
+/** Why a collector and an external destination cannot share a host (`collectorDestinationClash`). @internal */
+export type CollectorClash = 'ports' | 'protocol' | 'destination-rules' | 'tls';
+
+/**
+ * Why a telemetry collector outside the cluster and a workload's external destination cannot both be declared, if
+ * they cannot (undefined when they can). They can share a host only on one port, with one protocol and one TLS
+ * setting:
+ *
+ * - `ports`: same host, another port. A proxy keeps one ServiceEntry per host: the one of its own namespace before
+ *   an imported one (Istio 1.30.3 pilot/pkg/model/sidecar.go selectServices, "pick the one in the configNamespace";
+ *   appendSidecarServices merges ports only within one namespace). The workload's namespace would lose the
+ *   collector's port, and with it the cluster the tracer or access log sends to (`outbound|<port>||<host>`).
+ * - `protocol`: same host and port, another protocol. The two ServiceEntries (the collector's in the root
+ *   namespace, exported to every namespace; the destination's in its namespace) give one port two protocols where
+ *   both are visible (IST0177).
+ * - `destination-rules`: both originate TLS to the host. Each has a DestinationRule for it, and Istio 1.30.3 takes
+ *   the one of the proxy's own namespace before the root namespace's (pilot/pkg/model/push_context.go
+ *   destinationRule), so the collector's TLS setting would not reach that namespace's proxies.
+ * - `tls`: same host, port and protocol, TLS on one side only. The collector's mesh-wide DestinationRule would
+ *   originate TLS on the workload's plain text too, or the workload's namespace's would on the collector's.
+ * @internal
+ */
+export function collectorDestinationClash(collector: ExternalPortUse, destination: ExternalPortUse): CollectorClash | undefined {
+  if (collector.host !== destination.host) return undefined;
+  if (collector.port !== destination.port) return 'ports';
+  if ((collector.protocol ?? 'TCP') !== (destination.protocol ?? 'TCP')) return 'protocol';
+  if (collector.originateTls && destination.originateTls) return 'destination-rules';
+  if (!!collector.originateTls !== !!destination.originateTls) return 'tls';
+  return undefined;
+}
+
+/**
+ * The message of a `collectorDestinationClash`, naming both declarations: `collector` as "telemetry provider 'x'",
+ * `destination` as "<workload path>'s connectsToExternal". @internal
+ */
+export function collectorClashMessage(clash: CollectorClash, c: ExternalPortUse & { readonly provider: string },
+  d: ExternalPortUse & { readonly caller: string }): string {
+  const C = `telemetry provider '${c.provider}'`;
+  const D = `${d.caller}'s connectsToExternal`;
+  const tls = (u: ExternalPortUse) => (u.originateTls ? 'TLS (originated by the proxy)' : 'plain text');
+  switch (clash) {
+    case 'ports':
+      return `${C} sends to ${c.host}:${c.port}, ${D} calls port ${d.port}: a proxy keeps the ServiceEntry of its own namespace for a host, so that namespace's proxies would lose the collector's port and export nothing; share a collector's host only on its port, with its protocol`;
+    case 'protocol':
+      return `${C} speaks ${c.protocol ?? 'TCP'} to ${c.host}:${c.port}, ${D} ${d.protocol ?? 'TCP'}: one protocol per host and port (IST0177)`;
+    case 'destination-rules':
+      return `${C} and ${D} both originate TLS to ${c.host}: the DestinationRule of the workload's namespace would take precedence over the collector's mesh-wide one for that namespace's proxies; one DestinationRule per external host`;
+    default:
+      return `${C} speaks ${tls(c)} to ${c.host}:${c.port}, ${D} ${tls(d)}: one's DestinationRule would apply to the other's traffic; one TLS setting per host and port`;
+  }
+}
