@@ -2,7 +2,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as nodePath from 'path';
-import { ApiObject, App, Chart, Duration, Testing, YamlOutputType } from 'cdk8s';
+import { ApiObject, App, Chart, Duration, JsonPatch, Testing, YamlOutputType } from 'cdk8s';
 import {
   ArgoCdDelivery, ArgoCdDeliveryProps, ArgoCdHealthChecks, ArgoSyncPolicy, CrdSyncMethod, SkipDryRunScope, SyncWaves,
 } from '../src';
@@ -424,7 +424,7 @@ describe('ArgoCdDelivery', () => {
     expect(syncOptionsOf(widget())).toEqual(['SkipDryRunOnMissingResource=true']);
   });
 
-  test('the inventory reads each CRD once per delivery, however many charts and AppProjects (CRDs are the largest objects)', () => {
+  test('the inventory reads each CRD once per synthesis pass, however many charts and AppProjects (CRDs are the largest objects)', () => {
     const app = Testing.app();
     const platform = new Chart(app, 'mesh-system');
     const widgets = crd(platform, 'example.com', 'Widget', 'widgets');
@@ -438,10 +438,35 @@ describe('ArgoCdDelivery', () => {
     const reads = jest.spyOn(widgets, 'toJson');
     app.synthYaml();
     const once = reads.mock.calls.length;
-    // written once; read once for the inventory (not once per AppProject, nor once per pass)
+    // written once; read once for the pass's inventory (not once per AppProject)
     expect(once).toBeLessThanOrEqual(2);
     app.synthYaml();
-    expect(reads.mock.calls.length - once).toBe(1);
+    expect(reads.mock.calls.length - once).toBe(once);
+  });
+
+  test('a CRD changed between syntheses is read again: the AppProjects follow its scope', () => {
+    const { platform, gitops } = bookinfoLike();
+    const widgets = crd(platform, 'example.com', 'Widget', 'widgets');
+    const team = new Chart(platform.node.root as App, 'team', { namespace: 'team' });
+    obj(team, 'example.com/v1', 'Widget', 'w', {}, undefined, 'team');
+    gitops.addChart(team);
+    const project = () => one(Testing.synth(Chart.of(gitops)), 'AppProject', 'mesh-team').spec;
+    expect(project().namespaceResourceWhitelist).toContainEqual({ group: 'example.com', kind: 'Widget' });
+    widgets.addJsonPatch(JsonPatch.replace('/spec/scope', 'Cluster'));
+    const after = project();
+    expect(after.clusterResourceWhitelist).toContainEqual({ group: 'example.com', kind: 'Widget' });
+    expect(after.namespaceResourceWhitelist ?? []).not.toContainEqual({ group: 'example.com', kind: 'Widget' });
+  });
+
+  test('a CRD added after another chart was synthesized counts in the AppProjects (whatever was written before)', () => {
+    const { platform, gitops } = bookinfoLike();
+    const team = new Chart(platform.node.root as App, 'team', { namespace: 'team' });
+    obj(team, 'example.com/v1', 'Widget', 'w', {}, undefined, 'team');
+    gitops.addChart(team);
+    Testing.synth(team);
+    crd(platform, 'example.com', 'Widget', 'widgets', true);
+    const spec = one(Testing.synth(Chart.of(gitops)), 'AppProject', 'mesh-team').spec;
+    expect(spec.clusterResourceWhitelist).toContainEqual({ group: 'example.com', kind: 'Widget' });
   });
 
   test('CRDs are applied server-side (or replaced); their custom resources skip the dry run', () => {

@@ -242,10 +242,11 @@ export class ArgoCdDelivery extends Construct {
   private inventory?: { synthesis: number; charts: Set<Chart>; crds: Map<string, string>; ranks: Map<Chart, number> };
   private takingInventory = false;
   /**
-   * Each CRD's `<group>/<kind>` and scope, read once: rendering a CRD is the costliest read of a synthesis, and its
-   * identity is fixed when it is declared. A CRD added later is read when the inventory first meets it.
+   * Each CRD's `<group>/<kind>` and scope, read once per synthesis pass (rendering a CRD is the costliest read of a
+   * synthesis; the delivery's AppProjects and every object's sync options need it): a CRD changed or added between
+   * syntheses is read again.
    */
-  private readonly crdFacts = new WeakMap<ApiObject, CrdFact | null>();
+  private readonly crdFacts = new WeakMap<ApiObject, { pass: number; fact: CrdFact | undefined }>();
 
   constructor(scope: Construct, id: string, props: ArgoCdDeliveryProps) {
     super(scope, id);
@@ -410,7 +411,7 @@ export class ArgoCdDelivery extends Construct {
         this.inventory = MeshModel.of(this).quietly(() => ({
           synthesis,
           charts: new Set(charts),
-          crds: crdIndex(charts.flatMap(apiObjectsOf), crd => this.crdFactOf(crd)),
+          crds: crdIndex(charts.flatMap(apiObjectsOf), crd => this.crdFactOf(crd, synthesis)),
           ranks: new Map(this.delivered.map(d => [d.chart, chartRank(d.chart)])),
         }));
       } finally {
@@ -420,13 +421,13 @@ export class ArgoCdDelivery extends Construct {
     return this.inventory;
   }
 
-  private crdFactOf(crd: ApiObject): CrdFact | undefined {
-    let fact = this.crdFacts.get(crd);
-    if (fact === undefined) {
-      fact = readCrdFact(crd) ?? null;
-      this.crdFacts.set(crd, fact);
+  private crdFactOf(crd: ApiObject, pass: number): CrdFact | undefined {
+    let entry = this.crdFacts.get(crd);
+    if (entry?.pass !== pass) {
+      entry = { pass, fact: readCrdFact(crd) };
+      this.crdFacts.set(crd, entry);
     }
-    return fact ?? undefined;
+    return entry.fact;
   }
 
   /**
@@ -530,8 +531,10 @@ export class ArgoCdDelivery extends Construct {
 
   /** An AppProject limited to the given chart(s): the repository, their namespaces, their kinds (synth time). */
   private projectSpec(charts: Chart[], main: boolean): AppProjectSpec {
-    // the pass's inventory (the AppProject was just seen by the model's transforms, which took it)
-    const crds = this.currentInventory(MeshModel.of(this).synthesisPass).crds;
+    // the charts' CRDs as they are now (objects added since the pass began count), each read once per pass
+    const model = MeshModel.of(this);
+    const pass = model.synthesisPass;
+    const crds = model.quietly(() => crdIndex(this.allCharts().flatMap(apiObjectsOf), crd => this.crdFactOf(crd, pass)));
     const namespaces = new Set<string>();
     const clusterKinds = new Map<string, { group: string; kind: string }>();
     const namespacedKinds = new Map<string, { group: string; kind: string }>();
