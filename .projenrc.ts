@@ -72,8 +72,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     tsconfigPath: './tsconfig.dev.json',
     devdirs: ['test', 'examples', 'projenrc', '.projenrc.ts'],
     ignorePatterns: ['imports/', '*.js', '*.d.ts', 'node_modules/', 'lib/', 'dist/', 'coverage/'],
-    // unchanged files are not linted again (a fresh clone, as in CI, lints everything); the typed rules of a file whose
-    // imports changed are re-checked when the file itself changes or the cache is removed
+    // unchanged files are not linted again (a fresh clone, as in CI, lints everything); a file whose import target was
+    // renamed or deleted is re-checked (import/no-unresolved) when the file itself changes or the cache is removed
     commandOptions: { extraArgs: ['--cache', '--cache-strategy', 'content', '--cache-location', 'node_modules/.cache/cdk8s-mesh/eslint/'] },
   },
 

@@ -46,7 +46,7 @@ versions=$(node -e "const p=require('$root/package.json'); const d=p.devDependen
 npm install --no-audit --no-fund --silent $versions "$tgz" >/dev/null
 cat > main.ts <<'TS'
 import { App, Chart } from 'cdk8s';
-import { Mesh, IstioControlPlane, MeshedService, MeshNamespace, ServicePort } from 'cdk8s-mesh';
+import { Mesh, IstioControlPlane, MeshedService, MeshNamespace, ServiceDashboard, ServicePort } from 'cdk8s-mesh';
 
 const app = new App({ outdir: 'dist' });
 const platform = new Chart(app, 'platform');
@@ -54,12 +54,15 @@ const mesh = new Mesh(platform, 'mesh');
 new IstioControlPlane(platform, 'istio', { mesh });
 const shop = new Chart(app, 'shop');
 const ns = MeshNamespace.fromName(shop, 'ns', { name: 'shop', mesh });
-new MeshedService(shop, 'web', { namespace: ns, image: 'nginx:1.27', ports: [ServicePort.http(8080)] });
+const web = new MeshedService(shop, 'web', { namespace: ns, image: 'nginx:1.27', ports: [ServicePort.http(8080)] });
+// a dashboard loads the bundled Grafana SDK (required when a dashboard is first built, not with the package)
+new ServiceDashboard(shop, 'web-dashboard', { service: web });
 app.synth();
 TS
 npx ts-node --compiler-options '{"module":"commonjs","esModuleInterop":true,"strict":true}' main.ts
 grep -q 'name: istio-proxy' dist/shop.k8s.yaml || { echo "no injected proxy in dist/shop.k8s.yaml"; exit 1; }
 grep -q 'kind: CustomResourceDefinition' dist/platform.k8s.yaml || { echo "no CRDs in dist/platform.k8s.yaml"; exit 1; }
+grep -q 'grafana_dashboard' dist/shop.k8s.yaml || { echo "no Grafana dashboard ConfigMap in dist/shop.k8s.yaml"; exit 1; }
 
 # the README's first screen, as a user runs it: its Quickstart as main.ts, `npx ts-node main.ts`, then the analyzer
 mkdir -p quickstart && cp package.json quickstart/ && ln -s "$app/node_modules" quickstart/node_modules

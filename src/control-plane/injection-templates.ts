@@ -29,6 +29,7 @@ import {
   DEFAULT_AGENT_LOG_LEVEL, DEFAULT_COMPONENT_LOG_LEVEL, DEFAULT_PROXY_LOG_LEVEL, ENVOY_PROM_PORT_NAME, GATEWAY_SYSCTL,
   HEALTH_READY_PATH, PROXY_CONTAINER, PROXY_VOLUMES, TOKEN_AUDIENCE,
 } from '../sidecar/constants';
+import { imagePullSecretRefs } from '../sidecar/mesh-settings';
 
 /** Template names (Istio 1.30.3 istiod-injector-configmap.yaml; gatewaycommon/classinfo.go for `kube-gateway`). */
 export const TEMPLATE_GATEWAY = 'gateway';
@@ -163,9 +164,7 @@ function gatewayVolumes(): { volumes: any[]; mounts: any[] } {
 }
 
 /** The mesh's image pull Secrets (values.global.imagePullSecrets) on a pod spec. */
-function pullSecrets(mesh: IMesh): { imagePullSecrets?: Array<{ name: string }> } {
-  return mesh.imagePullSecrets.length ? { imagePullSecrets: mesh.imagePullSecrets.map(name => ({ name })) } : {};
-}
+const pullSecrets = imagePullSecretRefs;
 
 /** Env lines Go renders from the ProxyConfig's proxyMetadata, with samples. */
 function proxyMetadataEnv(s: Slots): any[] {

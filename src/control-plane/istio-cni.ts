@@ -6,6 +6,7 @@ import { Cni } from './constants';
 import { invalid } from '../errors';
 import { IstioAnnotations, IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { IMesh, ResourceSettings } from '../mesh/mesh';
+import { imagePullSecretRefs } from '../sidecar/mesh-settings';
 import { checkDnsLabel, checkQuantity } from '../validation';
 
 /** Options of `CniPlatform.custom()`: the node's CNI directories. */
@@ -225,7 +226,7 @@ export class IstioCni extends Construct {
     // Istio 1.30.3's istio-cni chart (serviceaccount.yaml): values.global.imagePullSecrets on the ServiceAccount
     this.serviceAccount = new k8s.KubeServiceAccount(this, 'sa', {
       metadata: { name: Cni.NAME, namespace: ns, labels },
-      ...(mesh.imagePullSecrets.length ? { imagePullSecrets: mesh.imagePullSecrets.map(name => ({ name })) } : {}),
+      ...imagePullSecretRefs(mesh),
     });
     this.objects.push(this.serviceAccount);
 

@@ -28,6 +28,7 @@ import { DataPlaneMode } from '../mesh/data-plane';
 import { InjectionMode } from '../mesh/injection-mode';
 import { IMesh, ResourceSettings } from '../mesh/mesh';
 import { MeshModel } from '../model/mesh-model';
+import { imagePullSecretRefs } from '../sidecar/mesh-settings';
 import { meshProxyConfig } from '../sidecar/proxy-config';
 import { checkDnsSubdomain, checkInteger, checkLabels, checkQuantity, sortKeys } from '../validation';
 
@@ -458,7 +459,7 @@ export class IstioControlPlane extends Construct {
     // ---- service accounts
     // Istio 1.30.3's charts (istio-discovery and base serviceaccount.yaml) give the ServiceAccounts
     // values.global.imagePullSecrets: the pods that run as them pull from the mesh's registry
-    const pullSecrets = mesh.imagePullSecrets.length ? { imagePullSecrets: mesh.imagePullSecrets.map(name => ({ name })) } : {};
+    const pullSecrets = imagePullSecretRefs(mesh);
     this.istiodServiceAccount = new k8s.KubeServiceAccount(this, 'istiod-sa', { metadata: meta(this.istiodName), ...pullSecrets });
     namespaced.push(this.istiodServiceAccount);
     if (installCrds) {

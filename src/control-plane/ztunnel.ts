@@ -7,6 +7,7 @@ import { invalid } from '../errors';
 import { IstioLabels, MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { AMBIENT_ENABLE_HBONE } from '../mesh/data-plane';
 import { IMesh, ResourceSettings } from '../mesh/mesh';
+import { imagePullSecretRefs } from '../sidecar/mesh-settings';
 import { checkDnsLabel, checkQuantity } from '../validation';
 
 /** Options of the ztunnel node proxy. */
@@ -85,7 +86,7 @@ export class Ztunnel extends Construct {
 
     this.serviceAccount = new k8s.KubeServiceAccount(this, 'sa', {
       metadata: meta(true),
-      ...(mesh.imagePullSecrets.length ? { imagePullSecrets: mesh.imagePullSecrets.map(name => ({ name })) } : {}),
+      ...imagePullSecretRefs(mesh),
     });
     this.objects.push(this.serviceAccount);
 

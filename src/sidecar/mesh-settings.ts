@@ -78,3 +78,11 @@ function durationMs(path: string, field: string, d: Duration): number {
   if (!Number.isInteger(ms)) invalid(path, field, String(d), 'must be a Duration of whole milliseconds, e.g. Duration.seconds(30)');
   return ms;
 }
+
+/**
+ * The mesh's image pull Secrets as a pod spec or ServiceAccount writes them (`values.global.imagePullSecrets` in Istio
+ * 1.30.3's charts and injection templates), or nothing without any. @internal
+ */
+export function imagePullSecretRefs(mesh: { readonly imagePullSecrets: string[] }): { imagePullSecrets?: Array<{ name: string }> } {
+  return mesh.imagePullSecrets.length ? { imagePullSecrets: mesh.imagePullSecrets.map(name => ({ name })) } : {};
+}
