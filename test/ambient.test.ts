@@ -477,6 +477,15 @@ describe('an ambient caller of a sidecar service in an ambient mesh: ztunnel rea
     expect(answer.verdict).toBe(FlowVerdict.DENIED);
     expect(answer.reason).toMatch(/^PeerAuthentication: .*requires mTLS \(STRICT\) on port 9080 and the source sends plaintext/);
   });
+
+  test('a sidecar without HBONE gets no 15008 rule for the ambient caller: nothing listens there, ztunnel sends to the port', () => {
+    const plain = build({ defaultProxyConfig: { proxyMetadata: { ISTIO_META_ENABLE_HBONE: 'false' } } });
+    expect(dbPolicy(plain).spec.ingress).toEqual([
+      { from: [podsOf('amb', 'reviews')], ports: [{ protocol: 'TCP', port: 9080 }] },
+      { from: [podsOf('side', 'web')], ports: [{ protocol: 'TCP', port: 9080 }] },
+    ]);
+    expect(JSON.stringify(ofKind(inNs(plain, 'side'), 'NetworkPolicy'))).not.toContain('15008');
+  });
 });
 
 describe('bad input in ambient namespaces', () => {

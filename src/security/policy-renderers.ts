@@ -7,6 +7,7 @@ import { ANYWHERE_CIDRS, NAMESPACE_NAME_LABEL } from './constants';
 import type { ExternalService } from './external-service';
 import type { JwtRule } from './jwt';
 import { IstioLabels, IstioPorts } from '../mesh/constants';
+import { AMBIENT_ENABLE_HBONE } from '../mesh/data-plane';
 import type { IMesh } from '../mesh/mesh';
 import type { MeshModel } from '../model/mesh-model';
 import type { ServicePort } from '../service/service-port';
@@ -315,7 +316,7 @@ const peer = (w: IMeshWorkload) => ({ namespaceSelector: nsSel(w.namespace.name)
 
 /**
  * A workload's NetworkPolicy: ingress from its callers' pods (and the namespace's grants; an ambient caller on
- * HBONE's 15008 too), egress to its dependencies' pods, to the egress gateway for external hosts it serves, else to
+ * HBONE's 15008 too when the mesh's proxies accept HBONE), egress to its dependencies' pods, to the egress gateway for external hosts it serves, else to
  * the external addresses.
  */
 export function renderWorkloadNetworkPolicy(v: NamespaceView, w: IMeshWorkload): any {
@@ -324,12 +325,14 @@ export function renderWorkloadNetworkPolicy(v: NamespaceView, w: IMeshWorkload):
   const service = v.model.servicesIn(v.name).find(s => s === w);
   if (service) {
     const bySource = new Map<IMeshWorkload, Set<number>>();
+    const hbone = acceptsHbone(v.mesh);
     for (const c of v.model.inboundOf(service)) {
       const set = bySource.get(c.source) ?? new Set<number>();
       for (const p of c.ports) set.add(p.targetPort);
       // an ambient caller's ztunnel reaches a proxy that speaks HBONE on 15008 (the ambient profile's
-      // ISTIO_META_ENABLE_HBONE), any other in plain text on the port: that caller only gets both
-      if (v.model.isAmbientNamespace(c.source.namespace.name)) set.add(IstioPorts.HBONE);
+      // ISTIO_META_ENABLE_HBONE), any other in plain text on the port: that caller gets 15008 only when the proxy
+      // listens there
+      if (hbone && v.model.isAmbientNamespace(c.source.namespace.name)) set.add(IstioPorts.HBONE);
       bySource.set(c.source, set);
     }
     for (const [src, ports] of bySource) ingress.push({ from: [peer(src)], ports: npPorts([...ports].sort(byNumber)) });
@@ -378,6 +381,15 @@ export function renderWorkloadNetworkPolicy(v: NamespaceView, w: IMeshWorkload):
     for (const [blocks, ports] of byBlocks) egress.push(ipBlockEgress(blocks, ports));
   }
   return workloadNetworkPolicySpec(w, ingress, egress);
+}
+
+/**
+ * Whether the mesh's sidecars and gateways accept HBONE on 15008: `ISTIO_META_ENABLE_HBONE` is 'true' in the mesh's
+ * defaultProxyConfig.proxyMetadata (the ambient profile sets it; Istio 1.30.3 `model.Proxy.EnableHBONEListen`). The
+ * flow analysis reads the injected proxy's environment the same way.
+ */
+function acceptsHbone(mesh: IMesh): boolean {
+  return mesh.defaultProxyConfig?.proxyMetadata?.[AMBIENT_ENABLE_HBONE] === 'true';
 }
 
 /** Egress to external address blocks (`a,b` joined CIDRs or addresses) on ports. @internal */
