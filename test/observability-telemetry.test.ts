@@ -3,7 +3,7 @@ import * as YAML from 'yaml';
 import {
   AccessLogFormat, DefaultProviderKind, IstioControlPlane, IstioMetric, Mesh, MeshedService, MeshNamespace, MeshTelemetry,
   ServicePort, TelemetryMode, TelemetryProvider, TelemetryTarget, TracingTag, ZeroTrustNamespace, analyze, analyzeFlows, FlowVerdict, MeshFlowKind,
-  ExternalService,
+  ExternalService, EgressGateway,
 } from '../src';
 import { one, ofKind, synthAppValid, synthValid, yamlOf } from './util';
 
@@ -138,6 +138,11 @@ describe('collectors in the cluster', () => {
   });
 });
 
+// the collectors' addresses (documentation blocks): allow-telemetry opens their ports to these only
+const COLLECTOR_ADDRESSES = ['192.0.2.0/24'];
+const HONEYCOMB_ADDRESSES = ['203.0.113.0/24', '2001:db8:1::/48'];
+const ZIPKIN_ADDRESSES = ['198.51.100.10'];
+
 describe('collectors outside the cluster', () => {
   const NS = 'kubernetes.io/metadata.name';
   const ANYWHERE = [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }];
@@ -145,10 +150,11 @@ describe('collectors outside the cluster', () => {
   test('each form of external host gets a ServiceEntry, Sidecar import and NetworkPolicy egress out of the cluster, and the flows agree', () => {
     const { app, cp } = zeroTrustShop();
     // a host that is not a cluster Service name; a SaaS endpoint on 443; a two-label host, said to be external
-    TelemetryProvider.openTelemetry(cp, { name: 'otel', service: 'otel.example.com', port: 4317, meshDefault: true });
-    TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443 });
-    TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'honeycomb.io', port: 9411, external: true });
-    TelemetryProvider.openTelemetryAccessLog(cp, { name: 'als', service: 'otel.example.com', port: 4317 });
+    // (every address on their ports: the explicit allowAnyAddress; a collector's addresses narrow it, tested below)
+    TelemetryProvider.openTelemetry(cp, { name: 'otel', service: 'otel.example.com', port: 4317, meshDefault: true, allowAnyAddress: true });
+    TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443, allowAnyAddress: true });
+    TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'honeycomb.io', port: 9411, external: true, allowAnyAddress: true });
+    TelemetryProvider.openTelemetryAccessLog(cp, { name: 'als', service: 'otel.example.com', port: 4317, allowAnyAddress: true });
     // an in-cluster collector alongside, its Service's FQDN (no ServiceEntry)
     TelemetryProvider.openTelemetry(cp, { name: 'local', service: 'otel-collector.observability.svc', port: 4317 });
     const objects = synthAppValid(app);
@@ -184,7 +190,7 @@ describe('collectors outside the cluster', () => {
       expect(sc.spec.egress[0].hosts.join()).not.toMatch(/honeycomb\.io\.svc|example\.com\.svc/);
     }
 
-    // NetworkPolicy: out of the cluster on the collectors' ports (any address, as for connectsToExternal), the
+    // NetworkPolicy: out of the cluster on the collectors' ports (any address, as asked with allowAnyAddress), the
     // in-cluster collector's namespace as before
     expect(one(objects, 'NetworkPolicy', 'allow-telemetry').spec).toEqual({
       podSelector: {},
@@ -236,11 +242,154 @@ describe('collectors outside the cluster', () => {
 
   test('one protocol per external collector host and port (IST0177): OTLP/gRPC and Zipkin cannot share one', () => {
     const { cp } = zeroTrustShop();
-    TelemetryProvider.openTelemetry(cp, { name: 'otel', service: 'collector.example.com', port: 4317 });
-    expect(() => TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'collector.example.com', port: 4317 }))
+    TelemetryProvider.openTelemetry(cp, { name: 'otel', service: 'collector.example.com', port: 4317, addresses: COLLECTOR_ADDRESSES });
+    expect(() => TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'collector.example.com', port: 4317, addresses: COLLECTOR_ADDRESSES }))
       .toThrow("platform/istio: zipkin('zipkin').port 4317 is invalid: is used by provider 'otel' of collector.example.com with protocol GRPC, not HTTP: one protocol per host and port (IST0177)");
-    TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'collector.example.com', port: 9411 });
+    TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'collector.example.com', port: 9411, addresses: COLLECTOR_ADDRESSES });
     expect(cp.meshConfig.extensionProviders.map((p: any) => p.name)).toEqual(['otel', 'zipkin']);
+  });
+});
+
+describe('collectors outside the cluster: allow-telemetry egress to their addresses, every address only when asked', () => {
+  const NS = 'kubernetes.io/metadata.name';
+  const MISSING = (field: string, host: string, port: number) => `platform/istio: ${field}.addresses undefined is invalid: must list the addresses of ${host} `
+    + "(IPs or CIDR blocks, e.g. '203.0.113.0/24'): a NetworkPolicy cannot name a host, and each ZeroTrustNamespace's allow-telemetry lets every pod, "
+    + `not only its proxy, out on port ${port} to them; or set allowAnyAddress: true to allow port ${port} to every address (0.0.0.0/0, ::/0)`;
+
+  test('addresses: allow-telemetry opens the collectors\' ports to their blocks only; schema-valid, analyzer clean, no flow denied', () => {
+    const { app, cp } = zeroTrustShop();
+    TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443, addresses: ['2001:db8:1::/48', '203.0.113.0/24'], meshDefault: true });
+    TelemetryProvider.openTelemetryAccessLog(cp, { name: 'honeycomb-logs', service: 'api.honeycomb.io', port: 443, addresses: HONEYCOMB_ADDRESSES });
+    TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'zipkin.example.com', port: 9411, addresses: ZIPKIN_ADDRESSES });
+    TelemetryProvider.openTelemetry(cp, { name: 'local', service: 'otel-collector.observability.svc', port: 4317 });
+    const objects = synthAppValid(app); // schema-valid against the Kubernetes and Istio 1.30.3 schemas
+
+    expect(one(objects, 'NetworkPolicy', 'allow-telemetry').spec).toEqual({
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [
+        { to: [{ namespaceSelector: { matchLabels: { [NS]: 'observability' } } }], ports: [{ protocol: 'TCP', port: 4317 }] },
+        { to: [{ ipBlock: { cidr: '198.51.100.10/32' } }], ports: [{ protocol: 'TCP', port: 9411 }] },
+        { to: [{ ipBlock: { cidr: '2001:db8:1::/48' } }, { ipBlock: { cidr: '203.0.113.0/24' } }], ports: [{ protocol: 'TCP', port: 443 }] },
+      ],
+    });
+    // no NetworkPolicy of the namespace opens anything to every address
+    expect(JSON.stringify(ofKind(objects, 'NetworkPolicy'))).not.toMatch(/0\.0\.0\.0\/0|::\/0/);
+    // the ServiceEntries are as before: the addresses narrow the NetworkPolicy only
+    expect(one(objects, 'ServiceEntry', 'external-api-honeycomb-io').spec).toEqual({
+      hosts: ['api.honeycomb.io'], ports: [{ number: 443, name: 'grpc-443', protocol: 'GRPC' }], location: 'MESH_EXTERNAL', resolution: 'DNS', exportTo: ['*'],
+    });
+
+    expect(analyze(objects)).toEqual([]);
+    const result = analyzeFlows(objects);
+    expect(result.findings.filter(f => /^MESH10[1-5]$/.test(f.code))).toEqual([]);
+    const telemetry = result.flows.filter(f => f.kind === MeshFlowKind.TELEMETRY && f.source.startsWith('shop/'));
+    expect(new Set(telemetry.map(f => `${f.destination}:${f.port}`))).toEqual(new Set([
+      'api.honeycomb.io:443', 'zipkin.example.com:9411', 'otel-collector.observability.svc.cluster.local:4317',
+    ]));
+    // the analysis knows no address of a DNS host: a rule for its blocks is not denied, it cannot tell
+    expect(telemetry.filter(f => f.verdict === FlowVerdict.DENIED)).toEqual([]);
+  });
+
+  test('without addresses a collector outside the cluster is refused, naming the field and what is allowed; allowAnyAddress is the named opt-out', () => {
+    const { app, cp } = zeroTrustShop();
+    expect(() => TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443 }))
+      .toThrow(MISSING("openTelemetry('honeycomb')", 'api.honeycomb.io', 443));
+    expect(() => TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'honeycomb.io', port: 9411, external: true }))
+      .toThrow(MISSING("zipkin('zipkin')", 'honeycomb.io', 9411));
+    expect(() => TelemetryProvider.openTelemetryAccessLog(cp, { name: 'als', service: 'otel.example.com', port: 4317, addresses: [] }))
+      .toThrow(/^platform\/istio: openTelemetryAccessLog\('als'\).addresses \[\] is invalid: must list the addresses of otel.example.com/);
+    expect(() => TelemetryProvider.openTelemetry(cp, { name: 'x', service: 'otel.example.com', port: 4317, allowAnyAddress: false }))
+      .toThrow(MISSING("openTelemetry('x')", 'otel.example.com', 4317));
+    expect(cp.meshConfig.extensionProviders ?? []).toEqual([]);
+
+    TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443, allowAnyAddress: true });
+    expect(one(synthAppValid(app), 'NetworkPolicy', 'allow-telemetry').spec.egress).toEqual([
+      { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }], ports: [{ protocol: 'TCP', port: 443 }] },
+    ]);
+  });
+
+  test('addresses are checked as ExternalService\'s; neither prop for an in-cluster collector; both together refused; one set per host', () => {
+    const { cp } = zeroTrustShop();
+    const otel = (addresses: any, more: any = {}) => () => TelemetryProvider.openTelemetry(cp, { name: 'o', service: 'otel.example.com', port: 4317, addresses, ...more });
+    const FIELD = "platform/istio: openTelemetry('o')";
+    expect(otel(['0.0.0.0/0'])).toThrow(`${FIELD}.addresses '0.0.0.0/0' is invalid: must not be every address (0.0.0.0/0, ::/0): that is no restriction; set allowAnyAddress: true instead`);
+    expect(otel(['::/0'])).toThrow(/addresses '::\/0' is invalid: must not be every address/);
+    expect(otel(['10.0.0.0/4'])).toThrow(`${FIELD}.addresses '10.0.0.0/4' is invalid: must not be broader than a /8 for IPv4: list the destination's own blocks`);
+    expect(otel(['169.254.169.254'])).toThrow(`${FIELD}.addresses '169.254.169.254' is invalid: is not an external address: it overlaps 169.254.0.0/16 (link-local, where cloud metadata services answer (169.254.169.254))`);
+    expect(otel(['127.0.0.1'])).toThrow(/addresses '127.0.0.1' is invalid: is not an external address: it overlaps 127.0.0.0\/8 \(loopback\)/);
+    expect(otel(['203.0.113.7/24'])).toThrow(`${FIELD}.addresses '203.0.113.7/24' is invalid: must be written canonically, with the host bits zero: '203.0.113.0/24'`);
+    expect(otel(['otel.example.com'])).toThrow(`${FIELD}.addresses 'otel.example.com' is invalid: must be an IPv4 or IPv6 address or CIDR block, e.g. '203.0.113.10', '203.0.113.0/24' or '2001:db8::/48'`);
+    expect(otel('203.0.113.0/24')).toThrow(`${FIELD}.addresses '203.0.113.0/24' is invalid: must be a list of IP addresses or CIDR blocks`);
+    expect(otel(['203.0.113.0/24'], { allowAnyAddress: true }))
+      .toThrow(`${FIELD}.allowAnyAddress true is invalid: must not be set with addresses (203.0.113.0/24): the addresses already say where otel.example.com is`);
+    expect(() => TelemetryProvider.zipkin(cp, { name: 'z', service: 'zipkin.tracing.svc', port: 9411, addresses: ['203.0.113.0/24'] }))
+      .toThrow("platform/istio: zipkin('z').addresses [\"203.0.113.0/24\"] is invalid: is only for a collector outside the cluster: each ZeroTrustNamespace admits the in-cluster collector's namespace 'tracing' on its port");
+    expect(() => TelemetryProvider.zipkin(cp, { name: 'z', service: 'tracing/zipkin', port: 9411, allowAnyAddress: true }))
+      .toThrow(/^platform\/istio: zipkin\('z'\).allowAnyAddress true is invalid: is only for a collector outside the cluster/);
+    expect(cp.meshConfig.extensionProviders ?? []).toEqual([]);
+
+    TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443, addresses: HONEYCOMB_ADDRESSES });
+    expect(() => TelemetryProvider.openTelemetryAccessLog(cp, { name: 'als', service: 'api.honeycomb.io', port: 443, addresses: ['203.0.113.0/24'] }))
+      .toThrow("platform/istio: openTelemetryAccessLog('als').addresses [\"203.0.113.0/24\"] is invalid: provider 'honeycomb' reaches api.honeycomb.io at the addresses 2001:db8:1::/48, 203.0.113.0/24: the collectors of one host give the same addresses");
+    expect(() => TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'api.honeycomb.io', port: 9411, allowAnyAddress: true }))
+      .toThrow(/^platform\/istio: zipkin\('zipkin'\).allowAnyAddress true is invalid: provider 'honeycomb' reaches api.honeycomb.io at the addresses 2001:db8:1::\/48, 203.0.113.0\/24/);
+    // the same addresses, in any order
+    TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'api.honeycomb.io', port: 9411, addresses: [...HONEYCOMB_ADDRESSES].reverse() });
+    expect(cp.meshConfig.extensionProviders.map((p: any) => p.name)).toEqual(['honeycomb', 'zipkin']);
+  });
+
+  describe('a mesh whose external traffic leaves through an egress gateway: telemetry does not go through it, nor around it', () => {
+    function withGateway() {
+      const s = zeroTrustShop();
+      const egressChart = new Chart(s.app, 'egress');
+      const egress = new EgressGateway(egressChart, 'gw', { mesh: s.cp.mesh });
+      return { ...s, egress };
+    }
+    const HOW = 'send telemetry to an in-cluster collector (an OpenTelemetry Collector) that exports through the egress gateway';
+
+    test('allowAnyAddress is refused, whichever is declared first', () => {
+      const a = withGateway();
+      a.egress.addExternalService(ExternalService.https('api.stripe.com'));
+      expect(() => TelemetryProvider.openTelemetry(a.cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443, allowAnyAddress: true }))
+        .toThrow("platform/istio: openTelemetry('honeycomb').allowAnyAddress true is invalid: would let every pod of every ZeroTrustNamespace reach any address on port 443, "
+          + `bypassing egress gateway 'egress/gw', the mesh's exit (api.stripe.com:443); list the collector's addresses, or ${HOW}`);
+      expect(a.cp.meshConfig.extensionProviders ?? []).toEqual([]);
+
+      const b = withGateway();
+      TelemetryProvider.openTelemetry(b.cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443, allowAnyAddress: true });
+      expect(() => b.egress.addExternalService(ExternalService.https('api.stripe.com')))
+        .toThrow("egress/gw: addExternalService 'api.stripe.com:443' is invalid: makes egress gateway 'egress/gw' the mesh's exit, but telemetry provider 'honeycomb' "
+          + `allows port 443 to every address (allowAnyAddress), which bypasses it; give the provider its collector's addresses, or ${HOW}`);
+    });
+
+    test('a collector\'s host that the gateway carries is refused, whichever is declared first', () => {
+      const a = withGateway();
+      a.egress.addExternalService(ExternalService.https('api.honeycomb.io'));
+      expect(() => TelemetryProvider.openTelemetry(a.cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443, addresses: HONEYCOMB_ADDRESSES }))
+        .toThrow("platform/istio: openTelemetry('honeycomb').service 'api.honeycomb.io' is invalid: is carried by egress gateway 'egress/gw' (api.honeycomb.io:443), "
+          + `and telemetry does not go through an egress gateway: the proxies send spans and logs straight to the collector; ${HOW}, or give the collector a host the gateway does not carry`);
+
+      const b = withGateway();
+      TelemetryProvider.openTelemetry(b.cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443, addresses: HONEYCOMB_ADDRESSES });
+      expect(() => b.egress.addExternalService(ExternalService.https('api.honeycomb.io', 8443)))
+        .toThrow("egress/gw: addExternalService 'api.honeycomb.io:8443' is invalid: is the host of telemetry provider 'honeycomb', whose spans and logs the proxies send "
+          + `straight to api.honeycomb.io:443, not through an egress gateway; ${HOW}, or keep api.honeycomb.io off the gateway`);
+    });
+
+    test('a collector with addresses sits beside the gateway: its blocks only, schema-valid, no flow finding', () => {
+      const { app, cp, egress, frontend } = withGateway();
+      const stripe = ExternalService.https('api.stripe.com');
+      egress.addExternalService(stripe);
+      frontend.connectsToExternal(stripe);
+      TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443, addresses: HONEYCOMB_ADDRESSES });
+      const objects = synthAppValid(app);
+      expect(one(objects, 'NetworkPolicy', 'allow-telemetry').spec.egress).toEqual([
+        { to: [{ ipBlock: { cidr: '2001:db8:1::/48' } }, { ipBlock: { cidr: '203.0.113.0/24' } }], ports: [{ protocol: 'TCP', port: 443 }] },
+      ]);
+      const result = analyzeFlows(objects);
+      expect(result.findings.filter(f => /^MESH10[1-5]$/.test(f.code))).toEqual([]);
+    });
   });
 });
 
@@ -249,13 +398,13 @@ describe('collectors outside the cluster that only accept TLS', () => {
 
   test('port 443 speaks TLS by default: one DestinationRule per host in the root namespace, exported to all, SIMPLE with SNI on the TLS ports', () => {
     const { app, cp } = zeroTrustShop();
-    TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443, meshDefault: true });
-    TelemetryProvider.openTelemetryAccessLog(cp, { name: 'honeycomb-logs', service: 'api.honeycomb.io', port: 443 });
+    TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443, meshDefault: true, allowAnyAddress: true });
+    TelemetryProvider.openTelemetryAccessLog(cp, { name: 'honeycomb-logs', service: 'api.honeycomb.io', port: 443, allowAnyAddress: true });
     // another TLS port and a plain-text port of the same host: one DestinationRule, the TLS ports merged
-    TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'api.honeycomb.io', port: 9411, originateTls: true });
-    TelemetryProvider.openTelemetry(cp, { name: 'plain', service: 'api.honeycomb.io', port: 4317 });
+    TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'api.honeycomb.io', port: 9411, originateTls: true, allowAnyAddress: true });
+    TelemetryProvider.openTelemetry(cp, { name: 'plain', service: 'api.honeycomb.io', port: 4317, allowAnyAddress: true });
     // a plain-text collector on another host: no DestinationRule
-    TelemetryProvider.openTelemetry(cp, { name: 'otel', service: 'otel.example.com', port: 4317 });
+    TelemetryProvider.openTelemetry(cp, { name: 'otel', service: 'otel.example.com', port: 4317, allowAnyAddress: true });
     const objects = synthAppValid(app); // schema-valid against Istio 1.30.3's CRDs
 
     const dr = one(objects, 'DestinationRule', 'external-api-honeycomb-io');
@@ -291,7 +440,7 @@ describe('collectors outside the cluster that only accept TLS', () => {
 
   test('plain text on 443 only when asked: originateTls false gives no DestinationRule', () => {
     const { app, cp } = zeroTrustShop();
-    TelemetryProvider.openTelemetry(cp, { name: 'otel', service: 'collector.example.com', port: 443, originateTls: false });
+    TelemetryProvider.openTelemetry(cp, { name: 'otel', service: 'collector.example.com', port: 443, originateTls: false, addresses: COLLECTOR_ADDRESSES });
     const objects = synthAppValid(app);
     expect(ofKind(objects, 'DestinationRule', 'external-collector-example-com')).toEqual([]);
     expect(one(objects, 'ServiceEntry', 'external-collector-example-com').spec.ports).toEqual([{ number: 443, name: 'grpc-443', protocol: 'GRPC' }]);
@@ -315,8 +464,8 @@ describe('collectors outside the cluster that only accept TLS', () => {
 
   test('one TLS setting per collector host and port', () => {
     const { cp } = zeroTrustShop();
-    TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443 });
-    expect(() => TelemetryProvider.openTelemetryAccessLog(cp, { name: 'als', service: 'api.honeycomb.io', port: 443, originateTls: false }))
+    TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443, addresses: HONEYCOMB_ADDRESSES });
+    expect(() => TelemetryProvider.openTelemetryAccessLog(cp, { name: 'als', service: 'api.honeycomb.io', port: 443, originateTls: false, addresses: HONEYCOMB_ADDRESSES }))
       .toThrow("platform/istio: openTelemetryAccessLog('als').originateTls false is invalid: provider 'honeycomb' sends api.honeycomb.io:443 TLS: one TLS setting per host and port; set originateTls: true");
   });
 
@@ -325,7 +474,7 @@ describe('collectors outside the cluster that only accept TLS', () => {
 
     test('another protocol on the port: the workload declared second', () => {
       const { cp, frontend } = zeroTrustShop();
-      TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443 });
+      TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443, addresses: HONEYCOMB_ADDRESSES });
       expect(() => frontend.connectsToExternal(ExternalService.https('api.honeycomb.io')))
         .toThrow(`shop/frontend: connectsToExternal 'api.honeycomb.io:443' is invalid: ${PROTOCOL}`);
       expect(frontend.externalDependencies ?? []).toEqual([]);
@@ -334,14 +483,14 @@ describe('collectors outside the cluster that only accept TLS', () => {
     test('another protocol on the port: the collector declared second', () => {
       const { cp, frontend } = zeroTrustShop();
       frontend.connectsToExternal(ExternalService.https('api.honeycomb.io'));
-      expect(() => TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443 }))
+      expect(() => TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443, addresses: HONEYCOMB_ADDRESSES }))
         .toThrow(`platform/istio: openTelemetry('honeycomb').port 443 is invalid: ${PROTOCOL}`);
       expect(cp.meshConfig.extensionProviders ?? []).toEqual([]);
     });
 
     test('another port of the collector\'s host: the workload\'s namespace would keep its own ServiceEntry, without the collector\'s port', () => {
       const { cp, frontend } = zeroTrustShop();
-      TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443 });
+      TelemetryProvider.openTelemetry(cp, { name: 'honeycomb', service: 'api.honeycomb.io', port: 443, addresses: HONEYCOMB_ADDRESSES });
       expect(() => frontend.connectsToExternal(ExternalService.https('api.honeycomb.io', 8443)))
         .toThrow("shop/frontend: connectsToExternal 'api.honeycomb.io:8443' is invalid: telemetry provider 'honeycomb' sends to api.honeycomb.io:443, "
           + "shop/frontend's connectsToExternal calls port 8443: a proxy keeps the ServiceEntry of its own namespace for a host, so that namespace's proxies "
@@ -350,7 +499,7 @@ describe('collectors outside the cluster that only accept TLS', () => {
 
     test('two DestinationRules for the host: both originate TLS', () => {
       const { cp, frontend } = zeroTrustShop();
-      TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'zipkin.example.com', port: 443 });
+      TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'zipkin.example.com', port: 443, addresses: ZIPKIN_ADDRESSES });
       expect(() => frontend.connectsToExternal(ExternalService.http('zipkin.example.com', 443, { originateTls: true })))
         .toThrow("shop/frontend: connectsToExternal 'zipkin.example.com:443' is invalid: telemetry provider 'zipkin' and shop/frontend's connectsToExternal both originate TLS to "
           + "zipkin.example.com: the DestinationRule of the workload's namespace would take precedence over the collector's mesh-wide one for that namespace's proxies; "
@@ -360,14 +509,14 @@ describe('collectors outside the cluster that only accept TLS', () => {
     test('TLS on one side only, same port and protocol', () => {
       const { cp, frontend } = zeroTrustShop();
       frontend.connectsToExternal(ExternalService.http('zipkin.example.com', 443));
-      expect(() => TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'zipkin.example.com', port: 443 }))
+      expect(() => TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'zipkin.example.com', port: 443, addresses: ZIPKIN_ADDRESSES }))
         .toThrow("platform/istio: zipkin('zipkin').originateTls true is invalid: telemetry provider 'zipkin' speaks TLS (originated by the proxy) to zipkin.example.com:443, "
           + "shop/frontend's connectsToExternal plain text: one's DestinationRule would apply to the other's traffic; one TLS setting per host and port");
     });
 
     test('what can share a host: its one port, protocol and TLS setting (analyzer clean)', () => {
       const { app, cp, frontend } = zeroTrustShop();
-      TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'zipkin.example.com', port: 9411 });
+      TelemetryProvider.zipkin(cp, { name: 'zipkin', service: 'zipkin.example.com', port: 9411, addresses: ZIPKIN_ADDRESSES });
       frontend.connectsToExternal(ExternalService.http('zipkin.example.com', 9411));
       expect(analyze(synthAppValid(app))).toEqual([]);
     });

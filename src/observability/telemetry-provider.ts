@@ -3,9 +3,9 @@ import { DefaultProviderKind, IstioControlPlane } from '../control-plane/istio-c
 import { invalid } from '../errors';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { IMesh } from '../mesh/mesh';
-import { MeshModel } from '../model/mesh-model';
-import { collectorClashMessage, collectorDestinationClash, externalHostProblem } from '../security/external-host';
-import { externalObjectName, renderCollectorServiceEntry } from '../security/policy-renderers';
+import { CollectorEndpoint, EgressRoute, MeshModel } from '../model/mesh-model';
+import { collectorClashMessage, collectorDestinationClash, externalAddressProblem, externalHostProblem } from '../security/external-host';
+import { ExternalCollectorEndpoint, externalObjectName, renderCollectorServiceEntry } from '../security/policy-renderers';
 import { checkDnsLabel, checkDnsSubdomain, checkInteger, checkPort, sortKeys } from '../validation';
 import { BUILTIN_PROVIDER_ENVOY, BUILTIN_PROVIDER_PROMETHEUS } from './constants';
 
@@ -89,6 +89,27 @@ export interface TracingProviderOptions extends TelemetryProviderOptions {
    */
   readonly originateTls?: boolean;
   /**
+   * The addresses of a collector outside the cluster (IPs or CIDR blocks, e.g. `['203.0.113.0/24', '2001:db8::/48']`),
+   * as `ExternalService.tcp`'s: each ZeroTrustNamespace's `allow-telemetry` NetworkPolicy lets its pods out on the
+   * collector's port to these addresses only. That rule selects every pod of the namespace (the proxy runs in the
+   * pod), so whatever it allows, an application that bypasses its proxy may use too.
+   *
+   * Checked as external addresses: not every address, nothing broader than a /8 (IPv6 /32), not loopback,
+   * link-local (cloud metadata), unspecified or multicast, CIDR blocks written canonically. The collectors of one host
+   * give the same addresses. Not for an in-cluster collector (its namespace is admitted).
+   * @default - required for a collector outside the cluster, unless `allowAnyAddress`
+   */
+  readonly addresses?: string[];
+  /**
+   * The named opt-out of `addresses` for a collector outside the cluster whose addresses are not known (a SaaS
+   * endpoint behind a CDN): `allow-telemetry` then allows its port to every address (`0.0.0.0/0`, `::/0`), for
+   * every pod of every ZeroTrustNamespace, not only for the proxies; only the proxy's REGISTRY_ONLY policy holds
+   * traffic to the collector's host. Refused in a mesh whose external traffic leaves through an `EgressGateway`
+   * (that rule would bypass the gateway): give `addresses` there.
+   * @default false
+   */
+  readonly allowAnyAddress?: boolean;
+  /**
    * The maximum length of a span tag value.
    * @default 256 (Istio's default)
    */
@@ -131,6 +152,16 @@ export interface OpenTelemetryAccessLogProviderOptions extends TelemetryProvider
    * @default - true for a collector outside the cluster on port 443, else false
    */
   readonly originateTls?: boolean;
+  /**
+   * The addresses of a collector outside the cluster (`TracingProviderOptions.addresses`).
+   * @default - required for a collector outside the cluster, unless `allowAnyAddress`
+   */
+  readonly addresses?: string[];
+  /**
+   * Allow the collector's port to every address (`TracingProviderOptions.allowAnyAddress`).
+   * @default false
+   */
+  readonly allowAnyAddress?: boolean;
   /**
    * The log name Envoy reports.
    * @default - Istio's default (`otel_envoy_accesslog`)
@@ -252,12 +283,17 @@ interface Collector {
   readonly protocol: string;
   /** Whether the proxies originate TLS to it (a collector outside the cluster only). */
   readonly originateTls: boolean;
+  /** The addresses of a collector outside the cluster (sorted, unique); empty with allowAnyAddress or in the cluster. */
+  readonly addresses: string[];
+  /** Whether a collector outside the cluster may be reached at every address (the named opt-out of addresses). */
+  readonly allowAnyAddress: boolean;
   /** The factory and provider, for messages: `openTelemetry('otel')`. */
   readonly field: string;
 }
 
 function checkService(scope: IstioControlPlane, field: string,
-  o: { service: string; port: number; external?: boolean; originateTls?: boolean }, protocol: string): Collector {
+  o: { service: string; port: number; external?: boolean; originateTls?: boolean; addresses?: string[]; allowAnyAddress?: boolean },
+  protocol: string): Collector {
   checkControlPlane(scope);
   const service = o.service;
   if (typeof service !== 'string') invalid(scope, `${field}.service`, service, 'must be a host name');
@@ -274,7 +310,44 @@ function checkService(scope: IstioControlPlane, field: string,
   }
   // a collector outside the cluster on 443 speaks TLS unless told otherwise (SaaS OTLP endpoints accept nothing else)
   const originateTls = where.external && (o.originateTls ?? o.port === 443);
-  return { ...where, service: meshConfigService(where, scope.mesh.rootNamespace), port: o.port, protocol, originateTls, field };
+  const { addresses, allowAnyAddress } = checkAddresses(scope, field, o, where);
+  const configService = meshConfigService(where, scope.mesh.rootNamespace);
+  return { ...where, service: configService, port: o.port, protocol, originateTls, addresses, allowAnyAddress, field };
+}
+
+/**
+ * Where a collector outside the cluster may be reached, for the NetworkPolicy (which cannot name a host): its
+ * `addresses`, checked as `ExternalService`'s, or every address when `allowAnyAddress` says so; one of the two is
+ * required. An in-cluster collector takes neither (the NetworkPolicy admits its namespace).
+ */
+function checkAddresses(scope: IstioControlPlane, field: string, o: { port: number; addresses?: string[]; allowAnyAddress?: boolean },
+  where: { host: string; namespace?: string; external: boolean }): { addresses: string[]; allowAnyAddress: boolean } {
+  if (o.allowAnyAddress !== undefined && typeof o.allowAnyAddress !== 'boolean') {
+    invalid(scope, `${field}.allowAnyAddress`, o.allowAnyAddress, 'must be true or false');
+  }
+  if (o.addresses !== undefined && !Array.isArray(o.addresses)) {
+    invalid(scope, `${field}.addresses`, o.addresses, 'must be a list of IP addresses or CIDR blocks');
+  }
+  if (!where.external) {
+    const inCluster = `is only for a collector outside the cluster: each ZeroTrustNamespace admits the in-cluster collector's namespace '${where.namespace}' on its port`;
+    if (o.addresses !== undefined) invalid(scope, `${field}.addresses`, o.addresses, inCluster);
+    if (o.allowAnyAddress) invalid(scope, `${field}.allowAnyAddress`, o.allowAnyAddress, inCluster);
+    return { addresses: [], allowAnyAddress: false };
+  }
+  const any = o.allowAnyAddress === true;
+  const list = o.addresses ?? [];
+  if (any && o.addresses !== undefined) {
+    invalid(scope, `${field}.allowAnyAddress`, true, `must not be set with addresses (${list.join(', ')}): the addresses already say where ${where.host} is`);
+  }
+  if (!any && list.length === 0) {
+    invalid(scope, `${field}.addresses`, o.addresses,
+      `must list the addresses of ${where.host} (IPs or CIDR blocks, e.g. '203.0.113.0/24'): a NetworkPolicy cannot name a host, and each ZeroTrustNamespace's allow-telemetry lets every pod, not only its proxy, out on port ${o.port} to them; or set allowAnyAddress: true to allow port ${o.port} to every address (0.0.0.0/0, ::/0)`);
+  }
+  for (const a of list) {
+    const problem = externalAddressProblem(a, 'set allowAnyAddress: true instead');
+    if (problem) invalid(scope, `${field}.addresses`, a, problem);
+  }
+  return { addresses: [...new Set(list)].sort(), allowAnyAddress: any };
 }
 
 function checkTracing(scope: IstioControlPlane, kind: string, o: TracingProviderOptions,
@@ -314,6 +387,21 @@ function declare(cp: IstioControlPlane, o: TelemetryProviderOptions, kind: Defau
       invalid(cp, `${collector.field}.originateTls`, collector.originateTls,
         `provider '${tlsClash.provider}' sends ${collector.host}:${collector.port} ${tlsClash.originateTls ? 'TLS' : 'plain text'}: one TLS setting per host and port; set originateTls: ${!!tlsClash.originateTls}`);
     }
+    // one set of addresses per host: the NetworkPolicy would open one collector's port to the other's addresses
+    const sameHost = model.collectorsOf(root).filter(c => c.external && c.host === collector.host);
+    const where = (c: { addresses?: readonly string[]; allowAnyAddress?: boolean }) =>
+      (c.allowAnyAddress ? 'every address (allowAnyAddress)' : `the addresses ${(c.addresses ?? []).join(', ')}`);
+    const addressClash = sameHost.find(c => where(collectorAddresses(c)) !== where(collector));
+    if (addressClash) {
+      invalid(cp, `${collector.field}.${collector.allowAnyAddress ? 'allowAnyAddress' : 'addresses'}`, collector.allowAnyAddress ? true : collector.addresses,
+        `provider '${addressClash.provider}' reaches ${collector.host} at ${where(collectorAddresses(addressClash))}: the collectors of one host give the same addresses`);
+    }
+    // the mesh's egress gateways: telemetry does not go through them, and must not open a way around them
+    const watch = watchEgressGateways(cp, model);
+    for (const route of watch.routes) {
+      const problem = collectorEgressClash({ ...collector, provider: o.name }, route);
+      if (problem) invalid(cp, `${collector.field}.${problem.field}`, problem.field === 'service' ? collector.host : true, problem.message);
+    }
     // and the workloads' external destinations on that host (connectsToExternal) must agree with it
     for (const { source, external } of model.externalDestinations()) {
       if (source.mesh.rootNamespace !== root) continue;
@@ -338,11 +426,87 @@ function declare(cp: IstioControlPlane, o: TelemetryProviderOptions, kind: Defau
       external: collector.external || undefined,
       protocol: collector.protocol,
       originateTls: collector.originateTls || undefined,
-    });
+      addresses: collector.external && collector.addresses.length ? collector.addresses : undefined,
+      allowAnyAddress: collector.allowAnyAddress || undefined,
+    } as ExternalCollectorEndpoint);
     if (collector.external) ensureCollectorServiceEntry(cp, model, collector.host);
     if (collector.originateTls) ensureCollectorDestinationRule(cp, model, collector.host);
   }
   return TelemetryProvider._create(o.name, kind, cp.mesh);
+}
+
+/** The egress routes of a control plane's mesh, as its collectors see them (one subscription per control plane). */
+interface EgressWatch {
+  readonly routes: EgressRoute[];
+}
+
+const EGRESS_WATCH = Symbol('cdk8s-mesh.collectorEgressWatch');
+
+/**
+ * Subscribes once per control plane to the egress routes of its mesh (an `EgressGateway` carrying external hosts):
+ * a route declared after a collector it clashes with is refused there, naming the gateway; the routes declared so
+ * far are kept for the collectors declared later.
+ */
+function watchEgressGateways(cp: IstioControlPlane, model: MeshModel): EgressWatch {
+  const holder = cp as unknown as { [EGRESS_WATCH]?: EgressWatch };
+  const existing = holder[EGRESS_WATCH];
+  if (existing) return existing;
+  const watch: EgressWatch = { routes: [] };
+  holder[EGRESS_WATCH] = watch;
+  const root = cp.mesh.rootNamespace;
+  model.subscribe(fact => {
+    if (fact.type !== 'egress-route' || fact.route.gateway.mesh.rootNamespace !== root) return;
+    const route = fact.route;
+    for (const c of model.collectorsOf(root)) {
+      if (!c.external) continue;
+      const problem = collectorEgressClash({ ...c, ...collectorAddresses(c) }, route);
+      if (problem) {
+        const gw = route.gateway;
+        invalid(gw, 'addExternalService', `${route.external.host}:${route.external.port}`, problem.gatewayMessage);
+      }
+    }
+    watch.routes.push(route);
+  });
+  return watch;
+}
+
+/**
+ * Why a collector outside the cluster and an egress gateway's route cannot both be declared, if they cannot:
+ *
+ * - the gateway carries the collector's host: the proxies send spans and logs straight to the collector's
+ *   ServiceEntry (Istio 1.30.3 telemetry_logging.go LookupCluster), never through the gateway, and the gateway's
+ *   VirtualService for the host would meet the collector's traffic;
+ * - `allowAnyAddress`: every pod of every ZeroTrustNamespace could reach any address on the collector's port,
+ *   past the gateway that is the mesh's exit.
+ *
+ * A collector with `addresses` is reached at those addresses only, beside the gateway.
+ */
+function collectorEgressClash(c: { provider: string; host: string; port: number; allowAnyAddress?: boolean }, route: EgressRoute):
+  { field: 'service' | 'allowAnyAddress'; message: string; gatewayMessage: string } | undefined {
+  const gw = route.gateway.node.path;
+  const exit = `${route.external.host}:${route.external.port}`;
+  const how = 'send telemetry to an in-cluster collector (an OpenTelemetry Collector) that exports through the egress gateway';
+  if (route.external.host === c.host) {
+    return {
+      field: 'service',
+      message: `is carried by egress gateway '${gw}' (${exit}), and telemetry does not go through an egress gateway: the proxies send spans and logs straight to the collector; ${how}, or give the collector a host the gateway does not carry`,
+      gatewayMessage: `is the host of telemetry provider '${c.provider}', whose spans and logs the proxies send straight to ${c.host}:${c.port}, not through an egress gateway; ${how}, or keep ${c.host} off the gateway`,
+    };
+  }
+  if (c.allowAnyAddress) {
+    return {
+      field: 'allowAnyAddress',
+      message: `would let every pod of every ZeroTrustNamespace reach any address on port ${c.port}, bypassing egress gateway '${gw}', the mesh's exit (${exit}); list the collector's addresses, or ${how}`,
+      gatewayMessage: `makes egress gateway '${gw}' the mesh's exit, but telemetry provider '${c.provider}' allows port ${c.port} to every address (allowAnyAddress), which bypasses it; give the provider its collector's addresses, or ${how}`,
+    };
+  }
+  return undefined;
+}
+
+/** A collector fact's addresses (`ExternalCollectorEndpoint`). */
+function collectorAddresses(c: CollectorEndpoint): { addresses?: readonly string[]; allowAnyAddress?: boolean } {
+  const x = c as ExternalCollectorEndpoint;
+  return { addresses: x.addresses, allowAnyAddress: x.allowAnyAddress };
 }
 
 /**
@@ -433,7 +597,7 @@ function meshConfigService(c: { readonly host: string; readonly external: boolea
  * `<svc>.<ns>`, or `honeycomb.io`?) and a lone `<svc>` are refused.
  */
 function collectorHost(cp: IstioControlPlane, field: string, service: string,
-  external: boolean | undefined): Omit<Collector, 'service' | 'port' | 'protocol' | 'originateTls' | 'field'> {
+  external: boolean | undefined): Omit<Collector, 'service' | 'port' | 'protocol' | 'originateTls' | 'addresses' | 'allowAnyAddress' | 'field'> {
   const domain = cp.mesh.clusterDomain;
   const root = cp.mesh.rootNamespace;
   const slash = service.indexOf('/');

@@ -1,3 +1,5 @@
+import { canonicalCidr, nonExternalBlock, parseCidr } from '../validation';
+
 /**
  * The rule of every external destination's host in the library (`ExternalService`, telemetry collectors outside the
  * cluster). @internal
@@ -101,4 +103,30 @@ export function collectorClashMessage(clash: CollectorClash, c: ExternalPortUse 
     default:
       return `${C} speaks ${tls(c)} to ${c.host}:${c.port}, ${D} ${tls(d)}: one's DestinationRule would apply to the other's traffic; one TLS setting per host and port`;
   }
+}
+
+/** The broadest blocks an external destination may name: a /8 (IPv4) or a /32 (IPv6), a regional allocation. */
+const MIN_PREFIX = { 4: 8, 6: 32 } as const;
+
+/**
+ * What is wrong with an external address (an IP or a CIDR block), if anything (undefined when it is fine): the rule
+ * of every external address of the library (`ExternalService` addresses, telemetry collectors' `addresses`). Not
+ * every address (`0.0.0.0/0`, `::/0`; `everyAddress` says what to do instead), nothing broader than a /8 (IPv6 /32),
+ * not loopback, link-local (cloud metadata), unspecified or multicast, CIDR blocks written canonically. @internal
+ */
+export function externalAddressProblem(a: string, everyAddress: string): string | undefined {
+  const c = typeof a === 'string' ? parseCidr(a) : undefined;
+  if (c === undefined) {
+    return "must be an IPv4 or IPv6 address or CIDR block, e.g. '203.0.113.10', '203.0.113.0/24' or '2001:db8::/48'";
+  }
+  if (c.prefix === 0) return `must not be every address (0.0.0.0/0, ::/0): that is no restriction; ${everyAddress}`;
+  if (c.prefix < MIN_PREFIX[c.family]) {
+    return `must not be broader than a /${MIN_PREFIX[c.family]} for IPv${c.family}: list the destination's own blocks`;
+  }
+  const reserved = nonExternalBlock(c);
+  if (reserved) return `is not an external address: it overlaps ${reserved}`;
+  if (c.hasPrefix && canonicalCidr(c) !== a.toLowerCase()) {
+    return `must be written canonically, with the host bits zero: '${canonicalCidr(c)}'`;
+  }
+  return undefined;
 }

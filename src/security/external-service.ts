@@ -1,6 +1,5 @@
 import { invalid } from '../errors';
-import { externalHostProblem } from './external-host';
-import { canonicalCidr, nonExternalBlock, parseCidr } from '../validation';
+import { externalAddressProblem, externalHostProblem } from './external-host';
 
 /** The protocol the proxy speaks to an external destination (ServiceEntry port protocol). */
 export enum ExternalProtocol {
@@ -29,9 +28,6 @@ export interface ExternalHttpOptions {
    */
   readonly tlsPort?: number;
 }
-
-/** The broadest blocks an external destination may name: a /8 (IPv4) or a /32 (IPv6), a regional allocation. */
-const MIN_PREFIX = { 4: 8, 6: 32 } as const;
 
 /**
  * A destination outside the mesh that meshed services may call: `ExternalService.https('api.stripe.com')`.
@@ -128,21 +124,8 @@ function checkExternalPort(field: string, port: number) {
 }
 
 function checkExternalAddress(a: string) {
-  const c = parseCidr(a);
-  if (c === undefined) {
-    invalid('ExternalService', 'addresses', a, "must be an IPv4 or IPv6 address or CIDR block, e.g. '203.0.113.10', '203.0.113.0/24' or '2001:db8::/48'");
-  }
-  if (c.prefix === 0) {
-    invalid('ExternalService', 'addresses', a, 'must not be every address (0.0.0.0/0, ::/0): that is no restriction; omit addresses and the proxy holds the workload to the host');
-  }
-  if (c.prefix < MIN_PREFIX[c.family]) {
-    invalid('ExternalService', 'addresses', a, `must not be broader than a /${MIN_PREFIX[c.family]} for IPv${c.family}: list the destination's own blocks`);
-  }
-  const reserved = nonExternalBlock(c);
-  if (reserved) invalid('ExternalService', 'addresses', a, `is not an external address: it overlaps ${reserved}`);
-  if (c.hasPrefix && canonicalCidr(c) !== a.toLowerCase()) {
-    invalid('ExternalService', 'addresses', a, `must be written canonically, with the host bits zero: '${canonicalCidr(c)}'`);
-  }
+  const problem = externalAddressProblem(a, 'omit addresses and the proxy holds the workload to the host');
+  if (problem) invalid('ExternalService', 'addresses', a, problem);
 }
 
 function checkExternalHost(host: string, protocol: ExternalProtocol, originateTls: boolean) {

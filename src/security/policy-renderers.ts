@@ -9,7 +9,7 @@ import type { JwtRule } from './jwt';
 import { IstioLabels, IstioPorts } from '../mesh/constants';
 import { AMBIENT_ENABLE_HBONE } from '../mesh/data-plane';
 import type { IMesh } from '../mesh/mesh';
-import type { MeshModel } from '../model/mesh-model';
+import type { CollectorEndpoint, MeshModel } from '../model/mesh-model';
 import type { ServicePort } from '../service/service-port';
 import type { IMeshService, IMeshWorkload } from '../service/workload';
 import { compact } from '../validation';
@@ -253,16 +253,32 @@ export function renderAllowControlPlane(v: NamespaceView): any {
 }
 
 /**
+ * A collector outside the cluster as the provider declares it: the model's collector fact with the addresses the
+ * NetworkPolicy allows (`addresses`, or every address with `allowAnyAddress`). @internal
+ */
+export interface ExternalCollectorEndpoint extends CollectorEndpoint {
+  /** The collector's address blocks (sorted, unique), for NetworkPolicy egress. */
+  readonly addresses?: readonly string[];
+  /** Every address: the named opt-out of `addresses`. */
+  readonly allowAnyAddress?: boolean;
+}
+
+/**
  * Telemetry collectors (tracing, OpenTelemetry access logs), for every proxy: the pods of an in-cluster collector's
- * namespace; out of the cluster for a collector outside it, on its port to any address, as for `connectsToExternal`
- * (a NetworkPolicy cannot name a host: the proxy holds the traffic to the collector's ServiceEntry).
+ * namespace; out of the cluster for a collector outside it, on its port to its addresses (a NetworkPolicy cannot
+ * name a host), or to every address only when the provider says `allowAnyAddress`. The rule selects every pod of
+ * the namespace: the proxy runs in the pod.
  */
 export function renderAllowTelemetry(v: NamespaceView): any {
   const byNs = new Map<string, Set<number>>();
-  const outside = new Set<number>();
-  for (const c of v.model.collectorsOf(v.mesh.rootNamespace)) {
+  const byBlocks = new Map<string, Set<number>>();
+  for (const c of v.model.collectorsOf(v.mesh.rootNamespace) as readonly ExternalCollectorEndpoint[]) {
     if (c.external) {
-      outside.add(c.port);
+      // the provider refuses a collector outside the cluster without addresses unless allowAnyAddress says so
+      const key = (c.addresses?.length ? c.addresses : ANYWHERE_CIDRS).join(',');
+      const set = byBlocks.get(key) ?? new Set<number>();
+      set.add(c.port);
+      byBlocks.set(key, set);
       continue;
     }
     const key = c.namespace ?? '';
@@ -274,7 +290,7 @@ export function renderAllowTelemetry(v: NamespaceView): any {
     to: [{ namespaceSelector: ns ? nsSel(ns) : {} }],
     ports: npPorts([...byNs.get(ns)!].sort(byNumber)),
   }));
-  if (outside.size) egress.push(ipBlockEgress(ANYWHERE_CIDRS.join(','), outside));
+  for (const blocks of [...byBlocks.keys()].sort()) egress.push(ipBlockEgress(blocks, byBlocks.get(blocks)!));
   return { podSelector: {}, policyTypes: ['Egress'], egress };
 }
 
