@@ -40,6 +40,10 @@ export interface CollectorEndpoint {
    * DestinationRule in the root namespace sets tls mode SIMPLE on its port.
    */
   readonly originateTls?: boolean;
+  /** A collector outside the cluster: its address blocks (sorted, unique), which NetworkPolicy egress allows. */
+  readonly addresses?: readonly string[];
+  /** A collector outside the cluster reached at any address: the named opt-out of `addresses`. */
+  readonly allowAnyAddress?: boolean;
   /** The mesh root namespace of the control plane that declares it. */
   readonly rootNamespace: string;
 }

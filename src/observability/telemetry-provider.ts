@@ -5,7 +5,7 @@ import { MANAGED_BY, MANAGED_BY_LABEL } from '../mesh/constants';
 import { IMesh } from '../mesh/mesh';
 import { CollectorEndpoint, EgressRoute, MeshModel } from '../model/mesh-model';
 import { collectorClashMessage, collectorDestinationClash, externalAddressProblem, externalHostProblem } from '../security/external-host';
-import { ExternalCollectorEndpoint, externalObjectName, renderCollectorServiceEntry } from '../security/policy-renderers';
+import { externalObjectName, renderCollectorServiceEntry } from '../security/policy-renderers';
 import { checkDnsLabel, checkDnsSubdomain, checkInteger, checkPort, sortKeys } from '../validation';
 import { BUILTIN_PROVIDER_ENVOY, BUILTIN_PROVIDER_PROMETHEUS } from './constants';
 
@@ -428,7 +428,7 @@ function declare(cp: IstioControlPlane, o: TelemetryProviderOptions, kind: Defau
       originateTls: collector.originateTls || undefined,
       addresses: collector.external && collector.addresses.length ? collector.addresses : undefined,
       allowAnyAddress: collector.allowAnyAddress || undefined,
-    } as ExternalCollectorEndpoint);
+    });
     if (collector.external) ensureCollectorServiceEntry(cp, model, collector.host);
     if (collector.originateTls) ensureCollectorDestinationRule(cp, model, collector.host);
   }
@@ -503,10 +503,9 @@ function collectorEgressClash(c: { provider: string; host: string; port: number;
   return undefined;
 }
 
-/** A collector fact's addresses (`ExternalCollectorEndpoint`). */
+/** A collector fact's addresses. */
 function collectorAddresses(c: CollectorEndpoint): { addresses?: readonly string[]; allowAnyAddress?: boolean } {
-  const x = c as ExternalCollectorEndpoint;
-  return { addresses: x.addresses, allowAnyAddress: x.allowAnyAddress };
+  return { addresses: c.addresses, allowAnyAddress: c.allowAnyAddress };
 }
 
 /**

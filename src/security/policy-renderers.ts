@@ -9,7 +9,7 @@ import type { JwtRule } from './jwt';
 import { IstioLabels, IstioPorts } from '../mesh/constants';
 import { AMBIENT_ENABLE_HBONE } from '../mesh/data-plane';
 import type { IMesh } from '../mesh/mesh';
-import type { CollectorEndpoint, MeshModel } from '../model/mesh-model';
+import type { MeshModel } from '../model/mesh-model';
 import type { ServicePort } from '../service/service-port';
 import type { IMeshService, IMeshWorkload } from '../service/workload';
 import { compact } from '../validation';
@@ -253,17 +253,6 @@ export function renderAllowControlPlane(v: NamespaceView): any {
 }
 
 /**
- * A collector outside the cluster as the provider declares it: the model's collector fact with the addresses the
- * NetworkPolicy allows (`addresses`, or every address with `allowAnyAddress`). @internal
- */
-export interface ExternalCollectorEndpoint extends CollectorEndpoint {
-  /** The collector's address blocks (sorted, unique), for NetworkPolicy egress. */
-  readonly addresses?: readonly string[];
-  /** Every address: the named opt-out of `addresses`. */
-  readonly allowAnyAddress?: boolean;
-}
-
-/**
  * Telemetry collectors (tracing, OpenTelemetry access logs), for every proxy: the pods of an in-cluster collector's
  * namespace; out of the cluster for a collector outside it, on its port to its addresses (a NetworkPolicy cannot
  * name a host), or to every address only when the provider says `allowAnyAddress`. The rule selects every pod of
@@ -272,7 +261,7 @@ export interface ExternalCollectorEndpoint extends CollectorEndpoint {
 export function renderAllowTelemetry(v: NamespaceView): any {
   const byNs = new Map<string, Set<number>>();
   const byBlocks = new Map<string, Set<number>>();
-  for (const c of v.model.collectorsOf(v.mesh.rootNamespace) as readonly ExternalCollectorEndpoint[]) {
+  for (const c of v.model.collectorsOf(v.mesh.rootNamespace)) {
     if (c.external) {
       // the provider refuses a collector outside the cluster without addresses unless allowAnyAddress says so
       const key = (c.addresses?.length ? c.addresses : ANYWHERE_CIDRS).join(',');
