@@ -485,6 +485,10 @@ describe('an ambient caller of a sidecar service in an ambient mesh: ztunnel rea
       { from: [podsOf('side', 'web')], ports: [{ protocol: 'TCP', port: 9080 }] },
     ]);
     expect(JSON.stringify(ofKind(inNs(plain, 'side'), 'NetworkPolicy'))).not.toContain('15008');
+    // nor on the caller's side: its egress to the sidecar pods is the port alone
+    expect(one(inNs(plain, 'amb'), 'NetworkPolicy', 'reviews').spec.egress).toEqual([
+      { to: [podsOf('side', 'db')], ports: [{ protocol: 'TCP', port: 9080 }] },
+    ]);
   });
 });
 

@@ -13,7 +13,7 @@
  * @internal
  */
 import { ANYWHERE_CIDRS, NAMESPACE_NAME_LABEL } from './constants';
-import { ipBlockEgress, NamespaceView, sortByJson, workloadNetworkPolicySpec } from './policy-renderers';
+import { acceptsHbone, ipBlockEgress, NamespaceView, sortByJson, workloadNetworkPolicySpec } from './policy-renderers';
 import { GATEWAY_NAME_LABEL, HBONE_PORT, KUBELET_PROBE_SNAT, WAYPOINT_CLASS, WAYPOINT_LISTENER } from '../ambient/constants';
 import type { WaypointInfo } from '../model/mesh-model';
 import type { ServicePort } from '../service/service-port';
@@ -130,9 +130,9 @@ export function renderAllowKubeletProbes(): any {
 function destinationOf(v: NamespaceView, target: IMeshService, ports: ServicePort[]): { to: any; ports: number[] } {
   const wp = v.model.waypointOf(target);
   if (wp) return { to: waypointPeer(wp), ports: [HBONE_PORT] };
-  // a sidecar destination (a mixed mesh) takes HBONE when its proxy has it, else the port itself
-  const ambient = v.model.isAmbientNamespace(target.namespace.name);
-  return { to: peer(target), ports: ambient ? [HBONE_PORT] : [...targetPorts(ports), HBONE_PORT] };
+  // a sidecar destination (a mixed mesh) takes HBONE when its proxy accepts it, else the port itself in plain text
+  if (v.model.isAmbientNamespace(target.namespace.name)) return { to: peer(target), ports: [HBONE_PORT] };
+  return { to: peer(target), ports: [...targetPorts(ports), ...(acceptsHbone(v.mesh) ? [HBONE_PORT] : [])] };
 }
 
 /**

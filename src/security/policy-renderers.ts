@@ -391,9 +391,9 @@ export function renderWorkloadNetworkPolicy(v: NamespaceView, w: IMeshWorkload):
 /**
  * Whether the mesh's sidecars and gateways accept HBONE on 15008: `ISTIO_META_ENABLE_HBONE` is 'true' in the mesh's
  * defaultProxyConfig.proxyMetadata (the ambient profile sets it; Istio 1.30.3 `model.Proxy.EnableHBONEListen`). The
- * flow analysis reads the injected proxy's environment the same way.
+ * flow analysis reads the injected proxy's environment the same way. @internal
  */
-function acceptsHbone(mesh: IMesh): boolean {
+export function acceptsHbone(mesh: IMesh): boolean {
   return mesh.defaultProxyConfig?.proxyMetadata?.[AMBIENT_ENABLE_HBONE] === 'true';
 }
 
