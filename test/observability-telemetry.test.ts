@@ -655,3 +655,36 @@ describe('MeshTelemetry', () => {
     });
   });
 });
+
+describe('two revisions of the control plane in one root namespace (a canary upgrade)', () => {
+  function twoRevisions() {
+    const app = Testing.app();
+    const platform = new Chart(app, 'platform');
+    const mesh = new Mesh(platform, 'mesh', { revision: '1-29' });
+    const cp = new IstioControlPlane(platform, 'istio', { mesh, installCrds: false });
+    const mesh2 = new Mesh(platform, 'mesh2', { revision: '1-30' });
+    const cp2 = new IstioControlPlane(platform, 'istio2', { mesh: mesh2, installCrds: false, installCni: false });
+    return { app, cp, cp2 };
+  }
+
+  test('each revision\'s provider of one name keeps its own collector: both get their ports', () => {
+    const { app, cp, cp2 } = twoRevisions();
+    TelemetryProvider.openTelemetry(cp, { name: 'hc', service: 'api.honeycomb.io', port: 443, addresses: ['203.0.113.0/24'] });
+    TelemetryProvider.openTelemetry(cp2, { name: 'hc', service: 'otel.example.com', port: 4317, addresses: ['198.51.100.0/24'] });
+    const objects = synthAppValid(app);
+    expect(one(objects, 'ServiceEntry', 'external-otel-example-com').spec.ports).toEqual([{ number: 4317, name: 'grpc-4317', protocol: 'GRPC' }]);
+    expect(one(objects, 'ServiceEntry', 'external-api-honeycomb-io').spec.ports).toEqual([{ number: 443, name: 'grpc-443', protocol: 'GRPC' }]);
+    // each revision's mesh config names its own collector
+    const service = (rev: string) => YAML.parse(one(objects, 'ConfigMap', `istio-${rev}`).data.mesh).extensionProviders.find((p: any) => p.name === 'hc').opentelemetry.service;
+    expect([service('1-29'), service('1-30')]).toEqual(['istio-system/api.honeycomb.io', 'istio-system/otel.example.com']);
+  });
+
+  test('one ServiceEntry and one DestinationRule per host, whichever revisions declare it', () => {
+    const { app, cp, cp2 } = twoRevisions();
+    TelemetryProvider.openTelemetry(cp, { name: 'hc', service: 'api.honeycomb.io', port: 443, addresses: ['203.0.113.0/24'] });
+    TelemetryProvider.openTelemetry(cp2, { name: 'hc', service: 'api.honeycomb.io', port: 443, addresses: ['203.0.113.0/24'] });
+    const objects = synthAppValid(app);
+    expect(ofKind(objects, 'ServiceEntry').map(o => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['istio-system/external-api-honeycomb-io']);
+    expect(ofKind(objects, 'DestinationRule').map(o => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['istio-system/external-api-honeycomb-io']);
+  });
+});

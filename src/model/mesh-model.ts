@@ -238,6 +238,17 @@ export class MeshModel extends Construct {
     this.claims.set(k, scope.node.path);
   }
 
+  /**
+   * Whether `scope` is the first to claim `key` of `kind`, or claimed it before: the one object the key stands for
+   * (e.g. a root namespace's ServiceEntry for a collector host) is created by that scope, and later claimants share it.
+   */
+  public claimFirst(scope: IConstruct, kind: string, key: string): boolean {
+    const k = `${kind}\0${key}`;
+    const other = this.claims.get(k);
+    if (other === undefined) this.claims.set(k, scope.node.path);
+    return other === undefined || other === scope.node.path;
+  }
+
   // ------------------------------------------------------------------ declarations
 
   /** Declares a workload (a service, a gateway, a brought-in workload). Names are unique per namespace. */
@@ -306,9 +317,15 @@ export class MeshModel extends Construct {
     this.emit({ type: 'egress-route', route });
   }
 
-  /** Declares a telemetry collector every proxy of the mesh must reach. */
+  /**
+   * Declares a telemetry collector every proxy of the mesh must reach. The same collector declared again is one fact;
+   * two revisions of the control plane in one root namespace may each name a different collector with one provider
+   * name (each revision has its own mesh config): both are facts.
+   */
   public declareCollector(c: CollectorEndpoint): void {
-    if (this._collectors.some(x => x.provider === c.provider && x.rootNamespace === c.rootNamespace)) return;
+    const key = (x: CollectorEndpoint) => JSON.stringify([x.rootNamespace, x.provider, x.host, x.namespace, x.port, x.external,
+      x.protocol, x.originateTls, x.addresses, x.allowAnyAddress]);
+    if (this._collectors.some(x => key(x) === key(c))) return;
     this._collectors.push(c);
     this.emit({ type: 'collector', collector: c });
   }

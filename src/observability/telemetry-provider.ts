@@ -515,8 +515,9 @@ function collectorAddresses(c: CollectorEndpoint): { addresses?: readonly string
  */
 function ensureCollectorServiceEntry(cp: IstioControlPlane, model: MeshModel, host: string) {
   const id = `collector-${host}`;
-  if (cp.node.tryFindChild(id)) return;
   const root = cp.mesh.rootNamespace;
+  // one per root namespace and host: two revisions of the control plane in one root namespace share it
+  if (cp.node.tryFindChild(id) || !model.claimFirst(cp, 'collector ServiceEntry', `${root}/${host}`)) return;
   new ApiObject(cp, id, {
     apiVersion: 'networking.istio.io/v1',
     kind: 'ServiceEntry',
@@ -539,8 +540,8 @@ function ensureCollectorServiceEntry(cp: IstioControlPlane, model: MeshModel, ho
  */
 function ensureCollectorDestinationRule(cp: IstioControlPlane, model: MeshModel, host: string) {
   const id = `collector-tls-${host}`;
-  if (cp.node.tryFindChild(id)) return;
   const root = cp.mesh.rootNamespace;
+  if (cp.node.tryFindChild(id) || !model.claimFirst(cp, 'collector DestinationRule', `${root}/${host}`)) return;
   new ApiObject(cp, id, {
     apiVersion: 'networking.istio.io/v1',
     kind: 'DestinationRule',
