@@ -688,3 +688,96 @@ describe('two revisions of the control plane in one root namespace (a canary upg
     expect(ofKind(objects, 'DestinationRule').map(o => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['istio-system/external-api-honeycomb-io']);
   });
 });
+
+describe('a collector that runs in the mesh, in a ZeroTrustNamespace: every proxy of every namespace reaches it', () => {
+  const NS = 'kubernetes.io/metadata.name';
+  const FQDN = 'otel-collector.observability.svc.cluster.local';
+
+  /** Two app namespaces and an observability namespace holding the collector (4317 in front of pod port 14317). */
+  function meshedCollector(providerFirst: boolean) {
+    const app = Testing.app();
+    const platform = new Chart(app, 'platform');
+    const mesh = new Mesh(platform, 'mesh');
+    const cp = new IstioControlPlane(platform, 'istio', { mesh, installCrds: false });
+    const declareProviders = () => {
+      TelemetryProvider.openTelemetry(cp, { name: 'otel', service: FQDN, port: 4317, meshDefault: true });
+      TelemetryProvider.openTelemetryAccessLog(cp, { name: 'als', service: 'observability/otel-collector', port: 4317 });
+    };
+    if (providerFirst) declareProviders();
+    const obsChart = new Chart(app, 'observability');
+    const observability = new ZeroTrustNamespace(obsChart, 'ns', { mesh, name: 'observability' });
+    // the collector also serves a port nobody is granted (its own health/metrics endpoint): it must stay closed
+    const collector = new MeshedService(obsChart, 'otel-collector', {
+      namespace: observability,
+      image: 'otel/opentelemetry-collector:0.100.0',
+      ports: [ServicePort.grpc(4317, { targetPort: 14317 }), ServicePort.http(13133)],
+    });
+    const backend = new MeshedService(obsChart, 'tempo', { namespace: observability, image: 'grafana/tempo:2.4.0', ports: [ServicePort.grpc(4317)] });
+    collector.connectsTo(backend);
+    for (const name of ['shop', 'billing']) {
+      const chart = new Chart(app, name);
+      const ns = new ZeroTrustNamespace(chart, 'ns', { mesh, name });
+      const svc = (id: string) => new MeshedService(chart, id, { namespace: ns, image: `example/${id}:1.0`, ports: [ServicePort.http(9080)] });
+      svc('frontend').connectsTo(svc('api'));
+    }
+    if (!providerFirst) declareProviders();
+    return { app, collector };
+  }
+
+  test('the providers declared before the collector\'s service: NetworkPolicy and AuthorizationPolicy admit every namespace\'s proxies on the collector port only; flows ALLOWED, analyzer clean', () => {
+    expectCollectorAdmitted(true);
+  });
+
+  test('the providers declared after it: NetworkPolicy and AuthorizationPolicy admit every namespace\'s proxies on the collector port only; flows ALLOWED, analyzer clean', () => {
+    expectCollectorAdmitted(false);
+  });
+
+  function expectCollectorAdmitted(providerFirst: boolean) {
+    const { app } = meshedCollector(providerFirst);
+    const objects = synthAppValid(app); // schema-valid against the Kubernetes and Istio 1.30.3 schemas
+    const inObs = (kind: string) => ofKind(objects, kind).filter(o => o.metadata.namespace === 'observability');
+
+    // the collector's pods, on the pod port behind 4317, from the pods of every namespace; its own call to tempo kept
+    expect(inObs('NetworkPolicy').find(o => o.metadata.name === 'otel-collector').spec).toEqual({
+      podSelector: { matchLabels: { app: 'otel-collector' } },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: 14317 }] }],
+      egress: [{ to: [{ namespaceSelector: { matchLabels: { [NS]: 'observability' } }, podSelector: { matchLabels: { app: 'tempo' } } }], ports: [{ protocol: 'TCP', port: 4317 }] }],
+    });
+    // any mesh identity (mTLS: the sending proxy's workload identity), on that port only
+    expect(inObs('AuthorizationPolicy').find(o => o.metadata.name === 'otel-collector').spec).toEqual({
+      selector: { matchLabels: { app: 'otel-collector' } },
+      action: 'ALLOW',
+      rules: [{ from: [{ source: { principals: ['*'] } }], to: [{ operation: { ports: ['14317'] } }] }],
+    });
+    // nothing else in the namespace is opened: tempo keeps its one caller, no other object appears
+    expect(inObs('AuthorizationPolicy').map(o => o.metadata.name).sort()).toEqual(['allow-nothing', 'otel-collector', 'tempo']);
+    expect(inObs('NetworkPolicy').map(o => o.metadata.name).sort())
+      .toEqual(['allow-dns', 'allow-istiod', 'allow-telemetry', 'default-deny', 'otel-collector', 'tempo']);
+    expect(inObs('AuthorizationPolicy').find(o => o.metadata.name === 'tempo').spec.rules)
+      .toEqual([{ from: [{ source: { principals: ['cluster.local/ns/observability/sa/otel-collector'] } }], to: [{ operation: { ports: ['4317'] } }] }]);
+    expect(inObs('NetworkPolicy').find(o => o.metadata.name === 'tempo').spec.ingress)
+      .toEqual([{ from: [{ namespaceSelector: { matchLabels: { [NS]: 'observability' } }, podSelector: { matchLabels: { app: 'otel-collector' } } }], ports: [{ protocol: 'TCP', port: 4317 }] }]);
+    // the collector's Sidecar is unchanged: its own call and the collectors, like every other
+    expect(inObs('Sidecar').find(o => o.metadata.name === 'otel-collector').spec.egress)
+      .toEqual([{ hosts: ['istio-system/*', `observability/${FQDN}`, 'observability/tempo.observability.svc.cluster.local'] }]);
+    // every namespace's proxies go out to the collector's pods on the pod port (what NetworkPolicy matches)
+    for (const ns of ['shop', 'billing', 'observability']) {
+      expect(ofKind(objects, 'NetworkPolicy', 'allow-telemetry').find(o => o.metadata.namespace === ns).spec.egress)
+        .toEqual([{ to: [{ namespaceSelector: { matchLabels: { [NS]: 'observability' } } }], ports: [{ protocol: 'TCP', port: 14317 }] }]);
+    }
+    // the app namespaces are not touched: no rule of theirs admits every namespace
+    for (const o of ofKind(objects, 'NetworkPolicy').filter(x => x.metadata.namespace !== 'observability')) {
+      expect(JSON.stringify(o.spec.ingress ?? [])).not.toContain('"namespaceSelector":{}');
+    }
+
+    // every proxy of the mesh sends to the collector, and gets through
+    const result = analyzeFlows(objects);
+    const telemetry = result.flows.filter(f => f.kind === MeshFlowKind.TELEMETRY);
+    expect(new Set(telemetry.map(f => f.source.split('/')[0]))).toEqual(new Set(['billing', 'observability', 'shop']));
+    expect(new Set(telemetry.map(f => `${f.destination}:${f.port}`))).toEqual(new Set([`${FQDN}:4317`]));
+    expect(telemetry.filter(f => f.verdict !== FlowVerdict.ALLOWED)).toEqual([]);
+    expect(result.flows.filter(f => f.verdict !== FlowVerdict.ALLOWED)).toEqual([]);
+    expect(analyze(objects)).toEqual([]);
+  }
+});

@@ -488,6 +488,14 @@ export class MeshModel extends Construct {
     return this._collectors.filter(c => c.rootNamespace === rootNamespace);
   }
 
+  /**
+   * The in-cluster telemetry collectors (of every control plane) that are this service: their host is the service's
+   * and their namespace its namespace. Every proxy sends them spans and logs.
+   */
+  public collectorsAt(s: IMeshService): readonly CollectorEndpoint[] {
+    return this._collectors.filter(c => !c.external && c.host === s.host && c.namespace === s.namespace.name);
+  }
+
   /** The metrics scrapers: the declared ones, else the default one when metrics are needed. */
   public get scrapers(): readonly ScraperEndpoint[] {
     const explicit = this._scrapers;

@@ -13,7 +13,7 @@
  * @internal
  */
 import { ANYWHERE_CIDRS, NAMESPACE_NAME_LABEL } from './constants';
-import { acceptsHbone, ipBlockEgress, NamespaceView, sortByJson, workloadNetworkPolicySpec } from './policy-renderers';
+import { acceptsHbone, anyMeshedPorts, ipBlockEgress, NamespaceView, sortByJson, workloadNetworkPolicySpec } from './policy-renderers';
 import { GATEWAY_NAME_LABEL, HBONE_PORT, KUBELET_PROBE_SNAT, WAYPOINT_CLASS, WAYPOINT_LISTENER } from '../ambient/constants';
 import type { WaypointInfo } from '../model/mesh-model';
 import type { ServicePort } from '../service/service-port';
@@ -55,8 +55,8 @@ function callerRules(v: NamespaceView, s: IMeshService, portsOf: (ports: Service
     groups.set(key, group);
   }
   const rules = [...groups.values()].map(x => ({ from: [{ source: { principals: [...x.principals].sort() } }], to: x.to }));
-  const g = v.grantsOf(s);
-  if (g?.anyMeshed.length) rules.push({ from: [{ source: { principals: ['*'] } }], to: [{ operation: { ports: portsOf(g.anyMeshed).map(String) } }] });
+  const anyMeshed = anyMeshedPorts(v, s);
+  if (anyMeshed.length) rules.push({ from: [{ source: { principals: ['*'] } }], to: [{ operation: { ports: portsOf(anyMeshed).map(String) } }] });
   return rules;
 }
 
@@ -154,7 +154,7 @@ export function renderAmbientWorkloadNetworkPolicy(v: NamespaceView, w: IMeshWor
       for (const src of sources.keys()) ingress.push({ from: [peer(src)], ports: npPorts([HBONE_PORT]) });
     }
     const g = v.grantsOf(service);
-    if (g?.anyMeshed.length) ingress.push({ from: [{ namespaceSelector: {} }], ports: npPorts([HBONE_PORT]) });
+    if (anyMeshedPorts(v, service).length) ingress.push({ from: [{ namespaceSelector: {} }], ports: npPorts([HBONE_PORT]) });
     for (const x of g?.permissive ?? []) {
       ingress.push({
         from: [...x.namespaces.map(ns => ({ namespaceSelector: nsSel(ns) })), ...x.cidrs.map(cidr => ({ ipBlock: { cidr } }))],
@@ -203,7 +203,7 @@ export function renderWaypointNetworkPolicy(v: NamespaceView, wp: WaypointInfo):
   let anyMeshed = false;
   for (const s of served) {
     for (const c of v.model.inboundOf(s)) callers.set(c.source, true);
-    if (v.grantsOf(s)?.anyMeshed.length) anyMeshed = true;
+    if (anyMeshedPorts(v, s).length) anyMeshed = true;
   }
   const ingress: any[] = [...callers.keys()].map(src => ({ from: [peer(src)], ports: npPorts([HBONE_PORT]) }));
   if (anyMeshed) ingress.push({ from: [{ namespaceSelector: {} }], ports: npPorts([HBONE_PORT]) });

@@ -69,6 +69,28 @@ export function externalObjectName(host: string): string {
   return `external-${host.replace(/^\*\./, 'wildcard.').replace(/\./g, '-')}`.slice(0, 63).replace(/-+$/, '');
 }
 
+/**
+ * The ports of a service that any meshed workload may reach: its `allowFromAnyMeshed` ports, and the ports of a
+ * telemetry collector it is (every proxy of the mesh, sidecars, gateways and waypoints of every namespace, sends it
+ * spans and logs, with Istio mTLS over the service's outbound cluster). A collector port the service does not
+ * expose opens nothing. @internal
+ */
+export function anyMeshedPorts(v: NamespaceView, s: IMeshService): ServicePort[] {
+  const out = [...(v.grantsOf(s)?.anyMeshed ?? [])];
+  for (const p of collectorPorts(v.model, s)) if (!out.includes(p)) out.push(p);
+  return out;
+}
+
+/** The service's own ports that telemetry collectors of the mesh name (`model.collectorsAt`). @internal */
+export function collectorPorts(model: MeshModel, s: IMeshService): ServicePort[] {
+  const out: ServicePort[] = [];
+  for (const c of model.collectorsAt(s)) {
+    const p = s.ports.find(x => x.port === c.port);
+    if (p && !out.includes(p)) out.push(p);
+  }
+  return out;
+}
+
 // ------------------------------------------------------------------ authorization
 
 /** The ALLOW (or AUDIT) policy of a service: exactly its callers' principals, with their ports and HTTP constraints. */
@@ -89,7 +111,8 @@ export function renderAuthorization(v: NamespaceView, s: IMeshService): any {
     groups.set(key, group);
   }
   const rules: any[] = [...groups.values()].map(x => ({ from: [{ source: { principals: [...x.principals].sort() } }], to: x.to }));
-  if (g?.anyMeshed.length) rules.push({ from: [{ source: { principals: ['*'] } }], to: [{ operation: { ports: targetPorts(g.anyMeshed).map(String) } }] });
+  const anyMeshed = anyMeshedPorts(v, s);
+  if (anyMeshed.length) rules.push({ from: [{ source: { principals: ['*'] } }], to: [{ operation: { ports: targetPorts(anyMeshed).map(String) } }] });
   // plain text from the named sources only: unauthenticated peers (notPrincipals '*'); by address when only CIDRs
   // are named (a plain-text peer's namespace is unknown at L7: the NetworkPolicy checks it)
   for (const x of g?.permissive ?? []) {
@@ -255,7 +278,8 @@ export function renderAllowControlPlane(v: NamespaceView): any {
 /**
  * Telemetry collectors (tracing, OpenTelemetry access logs), for every proxy: the pods of an in-cluster collector's
  * namespace; out of the cluster for a collector outside it, on its port to its addresses (a NetworkPolicy cannot
- * name a host), or to every address only when the provider says `allowAnyAddress`. The rule selects every pod of
+ * name a host), or to every address only when the provider says `allowAnyAddress`. An in-cluster collector that is a
+ * service of the app is reached on its pods' target port (what NetworkPolicy matches). The rule selects every pod of
  * the namespace: the proxy runs in the pod.
  */
 export function renderAllowTelemetry(v: NamespaceView): any {
@@ -272,7 +296,9 @@ export function renderAllowTelemetry(v: NamespaceView): any {
     }
     const key = c.namespace ?? '';
     const set = byNs.get(key) ?? new Set<number>();
-    set.add(c.port);
+    // NetworkPolicy sees the pod's port: a collector Service of the app maps its port to the pods' target port
+    const own = c.namespace ? v.model.servicesIn(c.namespace).find(s => s.host === c.host)?.ports.find(p => p.port === c.port) : undefined;
+    set.add(own ? own.targetPort : c.port);
     byNs.set(key, set);
   }
   const egress = [...byNs.keys()].sort().map(ns => ({
@@ -342,7 +368,8 @@ export function renderWorkloadNetworkPolicy(v: NamespaceView, w: IMeshWorkload):
     }
     for (const [src, ports] of bySource) ingress.push({ from: [peer(src)], ports: npPorts([...ports].sort(byNumber)) });
     const g = v.grantsOf(service);
-    if (g?.anyMeshed.length) ingress.push({ from: [{ namespaceSelector: {} }], ports: npPorts(targetPorts(g.anyMeshed)) });
+    const anyMeshed = anyMeshedPorts(v, service);
+    if (anyMeshed.length) ingress.push({ from: [{ namespaceSelector: {} }], ports: npPorts(targetPorts(anyMeshed)) });
     for (const x of g?.permissive ?? []) {
       ingress.push({
         from: [...x.namespaces.map(ns => ({ namespaceSelector: nsSel(ns) })), ...x.cidrs.map(cidr => ({ ipBlock: { cidr } }))],

@@ -7,7 +7,7 @@ import { CLUSTER_DNS, PSA_LABEL_PREFIX } from './constants';
 import { ExternalService } from './external-service';
 import { JwtRequirementOptions, JwtRule } from './jwt';
 import {
-  externalObjectName, NamespaceView, renderAllowControlPlane, renderAllowDns, renderAllowScrape, renderAllowTelemetry,
+  collectorPorts, externalObjectName, NamespaceView, renderAllowControlPlane, renderAllowDns, renderAllowScrape, renderAllowTelemetry,
   renderAuthorization, renderDefaultDeny, renderDefaultSidecar, renderExternalDestinationRule, renderJwtRequirement,
   renderPermissivePeerAuthentication, renderRequestAuthentication, renderServiceEntry, renderSidecar,
   renderWorkloadNetworkPolicy, ServiceGrants, sortByJson,
@@ -523,7 +523,11 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
         }
         break;
       case 'service':
-        if (mine(f.service)) this.ensureSidecar(f.service);
+        if (mine(f.service)) {
+          this.ensureSidecar(f.service);
+          // a telemetry collector declared before its service
+          if (collectorPorts(this.model, f.service).length) this.admitTelemetry(f.service);
+        }
         break;
       case 'edge':
         if (mine(f.edge.target)) {
@@ -548,6 +552,10 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
       case 'collector':
         if (f.collector.rootNamespace === this.mesh.rootNamespace && this.enforcing && this.egressControl) {
           this.np('allow-telemetry', () => renderAllowTelemetry(this.view));
+        }
+        // a collector that is one of this namespace's services (declared before the collector): every proxy sends to it
+        if (!f.collector.external && f.collector.namespace === this.name) {
+          for (const s of this.model.servicesIn(this.name)) if (collectorPorts(this.model, s).length) this.admitTelemetry(s);
         }
         break;
       case 'scraper':
@@ -574,6 +582,16 @@ export class ZeroTrustNamespace extends Construct implements IMeshNamespace {
       invalid(this, `external ${x.host} port`, x.port,
         `is declared twice with different settings (${y.protocol}->${y.wirePort} by ${first.by.node.path} and ${x.protocol}->${x.wirePort} by ${source.node.path}): one protocol per host and port (IST0177)`);
     }
+  }
+
+  /**
+   * A telemetry collector of the mesh that runs here: every proxy of every namespace (sidecars, gateways, waypoints)
+   * sends it spans and logs with Istio mTLS, so its ports are open to any meshed workload, as `allowFromAnyMeshed`
+   * (the renderers read the collector ports from the model: `anyMeshedPorts`).
+   */
+  private admitTelemetry(s: IMeshService) {
+    this.ensureAuthorization(s);
+    this.ensureNetworkPolicy(s);
   }
 
   private ensureAuthorization(s: IMeshService) {
