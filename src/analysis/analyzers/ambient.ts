@@ -15,6 +15,7 @@
  * `istio.io/dataplane-mode: none`. A workload uses a waypoint when it, a Service selecting it, or its Namespace
  * carries `istio.io/use-waypoint` (other than `none`). @internal
  */
+import { httpFieldsOf } from '../authz-fields';
 import { arr, Entry, Model, stringMap, Workload } from '../model';
 
 const DATAPLANE_MODE = 'istio.io/dataplane-mode';
@@ -23,8 +24,6 @@ const USE_WAYPOINT = 'istio.io/use-waypoint';
 const SIDECAR_ANNOTATION_PREFIX = 'sidecar.istio.io/';
 /** Opting a pod out of injection is harmless (and common) in ambient namespaces. */
 const HARMLESS_SIDECAR_ANNOTATIONS = new Set(['sidecar.istio.io/inject']);
-const HTTP_OPERATION_FIELDS = ['methods', 'notMethods', 'paths', 'notPaths', 'hosts', 'notHosts'];
-const HTTP_SOURCE_FIELDS = ['requestPrincipals', 'notRequestPrincipals'];
 
 function namespaceLabels(m: Model, ns: string): Record<string, string> {
   return stringMap(m.get('Namespace', undefined, ns)?.obj.metadata?.labels);
@@ -82,14 +81,6 @@ function checkEnvoyFilters(m: Model): void {
       : 'No waypoint serves them either: give them one (istio.io/use-waypoint) and target it with targetRefs.';
     m.report('MESH006', ef, `EnvoyFilter ${ef.name} selects only ambient workloads (${names}), whose pods run no Envoy proxy, so it has no effect. ${fix}`);
   }
-}
-
-function httpFieldsOf(rule: any): string[] {
-  const found = new Set<string>();
-  for (const to of arr(rule?.to)) for (const f of HTTP_OPERATION_FIELDS) if (arr(to?.operation?.[f]).length) found.add(f);
-  for (const from of arr(rule?.from)) for (const f of HTTP_SOURCE_FIELDS) if (arr(from?.source?.[f]).length) found.add(f);
-  for (const c of arr(rule?.when)) if (typeof c?.key === 'string' && c.key.startsWith('request.')) found.add(`when ${c.key}`);
-  return [...found];
 }
 
 /** MESH007: layer-7 AuthorizationPolicy rules on ambient workloads (enforced by ztunnel, layer 4 only). */

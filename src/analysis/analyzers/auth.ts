@@ -2,12 +2,11 @@
  * Security policy checks: IST0127, IST0101 (source namespaces), MESH002, MESH003; and the effective mTLS mode of
  * workloads, used by the DestinationRule checks. @internal
  */
+import { httpFieldsOf } from '../authz-fields';
 import { arr, Entry, Model, stringMap, text, Workload } from '../model';
 import { isHttpProtocol, protocolOfServicePort } from '../protocol';
 
 const SELECTOR_POLICIES = ['AuthorizationPolicy', 'RequestAuthentication', 'PeerAuthentication'];
-const HTTP_OPERATION_FIELDS = ['methods', 'notMethods', 'paths', 'notPaths', 'hosts', 'notHosts'];
-const HTTP_SOURCE_FIELDS = ['requestPrincipals', 'notRequestPrincipals'];
 
 function peerAuthentications(m: Model, ns: string): Entry[] {
   return m.ofKindByNamespace('PeerAuthentication').get(ns) ?? [];
@@ -98,14 +97,6 @@ function portProtocols(m: Model, w: Workload): Map<string, string | undefined> {
     }
   }
   return out;
-}
-
-function httpFieldsOf(rule: any): string[] {
-  const found = new Set<string>();
-  for (const to of arr(rule?.to)) for (const f of HTTP_OPERATION_FIELDS) if (arr(to?.operation?.[f]).length) found.add(f);
-  for (const from of arr(rule?.from)) for (const f of HTTP_SOURCE_FIELDS) if (arr(from?.source?.[f]).length) found.add(f);
-  for (const c of arr(rule?.when)) if (typeof c?.key === 'string' && c.key.startsWith('request.')) found.add(`when ${c.key}`);
-  return [...found];
 }
 
 function checkHttpFieldsOnTcp(m: Model, ap: Entry, rules: any[]): void {

@@ -3,6 +3,7 @@
  * egress of the source and ingress of the destination, PeerAuthentication and AuthorizationPolicy at the
  * destination's proxy. @internal
  */
+import { HTTP_OPERATION_FIELDS, HTTP_SOURCE_FIELDS, httpFieldsOf } from '../authz-fields';
 import { arr, Entry, hostMatches, text } from '../model';
 import { parseLabelSelector, selectorMatches } from './selectors';
 import { FlowVerdict } from './types';
@@ -290,15 +291,6 @@ interface AuthzCtx {
   readonly deny: boolean;
 }
 
-const HTTP_OPERATION_FIELDS = ['methods', 'notMethods', 'paths', 'notPaths', 'hosts', 'notHosts'];
-const HTTP_SOURCE_FIELDS = ['requestPrincipals', 'notRequestPrincipals'];
-
-function hasHttpFields(rule: any): boolean {
-  for (const to of arr(rule?.to)) for (const f of HTTP_OPERATION_FIELDS) if (arr(to?.operation?.[f]).length) return true;
-  for (const from of arr(rule?.from)) for (const f of HTTP_SOURCE_FIELDS) if (arr(from?.source?.[f]).length) return true;
-  return arr(rule?.when).some((c: any) => text(c?.key).startsWith('request.'));
-}
-
 /** Istio's string match: exact, `*`, `prefix*`, `*suffix`. */
 export function istioMatch(pattern: string, value: string): boolean {
   if (pattern === '*') return value !== '';
@@ -388,7 +380,7 @@ function conditionMatch(c: any, ctx: AuthzCtx): Tri {
 }
 
 function ruleMatch(rule: any, ctx: AuthzCtx): Tri {
-  if (!ctx.deny && !ctx.http && hasHttpFields(rule)) return NONE; // Istio drops the ALLOW rule for TCP traffic
+  if (!ctx.deny && !ctx.http && httpFieldsOf(rule).length > 0) return NONE; // Istio drops the ALLOW rule for TCP traffic
   const from = arr(rule?.from);
   const to = arr(rule?.to);
   return andTri([
