@@ -13,7 +13,7 @@
  * @internal
  */
 import { ANYWHERE_CIDRS, NAMESPACE_NAME_LABEL } from './constants';
-import { acceptsHbone, anyMeshedPorts, ipBlockEgress, NamespaceView, sortByJson, workloadNetworkPolicySpec } from './policy-renderers';
+import { acceptsHbone, anyMeshedPorts, ipBlockEgress, NamespaceView, serviceAuthorizationSpec, sortByJson, workloadNetworkPolicySpec } from './policy-renderers';
 import { GATEWAY_NAME_LABEL, HBONE_PORT, KUBELET_PROBE_SNAT, WAYPOINT_CLASS, WAYPOINT_LISTENER } from '../ambient/constants';
 import type { WaypointInfo } from '../model/mesh-model';
 import type { ServicePort } from '../service/service-port';
@@ -70,18 +70,7 @@ export function renderAmbientAuthorization(v: NamespaceView, s: IMeshService): a
   const rules: any[] = wp
     ? [{ from: [{ source: { principals: [wp.principal] } }], to: [{ operation: { ports: targetPorts(s.ports).map(String) } }] }]
     : callerRules(v, s, targetPorts, false);
-  // plain text from the named sources only, as with sidecars (ztunnel reads PeerAuthentication's port exceptions)
-  for (const x of v.grantsOf(s)?.permissive ?? []) {
-    rules.push({
-      from: [{ source: compact({ notPrincipals: ['*'], ipBlocks: x.namespaces.length ? undefined : [...x.cidrs] }) }],
-      to: [{ operation: { ports: [String(x.port.targetPort)] } }],
-    });
-  }
-  return {
-    selector: { matchLabels: { ...s.podSelector } },
-    action: v.mode === 'AUDIT' ? 'AUDIT' : 'ALLOW',
-    rules: sortByJson(rules),
-  };
+  return serviceAuthorizationSpec(v, s, rules);
 }
 
 /**

@@ -95,7 +95,6 @@ export function collectorPorts(model: MeshModel, s: IMeshService): ServicePort[]
 
 /** The ALLOW (or AUDIT) policy of a service: exactly its callers' principals, with their ports and HTTP constraints. */
 export function renderAuthorization(v: NamespaceView, s: IMeshService): any {
-  const g = v.grantsOf(s);
   const groups = new Map<string, { to: any; principals: Set<string> }>();
   for (const e of v.model.inboundOf(s)) {
     const to = [{
@@ -113,9 +112,18 @@ export function renderAuthorization(v: NamespaceView, s: IMeshService): any {
   const rules: any[] = [...groups.values()].map(x => ({ from: [{ source: { principals: [...x.principals].sort() } }], to: x.to }));
   const anyMeshed = anyMeshedPorts(v, s);
   if (anyMeshed.length) rules.push({ from: [{ source: { principals: ['*'] } }], to: [{ operation: { ports: targetPorts(anyMeshed).map(String) } }] });
-  // plain text from the named sources only: unauthenticated peers (notPrincipals '*'); by address when only CIDRs
-  // are named (a plain-text peer's namespace is unknown at L7: the NetworkPolicy checks it)
-  for (const x of g?.permissive ?? []) {
+  return serviceAuthorizationSpec(v, s, rules);
+}
+
+/**
+ * A service's ALLOW (or AUDIT) AuthorizationPolicy spec from its rules for meshed callers, plus its plain-text
+ * grants (`permissiveMtls`): unauthenticated peers (notPrincipals '*'), by address when only CIDRs are named (a
+ * plain-text peer's namespace is unknown at L7: the NetworkPolicy checks it). Sidecar and ambient services alike
+ * (ztunnel reads PeerAuthentication's port exceptions too). @internal
+ */
+export function serviceAuthorizationSpec(v: NamespaceView, s: IMeshService, callerRules: any[]): any {
+  const rules = [...callerRules];
+  for (const x of v.grantsOf(s)?.permissive ?? []) {
     rules.push({
       from: [{ source: compact({ notPrincipals: ['*'], ipBlocks: x.namespaces.length ? undefined : [...x.cidrs] }) }],
       to: [{ operation: { ports: [String(x.port.targetPort)] } }],
