@@ -429,8 +429,8 @@ function declare(cp: IstioControlPlane, o: TelemetryProviderOptions, kind: Defau
       addresses: collector.external && collector.addresses.length ? collector.addresses : undefined,
       allowAnyAddress: collector.allowAnyAddress || undefined,
     });
-    if (collector.external) ensureCollectorServiceEntry(cp, model, collector.host);
-    if (collector.originateTls) ensureCollectorDestinationRule(cp, model, collector.host);
+    if (collector.external) ensureCollectorObject(cp, model, collector.host, 'ServiceEntry');
+    if (collector.originateTls) ensureCollectorObject(cp, model, collector.host, 'DestinationRule');
   }
   return TelemetryProvider._create(o.name, kind, cp.mesh);
 }
@@ -509,44 +509,22 @@ function collectorAddresses(c: CollectorEndpoint): { addresses?: readonly string
 }
 
 /**
- * The ServiceEntry of a collector outside the cluster, once per host: MESH_EXTERNAL, in the mesh root namespace and
- * exported to every namespace, as every proxy sends to it; its ports are the collectors' of that host (rendered at
- * synth from the model, like every external destination's).
+ * One object of the collectors of a host outside the cluster, once per root namespace and host (two revisions of the
+ * control plane in one root namespace share it), in the mesh root namespace, its spec rendered at synth from the
+ * model: the ServiceEntry (MESH_EXTERNAL, exported to every namespace, as every proxy sends to it; its ports are the
+ * collectors' of that host, like every external destination's) and, for TLS, the DestinationRule
+ * (`renderCollectorDestinationRule`).
  */
-function ensureCollectorServiceEntry(cp: IstioControlPlane, model: MeshModel, host: string) {
-  const id = `collector-${host}`;
+function ensureCollectorObject(cp: IstioControlPlane, model: MeshModel, host: string, kind: 'ServiceEntry' | 'DestinationRule') {
+  const id = kind === 'ServiceEntry' ? `collector-${host}` : `collector-tls-${host}`;
   const root = cp.mesh.rootNamespace;
-  // one per root namespace and host: two revisions of the control plane in one root namespace share it
-  if (cp.node.tryFindChild(id) || !model.claimFirst(cp, 'collector ServiceEntry', `${root}/${host}`)) return;
+  if (cp.node.tryFindChild(id) || !model.claimFirst(cp, `collector ${kind}`, `${root}/${host}`)) return;
+  const render = kind === 'ServiceEntry' ? renderCollectorServiceEntry : renderCollectorDestinationRule;
   new ApiObject(cp, id, {
     apiVersion: 'networking.istio.io/v1',
-    kind: 'ServiceEntry',
+    kind,
     metadata: { name: externalObjectName(host), namespace: root, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
-    spec: Lazy.any({ produce: () => renderCollectorServiceEntry(model, root, host) }),
-  });
-}
-
-/**
- * The DestinationRule that makes every proxy speak TLS to a collector outside the cluster, once per host (its TLS
- * ports merged at synth): in the mesh root namespace, exported to every namespace.
- *
- * Istio 1.30.3 sends a provider's spans and logs through the outbound cluster of the provider's service and port
- * (pilot/pkg/model/telemetry_logging.go LookupCluster: `outbound|<port>||<host>`; the tracer's and the access log's
- * Envoy gRPC/HTTP service name that cluster), and that cluster carries the DestinationRule's TLS
- * (pilot/pkg/networking/core/cluster_tls.go). A proxy finds the rule in the root namespace when neither its own
- * namespace nor the ServiceEntry's has one for the host (pilot/pkg/model/push_context.go destinationRule); the
- * ServiceEntry is the root namespace's, and a workload's own DestinationRule for the host is refused
- * (`collectorDestinationClash`).
- */
-function ensureCollectorDestinationRule(cp: IstioControlPlane, model: MeshModel, host: string) {
-  const id = `collector-tls-${host}`;
-  const root = cp.mesh.rootNamespace;
-  if (cp.node.tryFindChild(id) || !model.claimFirst(cp, 'collector DestinationRule', `${root}/${host}`)) return;
-  new ApiObject(cp, id, {
-    apiVersion: 'networking.istio.io/v1',
-    kind: 'DestinationRule',
-    metadata: { name: externalObjectName(host), namespace: root, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
-    spec: Lazy.any({ produce: () => renderCollectorDestinationRule(model, root, host) }),
+    spec: Lazy.any({ produce: () => render(model, root, host) }),
   });
 }
 
@@ -557,6 +535,14 @@ function ensureCollectorDestinationRule(cp: IstioControlPlane, model: MeshModel,
  * system CA bundle: what Istio 1.30.3 uses when the field is empty (cluster_tls.go constructUpstreamTLS,
  * `file-root:system`, served by the agent from the OS certificates), written out so that the verification is
  * explicit and `istioctl analyze` has nothing to report (IST0129).
+ *
+ * Istio 1.30.3 sends a provider's spans and logs through the outbound cluster of the provider's service and port
+ * (pilot/pkg/model/telemetry_logging.go LookupCluster: `outbound|<port>||<host>`; the tracer's and the access log's
+ * Envoy gRPC/HTTP service name that cluster), and that cluster carries the DestinationRule's TLS
+ * (pilot/pkg/networking/core/cluster_tls.go). A proxy finds the rule in the root namespace when neither its own
+ * namespace nor the ServiceEntry's has one for the host (pilot/pkg/model/push_context.go destinationRule); the
+ * ServiceEntry is the root namespace's, and a workload's own DestinationRule for the host is refused
+ * (`collectorDestinationClash`).
  */
 function renderCollectorDestinationRule(model: MeshModel, root: string, host: string): any {
   const ports = [...new Set(model.collectorsOf(root).filter(c => c.external && c.host === host && c.originateTls).map(c => c.port))]
