@@ -1,10 +1,13 @@
-import { Chart, Testing } from 'cdk8s';
+import * as fs from 'fs';
+import { join } from 'path';
+import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
   AccessLogEncoding, DataPlaneMode, DefaultProviderKind, GatewayDeployment, InjectionMode, IstioControlPlane, IstioControlPlaneProps, Mesh,
   MeshGateway, MeshProps, OutboundTrafficPolicy, RoutingApi,
 } from '../src';
 import { expectValid, one, ofKind, synthValid, withoutCrdBodies, yamlOf } from './util';
+import { packageRoot } from '../src/control-plane/crds';
 import { gatewayInjectionTemplate, kubeGatewayTemplate } from '../src/control-plane/injection-templates';
 
 /**
@@ -113,6 +116,36 @@ describe('IstioControlPlane: default install', () => {
       });
     }
     expect(cp.crds).toHaveLength(15);
+  });
+
+  test('CRDs render exactly as a plain ApiObject of the same content would (rendered once, not resolved per synth)', () => {
+    const { chart: patchedChart, cp: patchedCp } = install();
+    const crd = patchedCp.crds.find(c => c.name === 'virtualservices.networking.istio.io')!;
+    crd.metadata.addAnnotation('example.com/note', 'kept');
+    const patches = [JsonPatch.replace('/spec/scope', 'Cluster'), JsonPatch.add('/spec/names/shortNames/-', 'vsx')];
+    crd.addJsonPatch(...patches);
+    // the bundled file as upstream wrote it (key order and all), not the library's rendered copy
+    const upstreamCrds = JSON.parse(fs.readFileSync(join(packageRoot(), 'assets', 'crds', 'istio.json'), 'utf8')).crds;
+    const upstream = upstreamCrds.find((c: any) => c.metadata.name === crd.name);
+    const rendered = crd.toJson();
+    const plain = new ApiObject(Testing.chart(), 'vs', { ...rendered, spec: upstream.spec });
+    plain.addJsonPatch(...patches);
+    // the same bytes as cdk8s's own rendering (compared as strings: a CRD's diff would be pages long)
+    expect(JSON.stringify(rendered) === JSON.stringify(plain.toJson())).toBe(true);
+    for (const c of install().cp.crds) {
+      const json = c.toJson();
+      const spec = upstreamCrds.find((u: any) => u.metadata.name === c.name).spec;
+      expect(JSON.stringify(json) === JSON.stringify(new ApiObject(Testing.chart(), 'x', { ...json, spec }).toJson())).toBe(true);
+    }
+    expect(rendered.spec.scope).toBe('Cluster');
+    expect(rendered.spec.names.shortNames).toEqual(['vs', 'vsx']);
+    expect(rendered.metadata.annotations['example.com/note']).toBe('kept');
+    // the patches applied to a copy: another control plane's CRD is upstream's
+    const other = install().cp.crds.find(c => c.name === crd.name)!.toJson();
+    expect(other.spec.scope).toBe('Namespaced');
+    expect(other.spec.names.shortNames).toEqual(['vs']);
+    // byte-identical YAML from the chart, twice
+    expect(yamlOf(Testing.synth(patchedChart))).toEqual(yamlOf(Testing.synth(patchedChart)));
   });
 
   test('injection webhook: the four entries and their selectors, exactly', () => {

@@ -12,7 +12,7 @@ import {
   MESH_NETWORKS_KEY, OPERATOR_COMPONENT, GO_FALSE, GO_TRUE, IstiodEnvSwitches, OPERATOR_COMPONENT_LABEL,
   PATH_NORMALIZATION, READER_SERVICE_ACCOUNT, REV_VALIDATOR_WEBHOOK, VALIDATION_WEBHOOK_PATH, WEBHOOK_SERVICE_PORT,
 } from './constants';
-import { loadCrdBundle } from './crds';
+import { loadCrdBundle, UpstreamCrd } from './crds';
 import { gatewayInjectionTemplate, kubeGatewayTemplate, TEMPLATE_GATEWAY, TEMPLATE_KUBE_GATEWAY } from './injection-templates';
 import { chartInjectorValues } from './injector-values';
 import { IstioCni, IstioCniOptions } from './istio-cni';
@@ -437,7 +437,7 @@ export class IstioControlPlane extends Construct {
       const bundle = loadCrdBundle('istio');
       const crdScope = new Construct(this, 'crds');
       for (const crd of bundle.crds) {
-        this.crds.push(new ApiObject(crdScope, crd.metadata.name, {
+        this.crds.push(new UpstreamCrd(crdScope, crd.metadata.name, {
           apiVersion: crd.apiVersion,
           kind: crd.kind,
           metadata: {
@@ -451,8 +451,7 @@ export class IstioControlPlane extends Construct {
             },
             ...(crd.metadata.annotations ? { annotations: crd.metadata.annotations } : {}),
           },
-          spec: crd.spec,
-        }));
+        }, crd.spec));
       }
     }
 
