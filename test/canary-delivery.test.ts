@@ -7,11 +7,18 @@ import { one, ofKind, synthAppValid, synthValid, yamlOf } from './util';
 import * as inject from '../src/sidecar/inject';
 import { argoConditions } from '../src/traffic/analysis';
 
-let injectSpy: jest.SpyInstance;
-beforeEach(() => {
-  injectSpy = jest.spyOn(inject, 'injectPodTemplate').mockImplementation((t: any) => JSON.parse(JSON.stringify(t)));
+// jest.mock rather than jest.spyOn: a module's exports are read-only bindings once compiled as ES modules (swc)
+jest.mock('../src/sidecar/inject', () => {
+  const actual = jest.requireActual('../src/sidecar/inject');
+  return { __esModule: true, ...actual, injectPodTemplate: jest.fn(actual.injectPodTemplate) };
 });
-afterEach(() => injectSpy.mockRestore());
+const realInject = jest.requireActual<typeof inject>('../src/sidecar/inject').injectPodTemplate;
+const injectSpy = jest.mocked(inject.injectPodTemplate);
+const useRealInjection = () => injectSpy.mockImplementation(realInject);
+beforeEach(() => {
+  injectSpy.mockImplementation((t: any) => JSON.parse(JSON.stringify(t)));
+});
+afterEach(useRealInjection);
 
 const HOST = 'reviews.shop.svc.cluster.local';
 

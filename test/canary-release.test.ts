@@ -36,11 +36,18 @@ function routesOf(objects: any[]) {
 const HOST = 'reviews.shop.svc.cluster.local';
 
 // Injection is the sidecar module's; snapshots show the template before injection. One test runs the real injector.
-let injectSpy: jest.SpyInstance;
-beforeEach(() => {
-  injectSpy = jest.spyOn(inject, 'injectPodTemplate').mockImplementation((t: any) => JSON.parse(JSON.stringify(t)));
+// jest.mock rather than jest.spyOn: a module's exports are read-only bindings once compiled as ES modules (swc)
+jest.mock('../src/sidecar/inject', () => {
+  const actual = jest.requireActual('../src/sidecar/inject');
+  return { __esModule: true, ...actual, injectPodTemplate: jest.fn(actual.injectPodTemplate) };
 });
-afterEach(() => injectSpy.mockRestore());
+const realInject = jest.requireActual<typeof inject>('../src/sidecar/inject').injectPodTemplate;
+const injectSpy = jest.mocked(inject.injectPodTemplate);
+const useRealInjection = () => injectSpy.mockImplementation(realInject);
+beforeEach(() => {
+  injectSpy.mockImplementation((t: any) => JSON.parse(JSON.stringify(t)));
+});
+afterEach(useRealInjection);
 
 /**
  * The VirtualService and the DestinationRule agree: every subset a route (or mirror) names exists in the
@@ -133,7 +140,7 @@ describe('CanaryRelease: weighted', () => {
   });
 
   test('the sidecar injector runs on the canary too (real injection, schema-valid)', () => {
-    injectSpy.mockRestore();
+    useRealInjection();
     const { chart } = release({ traffic: CanaryTraffic.weighted(10) });
     const objects = synthValid(chart);
     const names = (d: any) => [...(d.spec.template.spec.initContainers ?? []), ...d.spec.template.spec.containers].map((c: any) => c.name);

@@ -20,11 +20,18 @@ function svc(chart: Chart, id: string, props: Partial<MeshedServiceProps> & { na
 // Sidecar injection is the sidecar module's (and its tests'): here the pod template MeshedService builds is checked
 // before injection (identity mock); one test checks that every template goes through injectPodTemplate, one that
 // the output with the real injector stays schema-valid.
-let injectSpy: jest.SpyInstance;
-beforeEach(() => {
-  injectSpy = jest.spyOn(inject, 'injectPodTemplate').mockImplementation((t: any) => JSON.parse(JSON.stringify(t)));
+// jest.mock rather than jest.spyOn: a module's exports are read-only bindings once compiled as ES modules (swc)
+jest.mock('../src/sidecar/inject', () => {
+  const actual = jest.requireActual('../src/sidecar/inject');
+  return { __esModule: true, ...actual, injectPodTemplate: jest.fn(actual.injectPodTemplate) };
 });
-afterEach(() => injectSpy.mockRestore());
+const realInject = jest.requireActual<typeof inject>('../src/sidecar/inject').injectPodTemplate;
+const injectSpy = jest.mocked(inject.injectPodTemplate);
+const useRealInjection = () => injectSpy.mockImplementation(realInject);
+beforeEach(() => {
+  injectSpy.mockImplementation((t: any) => JSON.parse(JSON.stringify(t)));
+});
+afterEach(useRealInjection);
 
 describe('MeshedService', () => {
   test('a typical service (snapshot)', () => {
@@ -136,7 +143,7 @@ describe('MeshedService', () => {
       ]);
       expect(spy.mock.calls.every(c => c[1] === mesh)).toBe(true);
     } finally {
-      spy.mockRestore();
+      useRealInjection();
     }
   });
 
@@ -342,7 +349,7 @@ describe('MeshedService', () => {
   });
 
   test('with the real sidecar injector, every object stays schema-valid', () => {
-    injectSpy.mockRestore();
+    useRealInjection();
     for (const injectionMode of ['SYNTH_TIME', 'WEBHOOK']) {
       const { chart, namespace } = setup({ injectionMode });
       const s = svc(chart, 'reviews', { namespace, readinessProbe: Probe.httpGet('/health'), timeout: Duration.seconds(1) });

@@ -18,7 +18,7 @@ export interface CrdBundle {
 const cache = new Map<string, CrdBundle>();
 
 /**
- * The package root: the first directory above `from` that holds a package.json. Works from src/ (ts-jest, ts-node)
+ * The package root: the first directory above `from` that holds a package.json. Works from src/ (jest, ts-node)
  * and from lib/src/ (compiled).
  * @internal
  */
