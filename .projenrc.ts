@@ -1,5 +1,6 @@
 import { cdk8s, javascript } from 'projen';
 import { UpdateSnapshot } from 'projen/lib/javascript';
+import { groupedTestFiles } from './projenrc/test-groups';
 
 /**
  * cdk8s-mesh: typed constructs that synthesize a complete Istio service mesh.
@@ -83,7 +84,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     updateSnapshot: UpdateSnapshot.NEVER,
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '/lib/', '/examples/bookinfo/dist/'],
+      // the members of test/groups/*.test.ts run in their group only (see groupedTestFiles)
+      testPathIgnorePatterns: ['/node_modules/', '/lib/', '/examples/bookinfo/dist/', ...groupedTestFiles().map(f => `<rootDir>/${f.replace(/\./g, '\\.')}$`)],
       coveragePathIgnorePatterns: ['/node_modules/', '/imports/', '/test/'],
       // Coverage on request (`npm run test:coverage`): collecting it costs about 5 s per test file (V8 coverage
       // converted through source maps), more than half of the suite's time.

@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { groupedTestFiles } from '../projenrc/test-groups';
 
 const SRC = path.join(__dirname, '..', 'src');
 
@@ -75,4 +76,14 @@ test('validation hooks only check: none creates an object or adds an annotation'
     }
   }
   expect(offenders).toEqual([]);
+});
+
+test('test groups: every file a group imports is kept out of jest\'s own discovery (package.json is current), and runs once', () => {
+  const root = path.join(__dirname, '..');
+  const members = groupedTestFiles(root);
+  const ignored: string[] = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).jest.testPathIgnorePatterns;
+  const listed = ignored.filter(p => p.startsWith('<rootDir>/test/')).map(p => p.replace('<rootDir>/', '').replace(/\\\./g, '.').replace(/\$$/, ''));
+  expect({ ignoredByJest: listed.sort(), importedByGroups: members }).toEqual({ ignoredByJest: members, importedByGroups: members });
+  expect(new Set(members).size).toBe(members.length);
+  for (const m of members) expect(fs.existsSync(path.join(root, m))).toBe(true);
 });
