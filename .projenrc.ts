@@ -120,7 +120,8 @@ project.jest!.config.transform = {
   '^.+\\.[t]sx?$': ['@swc/jest', {
     jsc: { parser: { syntax: 'typescript' }, target: 'es2022', transform: { useDefineForClassFields: true } },
     module: { type: 'commonjs' },
-    sourceMaps: 'inline',
+    // source maps kept beside the code (jest maps stack traces and coverage with them): V8 compiles less text
+    sourceMaps: true,
   }],
 };
 project.deps.removeDependency('ts-jest');

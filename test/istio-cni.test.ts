@@ -205,8 +205,8 @@ describe('Istio CNI: revisions and options', () => {
     expect(container(objects).resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } });
   });
 
-  test('deterministic', () => {
-    expect(yamlOf(Testing.synth(install().chart))).toEqual(yamlOf(Testing.synth(install().chart)));
+  test('deterministic: the same objects, keys in the same order (the YAML written is a function of them)', () => {
+    expect(JSON.stringify(Testing.synth(install().chart))).toBe(JSON.stringify(Testing.synth(install().chart)));
   });
 });
 
