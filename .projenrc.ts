@@ -170,16 +170,25 @@ const catalogue = project.addTask('istio-catalogue', {
 });
 project.preCompileTask.spawn(catalogue);
 // `npm test` makes both assets in one process
-project.testTask.prependSpawn(project.addTask('assets', {
+const assets = project.addTask('assets', {
   description: 'Generate the Istio catalogue and bundle the CRDs into assets/ (one process)',
   exec: 'ts-node --swc --project tsconfig.dev.json projenrc/assets.ts',
-}));
+});
 // Tests transpile only (fast); this type-checks src, test, examples and scripts in one pass.
-project.testTask.spawn(project.addTask('typecheck', {
+project.addTask('typecheck', {
   description: 'Type-check everything (src, tests, examples, bench, projenrc) without emitting',
   // incremental: a second run re-checks only what changed (the build info lives in node_modules/.cache)
   exec: 'tsc --noEmit -p tsconfig.dev.json --incremental --tsBuildInfoFile node_modules/.cache/cdk8s-mesh/typecheck.tsbuildinfo',
-}));
+});
+const staticChecks = project.addTask('static-checks', {
+  description: 'eslint and the type check, side by side (scripts/static-checks.sh)',
+  exec: 'bash scripts/static-checks.sh',
+});
+// `npm test`: the assets, the test suite (arguments go to jest), then eslint and the type check together
+project.testTask.reset();
+project.testTask.spawn(assets);
+project.testTask.exec('jest --passWithNoTests --ci', { receiveArgs: true });
+project.testTask.spawn(staticChecks);
 
 project.addTask('example', {
   description: 'Synthesize the flagship example (Bookinfo) into examples/bookinfo/dist/',
