@@ -60,14 +60,14 @@ const MAX_SHOWN = 120;
 const MAX_SHOWN_STRING = 200;
 
 /**
- * Renders a value for an error message: strings in single quotes, numbers as JavaScript writes them (NaN, Infinity,
- * -Infinity), objects as JSON with the same number rules; long values are cut (strings at 200 characters, others at 120). Control and
- * invisible characters are escaped by MeshValidationError.
+ * Renders a value for an error message: strings in single quotes, `(not set)` for undefined, numbers as JavaScript
+ * writes them (NaN, Infinity, -Infinity), objects as JSON with the same number rules; long values are cut (strings at
+ * 200 characters, others at 120). Control and invisible characters are escaped by MeshValidationError.
  * @internal
  */
 export function show(value: unknown): string {
   if (typeof value === 'string') return `'${cut(value, MAX_SHOWN_STRING)}'`;
-  if (value === undefined) return 'undefined';
+  if (value === undefined) return '(not set)';
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value === null) return String(value);
   if (typeof value === 'symbol' || typeof value === 'function') return cut(String(value));
   try {

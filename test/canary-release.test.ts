@@ -499,7 +499,7 @@ describe('CanaryRelease: bad input', () => {
 
   test('promote and abort together; traffic missing', () => {
     expect(() => make({ promote: true, abort: true })).toThrow("promote 'and abort' is invalid: are exclusive");
-    expect(() => release({})).toThrow('traffic undefined is invalid: must be set (e.g. CanaryTraffic.weighted(10))');
+    expect(() => release({})).toThrow('traffic (not set) is invalid: must be set (e.g. CanaryTraffic.weighted(10))');
   });
 
   test('a canary version equal to the stable one, or a stable version the service does not have', () => {

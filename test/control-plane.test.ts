@@ -570,7 +570,7 @@ describe('IstioControlPlane: bad input', () => {
   });
 
   test('webhook injection without templates', () => {
-    expectInvalid(() => install({ injectionMode: InjectionMode.WEBHOOK }), /istio: injectionTemplates undefined is invalid: are required with InjectionMode.WEBHOOK/);
+    expectInvalid(() => install({ injectionMode: InjectionMode.WEBHOOK }), /istio: injectionTemplates \(not set\) is invalid: are required with InjectionMode.WEBHOOK/);
   });
 
   test('extension providers: duplicates and malformed configs', () => {

@@ -123,7 +123,7 @@ describe('MeshCertificates.fromIssuer', () => {
   test('the issuer must be stated to return its CA (ca.crt), or istiod exits on an incomplete signing CA bundle', () => {
     // an ACME or Venafi issuer signs without returning ca.crt: istiod would exit with `incomplete signing CA bundle detected`
     expect(() => install(MeshCertificates.fromIssuer({ issuerName: 'letsencrypt' } as any)))
-      .toThrow(/istio\/certificates: issuerType undefined is invalid: .*ca\.crt.*incomplete signing CA bundle.*CaIssuerType/);
+      .toThrow(/istio\/certificates: issuerType \(not set\) is invalid: .*ca\.crt.*incomplete signing CA bundle.*CaIssuerType/);
     expect(() => install(MeshCertificates.fromIssuer({ issuerName: 'x', issuerType: 'ACME' as any })))
       .toThrow(/istio\/certificates: issuerType 'ACME' is invalid: must be one of CA, VAULT, EXTERNAL_CA/);
     // cert-manager's own CA and Vault issuers live in cert-manager.io; an external CA issuer has its own group

@@ -470,7 +470,7 @@ describe('MeshedService bad input', () => {
   test('a mirror service with several ports needs a port', () => {
     const { chart, namespace } = setup();
     const m = svc(chart, 'm', { namespace, ports: [ServicePort.http(80), ServicePort.tcp(81)] });
-    expect(() => svc(chart, 's', { namespace, mirror: { service: m } })).toThrow('mirror.port undefined is invalid: must be set');
+    expect(() => svc(chart, 's', { namespace, mirror: { service: m } })).toThrow('mirror.port (not set) is invalid: must be set');
     expect(() => svc(chart, 's2', { namespace, mirror: { service: m, port: ServicePort.tcp(81) } })).toThrow("mirror.port 'tcp/81' is invalid: must be an HTTP port");
   });
 

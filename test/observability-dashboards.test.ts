@@ -65,7 +65,7 @@ describe('ServiceDashboard', () => {
     const { chart, reviews } = setup();
     expect(() => new ServiceDashboard(chart, 'a', { service: reviews, folder: ' ' })).toThrow("shop/a: folder ' ' is invalid: must be a non-empty folder name");
     expect(() => new ServiceDashboard(chart, 'b', { service: reviews, namespace: 'Grafana' })).toThrow("shop/b: namespace 'Grafana' is invalid: must be a DNS label");
-    expect(() => new ServiceDashboard(chart, 'c', { service: undefined as any })).toThrow('shop/c: service undefined is invalid: must be a meshed service');
+    expect(() => new ServiceDashboard(chart, 'c', { service: undefined as any })).toThrow('shop/c: service (not set) is invalid: must be a meshed service');
   });
 });
 

@@ -252,7 +252,7 @@ describe('collectors outside the cluster', () => {
 
 describe('collectors outside the cluster: allow-telemetry egress to their addresses, every address only when asked', () => {
   const NS = 'kubernetes.io/metadata.name';
-  const MISSING = (field: string, host: string, port: number) => `platform/istio: ${field}.addresses undefined is invalid: must list the addresses of ${host} `
+  const MISSING = (field: string, host: string, port: number) => `platform/istio: ${field}.addresses (not set) is invalid: must list the addresses of ${host} `
     + "(IPs or CIDR blocks, e.g. '203.0.113.0/24'): a NetworkPolicy cannot name a host, and each ZeroTrustNamespace's allow-telemetry lets every pod, "
     + `not only its proxy, out on port ${port} to them; or set allowAnyAddress: true to allow port ${port} to every address (0.0.0.0/0, ::/0)`;
 

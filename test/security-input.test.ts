@@ -52,6 +52,12 @@ describe('error messages', () => {
     expect(e.message).toBe("shop: labels['a\\nb'] 1 is invalid: not \\u{202E}this");
   });
 
+  test('a value that was not given reads "(not set)", not "undefined"; null stays null', () => {
+    expect(show(undefined)).toBe('(not set)');
+    expect(show(null)).toBe('null');
+    expect(errorOf(() => invalid(chart(), 'traffic', undefined, 'must be set')).message).toBe('shop: traffic (not set) is invalid: must be set');
+  });
+
   test('NaN and Infinity are shown as such, also inside objects', () => {
     expect(show(NaN)).toBe('NaN');
     expect(show(Infinity)).toBe('Infinity');

@@ -113,6 +113,20 @@ function writeCache(file: string, text: string): void {
   }
 }
 
+/**
+ * Removes the cache entries of older inputs (`<prefix><other key>`) beside `keep`: run when a new key is first written,
+ * so an upgraded CRD or Kubernetes version does not leave the old compiled validators behind.
+ */
+function pruneStale(prefix: string, keep: string): void {
+  try {
+    for (const name of fs.readdirSync(CACHE_DIR)) {
+      if (name.startsWith(prefix) && name !== keep && !name.endsWith('.tmp')) fs.rmSync(path.join(CACHE_DIR, name), { recursive: true, force: true });
+    }
+  } catch {
+    // nothing cached yet, or a read-only checkout
+  }
+}
+
 export class SchemaRegistry {
   /** One registry per Kubernetes version, shared by all tests in a worker. */
   public static forKubernetes(version = '1.33'): SchemaRegistry {
@@ -151,6 +165,7 @@ export class SchemaRegistry {
         }
       }
       writeCache(kindsFile, JSON.stringify([...this.coreKinds]));
+      pruneStale(`validators-${kubernetesVersion}-`, path.basename(this.validatorDir));
     }
   }
 
@@ -247,7 +262,7 @@ function crdSchemas(): Record<string, Json> {
     const st = fs.statSync(f);
     return `${f}:${st.size}:${st.mtimeMs}`;
   }).join('\n')).digest('hex').slice(0, 16);
-  const cache = path.join(__dirname, '..', '..', '.crds-cache', `test-schemas-${key}.json`);
+  const cache = path.join(CACHE_DIR, `test-schemas-${key}.json`);
   try {
     return JSON.parse(fs.readFileSync(cache, 'utf8'));
   } catch {
@@ -269,6 +284,7 @@ function crdSchemas(): Record<string, Json> {
     const tmp = `${cache}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, JSON.stringify(out));
     fs.renameSync(tmp, cache);
+    pruneStale('test-schemas-', path.basename(cache));
   } catch {
     // a read-only checkout: parse again next time
   }
