@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import { join } from 'path';
-import { ApiObject, Chart, JsonPatch, Testing } from 'cdk8s';
+import { ApiObject, Chart, IResolver, JsonPatch, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import {
   AccessLogEncoding, DataPlaneMode, DefaultProviderKind, GatewayDeployment, InjectionMode, IstioControlPlane, IstioControlPlaneProps, Mesh,
@@ -144,6 +144,35 @@ describe('IstioControlPlane: default install', () => {
     const other = install().cp.crds.find(c => c.name === crd.name)!.toJson();
     expect(other.spec.scope).toBe('Namespaced');
     expect(other.spec.names.shortNames).toEqual(['vs']);
+  });
+
+  test('CRDs: a resolver of the App sees the spec as on any ApiObject; CDK8S_DISABLE_SORT keeps upstream order; a bad patch names the construct', () => {
+    const upstreamCrds = JSON.parse(fs.readFileSync(join(packageRoot(), 'assets', 'crds', 'istio.json'), 'utf8')).crds;
+    const clusterScoped: IResolver = { resolve: ctx => { if (ctx.value === 'Namespaced') ctx.replaceValue('Cluster'); } };
+    const app = Testing.app({ resolvers: [clusterScoped] });
+    const mesh = new Mesh(new Chart(app, 'm'), 'mesh', { cni: false });
+    const resolvedCp = new IstioControlPlane(Chart.of(mesh), 'istio', { mesh });
+    const vs = resolvedCp.crds.find(c => c.name === 'virtualservices.networking.istio.io')!;
+    const json = vs.toJson();
+    expect(json.spec.scope).toBe('Cluster');
+    const plain = new ApiObject(new Chart(app, 'plain'), 'vs', { ...json, spec: upstreamCrds.find((u: any) => u.metadata.name === vs.name).spec });
+    expect(JSON.stringify(json) === JSON.stringify(plain.toJson())).toBe(true);
+    json.spec.scope = 'changed'; // a fresh copy when resolved
+    expect(vs.toJson().spec.scope).toBe('Cluster');
+
+    const before = process.env.CDK8S_DISABLE_SORT;
+    process.env.CDK8S_DISABLE_SORT = 'true';
+    try {
+      const unsorted = install().cp.crds[0];
+      const upstream = upstreamCrds.find((u: any) => u.metadata.name === unsorted.name).spec;
+      expect(Object.keys(unsorted.toJson().spec)).toEqual(Object.keys(upstream).filter(k => upstream[k] != null));
+    } finally {
+      if (before === undefined) delete process.env.CDK8S_DISABLE_SORT; else process.env.CDK8S_DISABLE_SORT = before;
+    }
+
+    const bad = install().cp.crds[0];
+    bad.addJsonPatch(JsonPatch.replace('/spec/nothing/here', 1));
+    expect(() => bad.toJson()).toThrow(`Failed serializing construct at path '${bad.node.path}'`);
   });
 
   test('injection webhook: the four entries and their selectors, exactly', () => {

@@ -436,6 +436,8 @@ describe('MeshedService bad input', () => {
     expect(() => s.replaceHttpRoutes([{}, { matches: [{ uri: StringMatch.prefix('/') }] }])).toThrow('httpRoutes[0].matches \'none\' is invalid: a route without matches catches every request');
     const foreign = other.addVersion('v9', { image: 'x' });
     expect(() => s.replaceHttpRoutes([{ destinations: [{ version: foreign }] }])).toThrow("httpRoutes[0].destinations[0].version 'v9' is invalid: must be a version of svc: v1");
+    // a value that is not a version at all (a JavaScript or jsii caller) is shown as given, not as '(not set)'
+    expect(() => s.versionBackend('v1' as any)).toThrow("versionBackend version 'v1' is invalid: must be a version of svc: v1");
   });
 
   test('a retry perTryTimeout longer than the route timeout', () => {

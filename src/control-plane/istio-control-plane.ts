@@ -451,7 +451,7 @@ export class IstioControlPlane extends Construct {
             },
             ...(crd.metadata.annotations ? { annotations: crd.metadata.annotations } : {}),
           },
-        }, crd.spec));
+        }, crd));
       }
     }
 

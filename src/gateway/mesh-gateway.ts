@@ -412,7 +412,7 @@ export class MeshGateway extends Construct implements IMeshWorkload {
       grpc = port.protocol === PortProtocol.GRPC;
       if (o.version !== undefined) {
         if (!MeshedService.isMeshedService(to) || !to.findVersion(o.version.name)) {
-          invalid(this, `${field}.version`, o.version?.name, `must be a version of ${to.host}`);
+          invalid(this, `${field}.version`, o.version?.name ?? o.version, `must be a version of ${to.host}`);
         }
       }
     }

@@ -120,7 +120,16 @@ export type ObjectTransform = (obj: ApiObject, json: any, synthesis: number) => 
  * for rewriting values at synth time): once per object, at the top level, never from a validation hook. Transforms
  * registered for one object get its fully resolved JSON (lazy specs produced; the object's JSON patches apply after).
  */
+/**
+ * Marks the model's object-transform resolver, so code that renders upstream data without resolving it
+ * (`UpstreamCrd`) can tell it from a user's resolver. The model's transforms rewrite whole objects' metadata and the
+ * objects they target (raw objects to inject); they do not see an UpstreamCrd's spec.
+ * @internal
+ */
+export const OBJECT_TRANSFORM_RESOLVER = Symbol.for('cdk8s-mesh.object-transform-resolver');
+
 class ObjectTransformResolver implements IResolver {
+  public readonly [OBJECT_TRANSFORM_RESOLVER] = true;
   /**
    * Which pass over the objects this is: it advances when an object is written a second time (a new synthesis, or the
    * analyzer's read before the writing), so transforms can keep what they derived from the whole app for one pass.

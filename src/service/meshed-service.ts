@@ -469,7 +469,7 @@ export class MeshedService extends Construct implements IMeshService {
    * @returns the Service name
    */
   public versionBackend(version: ServiceVersion): string {
-    if (!this._versions.some(v => v.version === version)) invalid(this, 'versionBackend version', version?.name, `must be a version of ${this.name}: ${this.versions.map(v => v.name).join(', ')}`);
+    if (!this._versions.some(v => v.version === version)) invalid(this, 'versionBackend version', version?.name ?? version, `must be a version of ${this.name}: ${this.versions.map(v => v.name).join(', ')}`);
     this.enableVersionBackends();
     return `${this.name}-${version.subsetName}`;
   }
@@ -696,7 +696,7 @@ export class MeshedService extends Construct implements IMeshService {
       if (dests.length > 0 && sum !== 100) invalid(this, `${field}.destinations`, `weights adding up to ${sum}`, 'weights must add up to 100');
       if (r.mirror) {
         if (!r.mirror.version || !(this.findVersion(r.mirror.version.name) || this._controllerSubsets.includes(r.mirror.version))) {
-          invalid(this, `${field}.mirror.version`, r.mirror.version?.name, `must be a version of ${this.name}: ${this.versions.map(v => v.name).join(', ')}`);
+          invalid(this, `${field}.mirror.version`, r.mirror.version?.name ?? r.mirror.version, `must be a version of ${this.name}: ${this.versions.map(v => v.name).join(', ')}`);
         }
         if (r.mirror.weight !== undefined && (typeof r.mirror.weight !== 'number' || !(r.mirror.weight >= 0 && r.mirror.weight <= 100))) {
           invalid(this, `${field}.mirror.weight`, r.mirror.weight, 'must be a percentage from 0 to 100');

@@ -43,7 +43,7 @@ export function checkTcpRoutes(scope: Construct, self: IMeshService, rules: TcpR
     const names = new Set<string>();
     dests.forEach((d, j) => {
       const df = `${field}.destinations[${j}]`;
-      if (!d?.version || !isVersion(d.version)) invalid(scope, `${df}.version`, d?.version?.name, `must be a version of ${self.host}`);
+      if (!d?.version || !isVersion(d.version)) invalid(scope, `${df}.version`, d?.version?.name ?? d?.version, `must be a version of ${self.host}`);
       if (names.has(d.version.subsetName)) invalid(scope, `${df}.version`, d.version.name, 'must appear once per route');
       names.add(d.version.subsetName);
       const w = d.weight ?? (dests.length === 1 ? 100 : undefined);
