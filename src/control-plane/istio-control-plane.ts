@@ -269,7 +269,10 @@ export class IstioControlPlane extends Construct {
   public readonly istiodName: string;
   /** The root namespace, when created here. */
   public readonly namespace?: k8s.KubeNamespace;
-  /** Istio's CustomResourceDefinitions (empty when `installCrds` is off). */
+  /**
+   * Istio's CustomResourceDefinitions (empty when `installCrds` is off). Their specs are Istio's as bundled, rendered
+   * once per process and shared: the spec in `toJson()` is read-only; change a CRD with `addJsonPatch`.
+   */
   public readonly crds: ApiObject[];
   /** istiod's ServiceAccount. */
   public readonly istiodServiceAccount: k8s.KubeServiceAccount;
