@@ -51,11 +51,11 @@ describe('TelemetryProvider', () => {
     const config = cp.meshConfig;
     expect(config.extensionProviders).toEqual([
       { name: 'json-log', envoyFileAccessLog: { path: '/dev/stdout', logFormat: { labels: { path: '%REQ(:PATH)%', start: '%START_TIME%', status: '%RESPONSE_CODE%' } } } },
-      { name: 'otel', opentelemetry: { port: 4317, service: 'otel-collector.observability.svc.cluster.local' } },
+      { name: 'otel', opentelemetry: { port: 4317, service: 'observability/otel-collector.observability.svc.cluster.local' } },
       // '<ns>/<svc>' as the Service's FQDN, the registry host istiod looks up
-      { name: 'otel-als', envoyOtelAls: { logName: 'mesh', port: 4317, service: 'otel-collector.observability.svc.cluster.local' } },
+      { name: 'otel-als', envoyOtelAls: { logName: 'mesh', port: 4317, service: 'observability/otel-collector.observability.svc.cluster.local' } },
       { name: 'text-log', envoyFileAccessLog: { logFormat: { text: '%RESPONSE_CODE% %REQ(:PATH)%\n' }, path: '/var/log/access.log' } },
-      { name: 'zipkin', zipkin: { maxTagLength: 99, port: 9411, service: 'zipkin.istio-system.svc.cluster.local' } },
+      { name: 'zipkin', zipkin: { maxTagLength: 99, port: 9411, service: 'istio-system/zipkin.istio-system.svc.cluster.local' } },
     ]);
     expect(config.defaultProviders).toEqual({ metrics: ['prometheus'], tracing: ['otel'] });
     synthValid(platform);
@@ -94,19 +94,20 @@ describe('collectors in the cluster', () => {
     'otel-collector.observability.svc',
     FQDN,
     `observability/${FQDN}`,
-  ])('%p: the mesh config, every Sidecar, the NetworkPolicy and the flows name the Service by its FQDN', (service) => {
+  ])('%p: the mesh config (its namespace and FQDN), every Sidecar, the NetworkPolicy and the flows name the Service', (service) => {
     const { app, cp } = zeroTrustShop();
     TelemetryProvider.openTelemetry(cp, { name: 'otel', service, port: 4317, meshDefault: true });
     TelemetryProvider.zipkin(cp, { name: 'zipkin', service, port: 9411 });
     TelemetryProvider.openTelemetryAccessLog(cp, { name: 'als', service, port: 4317 });
     const objects = synthAppValid(app);
 
-    // the mesh config istiod reads: the registry host of the Kubernetes Service, for every kind of provider
+    // the mesh config istiod reads: the Service's namespace and registry host, for every kind of provider (a
+    // ServiceEntry of the same host in another namespace cannot make istiod's lookup ambiguous)
     const mesh = YAML.parse(one(objects, 'ConfigMap', 'istio').data.mesh);
     expect(mesh.extensionProviders).toEqual([
-      { name: 'als', envoyOtelAls: { service: FQDN, port: 4317 } },
-      { name: 'otel', opentelemetry: { service: FQDN, port: 4317 } },
-      { name: 'zipkin', zipkin: { service: FQDN, port: 9411 } },
+      { name: 'als', envoyOtelAls: { service: `observability/${FQDN}`, port: 4317 } },
+      { name: 'otel', opentelemetry: { service: `observability/${FQDN}`, port: 4317 } },
+      { name: 'zipkin', zipkin: { service: `observability/${FQDN}`, port: 9411 } },
     ]);
 
     // the same host, from the same fact: imported by every Sidecar, the collector's namespace in NetworkPolicy
@@ -179,7 +180,7 @@ describe('collectors outside the cluster', () => {
     expect(providersByName.honeycomb).toEqual({ service: 'istio-system/api.honeycomb.io', port: 443 });
     expect(providersByName.zipkin).toEqual({ service: 'istio-system/honeycomb.io', port: 9411 });
     expect(providersByName.als).toEqual({ service: 'istio-system/otel.example.com', port: 4317 });
-    expect(providersByName.local).toEqual({ service: 'otel-collector.observability.svc.cluster.local', port: 4317 });
+    expect(providersByName.local).toEqual({ service: 'observability/otel-collector.observability.svc.cluster.local', port: 4317 });
 
     // every Sidecar imports the hosts, never rewritten into cluster names
     for (const sc of ofKind(objects, 'Sidecar')) {

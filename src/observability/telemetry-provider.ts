@@ -58,9 +58,9 @@ export interface TelemetryProviderOptions {
 export interface TracingProviderOptions extends TelemetryProviderOptions {
   /**
    * The collector's host. In the cluster: its Service, `<svc>.<ns>.svc`, `<svc>.<ns>.svc.<cluster domain>` (e.g.
-   * `otel-collector.observability.svc.cluster.local`) or `<namespace>/<svc>`, written into the mesh config as the
-   * fully qualified `<svc>.<ns>.svc.<cluster domain>` (istiod looks the service up by that exact registry host; a
-   * `<namespace>/` prefix must name the host's own namespace). Outside the cluster: its DNS name
+   * `otel-collector.observability.svc.cluster.local`) or `<namespace>/<svc>`, written into the mesh config as
+   * `<ns>/<svc>.<ns>.svc.<cluster domain>` (istiod looks the service up by that exact registry host, in that
+   * namespace; a `<namespace>/` prefix must name the host's own namespace). Outside the cluster: its DNS name
    * (`otel.example.com`, `api.honeycomb.io`; a two-label name such as `honeycomb.io` needs `external: true`), for
    * which the control plane declares a ServiceEntry in the mesh root namespace. A two-label `<svc>.<ns>` is refused
    * as ambiguous.
@@ -276,7 +276,8 @@ interface Collector {
   readonly service: string;
   /** The fully qualified host: `<svc>.<ns>.svc.<cluster domain>` in the cluster, the DNS name outside it. */
   readonly host: string;
-  readonly namespace?: string;
+  /** The namespace of its registry entry: the Service's in the cluster, the root namespace (its ServiceEntry) outside. */
+  readonly namespace: string;
   readonly port: number;
   readonly external: boolean;
   /** The ServiceEntry port protocol of the provider (OTLP/gRPC: GRPC, Zipkin: HTTP). */
@@ -311,7 +312,7 @@ function checkService(scope: IstioControlPlane, field: string,
   // a collector outside the cluster on 443 speaks TLS unless told otherwise (SaaS OTLP endpoints accept nothing else)
   const originateTls = where.external && (o.originateTls ?? o.port === 443);
   const { addresses, allowAnyAddress } = checkAddresses(scope, field, o, where);
-  const configService = meshConfigService(where, scope.mesh.rootNamespace);
+  const configService = meshConfigService(where);
   return { ...where, service: configService, port: o.port, protocol, originateTls, addresses, allowAnyAddress, field };
 }
 
@@ -560,19 +561,19 @@ function renderCollectorDestinationRule(model: MeshModel, root: string, host: st
 }
 
 /**
- * The mesh config's `service` of a collector (`[<Namespace>/]<Hostname>`), written from its fully qualified host:
- * istiod looks it up by exact registry host (Istio 1.30.3 pilot/pkg/model/telemetry_logging.go LookupCluster, called
- * by pilot/pkg/networking/core/tracing.go for tracing providers and by telemetry_logging.go for envoyOtelAls), so a
+ * The mesh config's `service` of a collector, `<Namespace>/<Hostname>` with its fully qualified host: istiod looks it
+ * up by exact registry host (Istio 1.30.3 pilot/pkg/model/telemetry_logging.go LookupCluster, called by
+ * pilot/pkg/networking/core/tracing.go for tracing providers and by telemetry_logging.go for envoyOtelAls), so a
  * short form (`<ns>/<svc>`, `<svc>.<ns>.svc`) finds no cluster and the proxies silently export nothing.
  *
- * The `<Namespace>/` prefix selects among registry entries of one host in several namespaces; without it,
- * LookupCluster succeeds only when one namespace holds the host. An in-cluster collector's host is a Kubernetes
- * Service's, registered once, in the namespace the host names, and the library declares no ServiceEntry for a
- * cluster host (`externalHostProblem`): the FQDN alone is unambiguous. An external collector's host may also be
- * declared by a namespace's ServiceEntry (`connectsToExternal`): its `<root namespace>/` names ours.
+ * The `<Namespace>/` prefix selects the registry entry of that namespace (`HostnameAndNamespace[host][ns]`); without
+ * it, LookupCluster fails as soon as a second namespace declares the same host ("found ... in multiple namespaces"),
+ * e.g. a ServiceEntry some other tool or team writes for the collector's host. An in-cluster collector's entry is the
+ * Kubernetes Service's, in the namespace its host names; an external collector's is the library's ServiceEntry in the
+ * root namespace (a namespace's own ServiceEntry of the host, `connectsToExternal`, does not take over).
  */
-function meshConfigService(c: { readonly host: string; readonly external: boolean }, root: string): string {
-  return c.external ? `${root}/${c.host}` : c.host;
+function meshConfigService(c: { readonly host: string; readonly namespace: string }): string {
+  return `${c.namespace}/${c.host}`;
 }
 
 /**
