@@ -111,7 +111,8 @@ describe('cdk8s-mesh analyze (subprocess)', () => {
     const useCompiled = fs.existsSync(compiled) && fs.statSync(compiled).mtimeMs >= fs.statSync(source).mtimeMs;
     const [cmd, args] = useCompiled
       ? [process.execPath, [compiled]]
-      : [path.join(root, 'node_modules', '.bin', 'ts-node'), ['--transpile-only', '--project', path.join(root, 'tsconfig.dev.json'), source]];
+      // swc transpiles (as `npm run example` does): TypeScript's transpiler took 3 s a run on a fresh clone, 0.9 s with swc
+      : [path.join(root, 'node_modules', '.bin', 'ts-node'), ['--swc', '--project', path.join(root, 'tsconfig.dev.json'), source]];
     const r = spawnSync(cmd, [...args, 'analyze', path.join(FIXTURES, 'broken', 'shop.yaml')], { encoding: 'utf8', cwd: root });
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('Error [IST0101] (VirtualService shop/reviews) Referenced host not found: "reviewz"');
