@@ -3,32 +3,16 @@
  * the output is byte-identical when synthesized twice, and the zero-trust policies allow exactly Bookinfo's edges.
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import * as YAML from 'yaml';
 import { buildBookinfo } from '../examples/bookinfo/app';
 import { analyze, analyzeFlows, checkFlows, FlowVerdict, formatFlowMatrix, MeshFlowKind } from '../src';
-import { validateAll } from './util';
+import { objectsOfFiles, synthFiles as synthUtil, validateAll } from './util';
 
-/** The files an app synth writes (the YAML, the diagram), by name. */
-function synthFiles(): Record<string, string> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bookinfo-'));
-  buildBookinfo({ outdir: dir }).synth();
-  const files: Record<string, string> = {};
-  for (const f of fs.readdirSync(dir).sort()) files[f] = fs.readFileSync(path.join(dir, f), 'utf8');
-  fs.rmSync(dir, { recursive: true, force: true });
-  return files;
-}
-
-/** The objects of the YAML files, as a cluster would read them. */
-function parse(files: Record<string, string>): any[] {
-  return Object.entries(files).filter(([f]) => f.endsWith('.yaml'))
-    .flatMap(([, body]) => YAML.parseAllDocuments(body).map(d => d.toJSON()).filter(Boolean));
-}
+const synthFiles = () => synthUtil(outdir => buildBookinfo({ outdir }));
 
 function synth(): { files: Record<string, string>; objects: any[] } {
   const files = synthFiles();
-  return { files, objects: parse(files) };
+  return { files, objects: objectsOfFiles(files) };
 }
 
 const first = synth();

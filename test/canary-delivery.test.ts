@@ -4,21 +4,13 @@ import {
   MeshGateway, MeshNamespace, ProgressiveDelivery, RequestMatch, RoutingApi, ServicePort, SyncWaves, ZeroTrustNamespace,
 } from '../src';
 import { one, ofKind, synthAppValid, synthValid, yamlOf } from './util';
-import * as inject from '../src/sidecar/inject';
+import { identityInjection } from './util/injection';
 import { argoConditions } from '../src/traffic/analysis';
 
-// jest.mock rather than jest.spyOn: a module's exports are read-only bindings once compiled as ES modules (swc)
-jest.mock('../src/sidecar/inject', () => {
-  const actual = jest.requireActual('../src/sidecar/inject');
-  return { __esModule: true, ...actual, injectPodTemplate: jest.fn(actual.injectPodTemplate) };
-});
-const realInject = jest.requireActual<typeof inject>('../src/sidecar/inject').injectPodTemplate;
-const injectSpy = jest.mocked(inject.injectPodTemplate);
-const useRealInjection = () => injectSpy.mockImplementation(realInject);
-beforeEach(() => {
-  injectSpy.mockImplementation((t: any) => JSON.parse(JSON.stringify(t)));
-});
-afterEach(useRealInjection);
+// a jest.mock factory may only require (jest hoists it above the imports)
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+jest.mock('../src/sidecar/inject', () => require('./util/injection').mockedInjectModule());
+identityInjection();
 
 const HOST = 'reviews.shop.svc.cluster.local';
 

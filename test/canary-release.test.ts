@@ -5,7 +5,7 @@ import {
   StringMatch, successRateQuery,
 } from '../src';
 import { one, ofKind, synthValid, yamlOf } from './util';
-import * as inject from '../src/sidecar/inject';
+import { identityInjection } from './util/injection';
 
 function setup(serviceProps: Partial<MeshedServiceProps> = {}) {
   const chart = Testing.chart();
@@ -36,18 +36,10 @@ function routesOf(objects: any[]) {
 const HOST = 'reviews.shop.svc.cluster.local';
 
 // Injection is the sidecar module's; snapshots show the template before injection. One test runs the real injector.
-// jest.mock rather than jest.spyOn: a module's exports are read-only bindings once compiled as ES modules (swc)
-jest.mock('../src/sidecar/inject', () => {
-  const actual = jest.requireActual('../src/sidecar/inject');
-  return { __esModule: true, ...actual, injectPodTemplate: jest.fn(actual.injectPodTemplate) };
-});
-const realInject = jest.requireActual<typeof inject>('../src/sidecar/inject').injectPodTemplate;
-const injectSpy = jest.mocked(inject.injectPodTemplate);
-const useRealInjection = () => injectSpy.mockImplementation(realInject);
-beforeEach(() => {
-  injectSpy.mockImplementation((t: any) => JSON.parse(JSON.stringify(t)));
-});
-afterEach(useRealInjection);
+// a jest.mock factory may only require (jest hoists it above the imports)
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+jest.mock('../src/sidecar/inject', () => require('./util/injection').mockedInjectModule());
+const { useRealInjection } = identityInjection();
 
 /**
  * The VirtualService and the DestinationRule agree: every subset a route (or mirror) names exists in the

@@ -4,7 +4,7 @@ import {
   UpstreamTls, WorkloadVolume,
 } from '../src';
 import { one, ofKind, synthValid, yamlOf } from './util';
-import * as inject from '../src/sidecar/inject';
+import { identityInjection } from './util/injection';
 
 function setup(meshProps: any = {}) {
   const chart = Testing.chart();
@@ -20,18 +20,10 @@ function svc(chart: Chart, id: string, props: Partial<MeshedServiceProps> & { na
 // Sidecar injection is the sidecar module's (and its tests'): here the pod template MeshedService builds is checked
 // before injection (identity mock); one test checks that every template goes through injectPodTemplate, one that
 // the output with the real injector stays schema-valid.
-// jest.mock rather than jest.spyOn: a module's exports are read-only bindings once compiled as ES modules (swc)
-jest.mock('../src/sidecar/inject', () => {
-  const actual = jest.requireActual('../src/sidecar/inject');
-  return { __esModule: true, ...actual, injectPodTemplate: jest.fn(actual.injectPodTemplate) };
-});
-const realInject = jest.requireActual<typeof inject>('../src/sidecar/inject').injectPodTemplate;
-const injectSpy = jest.mocked(inject.injectPodTemplate);
-const useRealInjection = () => injectSpy.mockImplementation(realInject);
-beforeEach(() => {
-  injectSpy.mockImplementation((t: any) => JSON.parse(JSON.stringify(t)));
-});
-afterEach(useRealInjection);
+// a jest.mock factory may only require (jest hoists it above the imports)
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+jest.mock('../src/sidecar/inject', () => require('./util/injection').mockedInjectModule());
+const { spy: injectSpy, useRealInjection } = identityInjection();
 
 describe('MeshedService', () => {
   test('a typical service (snapshot)', () => {

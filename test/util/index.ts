@@ -1,6 +1,9 @@
 /**
  * Shared test helpers: synthesize a chart or app, validate every object strictly against its upstream schema.
  */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { App, Chart, Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import { expectValid } from './schemas';
@@ -48,4 +51,23 @@ export function withoutCrdBodies(objects: any[]): any[] {
     metadata: o.metadata,
     spec: { group: o.spec.group, versions: o.spec.versions.map((v: any) => `${v.name}${v.storage ? ' (storage)' : ''}`) },
   });
+}
+
+/** The files an App's synth writes (the YAML, the diagram), by name, read from a scratch output directory. */
+export function synthFiles(build: (outdir: string) => App): Record<string, string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-mesh-synth-'));
+  try {
+    build(dir).synth();
+    const files: Record<string, string> = {};
+    for (const f of fs.readdirSync(dir).sort()) files[f] = fs.readFileSync(path.join(dir, f), 'utf8');
+    return files;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The objects of the YAML files among written files, as a cluster reads them. */
+export function objectsOfFiles(files: Record<string, string>): any[] {
+  return Object.entries(files).filter(([f]) => f.endsWith('.yaml'))
+    .flatMap(([, body]) => YAML.parseAllDocuments(body).map(d => d.toJSON()).filter(Boolean));
 }
