@@ -65,8 +65,11 @@ export function strictify(schema: Json, inCombinator = false): Json {
 }
 
 function newAjv(): Ajv {
-  // code.source: each compiled validator can be written out as a module (see SchemaRegistry.validator)
-  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, allowUnionTypes: true, code: { source: true } });
+  // code.source: each compiled validator can be written out as a module (see SchemaRegistry.validator).
+  // code.optimize off: ajv's optimizing passes only shorten the generated code (same checks); compiling the suite's
+  // validators takes 2.6 s instead of 6 s on a fresh clone, and validating Bookinfo's 106 objects 50 times took the
+  // same 0.38-0.43 s either way (measured 2026-12-02)
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, allowUnionTypes: true, code: { source: true, optimize: false } });
   for (const kw of ['x-kubernetes-preserve-unknown-fields', 'x-kubernetes-int-or-string', 'x-kubernetes-list-type',
     'x-kubernetes-list-map-keys', 'x-kubernetes-map-type', 'x-kubernetes-group-version-kind', 'x-kubernetes-patch-strategy',
     'x-kubernetes-patch-merge-key', 'x-kubernetes-embedded-resource', 'x-kubernetes-unions']) {
