@@ -260,6 +260,26 @@ describe('ArgoCdDelivery', () => {
     expect(spec.source).toMatchObject({ path: 'deploy/dist/shop', directory: { recurse: false } });
   });
 
+  test('file names: the charts are ordered once per synthesis, not once per Application', () => {
+    // naming a chart needs cdk8s's dependency order of all charts, a walk of the whole construct tree
+    const app = Testing.app();
+    const charts = Array.from({ length: 12 }, (_, i) => new Chart(app, `team${i}`, { namespace: `team${i}` }));
+    for (const [i, c] of charts.entries()) {
+      obj(c, 'v1', 'ServiceAccount', 'app', {}, undefined, `team${i}`);
+      if (i > 0) c.addDependency(charts[i - 1]);
+    }
+    const d = delivery(app, { charts });
+    const order = jest.spyOn(App.prototype, 'charts', 'get');
+    try {
+      const objects = synthValid(Chart.of(d));
+      const includes = ofKind(objects, 'Application').map(o => o.spec.source.directory.include);
+      expect(includes).toEqual(charts.map((_, i) => `${String(i).padStart(4, '0')}-team${i}.k8s.yaml`));
+      expect(order.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      order.mockRestore();
+    }
+  });
+
   test('AppProjects: one per chart, only the repository, that chart\'s namespaces and its kinds', () => {
     const { app, platform, shop, gitops: d } = bookinfoLike();
     const gitops = app.charts.find(c => c.node.id === 'gitops')!;

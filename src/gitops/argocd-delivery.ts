@@ -12,7 +12,7 @@ import {
   ROLLOUTS_POD_TEMPLATE_HASH,
 } from './argocd-constants';
 import { ArgoCdHealthCheckOptions, ArgoCdHealthChecks } from './health-checks';
-import { apiObjectsOf, chartOutputName, CrdFact, crdIndex, gk, groupOf, isBuiltinGroup, isClusterScoped, readCrdFact } from './inventory';
+import { apiObjectsOf, chartOutputNames, CrdFact, crdIndex, gk, groupOf, isBuiltinGroup, isClusterScoped, readCrdFact } from './inventory';
 import { ArgoSyncPolicy, ArgoSyncRetry, CrdSyncMethod, SkipDryRunScope } from './sync-policy';
 import { mergeSyncOptions, waveOf } from './sync-wave-table';
 import { SyncWaves } from './sync-waves';
@@ -241,6 +241,8 @@ export class ArgoCdDelivery extends Construct {
   /** The delivered charts' CRDs and ranks, computed once per synthesis pass. */
   private inventory?: { synthesis: number; charts: Set<Chart>; crds: Map<string, string>; ranks: Map<Chart, number> };
   private takingInventory = false;
+  /** The file names of the app's charts, computed once per synthesis pass (see `outputNameOf`). */
+  private outputNames?: { pass: number; names: Map<Chart, string> };
   /**
    * Each CRD's `<group>/<kind>` and scope, read once per synthesis pass (rendering a CRD is the costliest read of a
    * synthesis; the delivery's AppProjects and every object's sync options need it): a CRD changed or added between
@@ -421,6 +423,15 @@ export class ArgoCdDelivery extends Construct {
     return this.inventory;
   }
 
+  /** The file (or folder) the app's synth writes a chart to; all charts are named once per synthesis pass. */
+  private outputNameOf(chart: Chart): string {
+    const app = App.of(chart);
+    if (!(app instanceof App)) return Names.toDnsLabel(chart);
+    const pass = MeshModel.of(this).synthesisPass;
+    if (this.outputNames?.pass !== pass) this.outputNames = { pass, names: chartOutputNames(app) };
+    return this.outputNames.names.get(chart) ?? Names.toDnsLabel(chart);
+  }
+
   private crdFactOf(crd: ApiObject, pass: number): CrdFact | undefined {
     let entry = this.crdFacts.get(crd);
     if (entry?.pass !== pass) {
@@ -466,7 +477,7 @@ export class ArgoCdDelivery extends Construct {
 
   /** The spec of a chart's Application (synth time). */
   private applicationSpec(chart: Chart, project: string, destinationNamespace: string): ApplicationSpec {
-    const out = chartOutputName(chart);
+    const out = this.outputNameOf(chart);
     const folder = (App.of(chart) as App).yamlOutputType === YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE;
     const ignores = this.ignoreDifferencesOf(chart);
     const options = [

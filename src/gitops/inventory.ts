@@ -67,20 +67,19 @@ export function isClusterScoped(obj: ApiObject, crds: Map<string, string>): bool
 }
 
 /**
- * The file (or folder) an app's synth writes a chart to, the way cdk8s names it: `<chart>.k8s.yaml`, prefixed with a
- * 4-digit index in dependency order (`0000-<chart>.k8s.yaml`) when charts depend on each other or are nested.
- * Call it at synth time (after cdk8s has resolved chart dependencies).
+ * The files (or folders) an app's synth writes its charts to, the way cdk8s names them: `<chart>.k8s.yaml`, prefixed
+ * with a 4-digit index in dependency order (`0000-<chart>.k8s.yaml`) when charts depend on each other or are nested.
+ * All charts at once: the dependency order walks the whole construct tree, so naming charts one by one costs a walk
+ * per chart. Call it at synth time (after cdk8s has resolved chart dependencies).
  * @internal
  */
-export function chartOutputName(chart: Chart): string {
-  const app = App.of(chart);
-  const base = Names.toDnsLabel(chart);
-  if (!(app instanceof App)) return base;
+export function chartOutputNames(app: App): Map<Chart, string> {
   const folder = app.yamlOutputType === YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE;
   const ext = folder ? '' : app.outputFileExtension;
-  if (!hasDependentCharts(app)) return base + ext;
-  const index = app.charts.indexOf(chart);
-  return `${String(index).padStart(4, '0')}-${base}${ext}`;
+  const indexed = hasDependentCharts(app);
+  return new Map(app.charts.map((chart, index) => [chart, indexed
+    ? `${String(index).padStart(4, '0')}-${Names.toDnsLabel(chart)}${ext}`
+    : Names.toDnsLabel(chart) + ext]));
 }
 
 /** Mirrors cdk8s App.synth: charts get indexed names when a chart is nested in another or depends on another. */
