@@ -167,6 +167,14 @@ project.addTask('test:timings', {
   exec: 'ts-node --swc --project tsconfig.dev.json scripts/test-timings.ts',
   receiveArgs: true,
 });
+// `npm test` runs each property with half its CI runs (test/properties/properties.ts, FAST_LOOP_SHARE): this runs
+// the property groups with all of them; .ci/run runs it after `npm test`
+project.addTask('test:properties', {
+  description: 'Run the property tests with their full CI number of runs (npm test runs half of them)',
+  env: { PROPERTY_RUNS: '1' },
+  exec: 'jest --ci test/groups/properties-',
+  receiveArgs: true,
+});
 project.addTask('test:coverage', {
   description: 'Run the tests with coverage (coverage/)',
   exec: 'jest --passWithNoTests --ci --coverage',

@@ -14,6 +14,7 @@ import * as fc from 'fast-check';
 import { DEFERRED_SEEN, STATS } from '../test/properties/harness';
 import { PROPERTIES } from '../test/properties/properties';
 import '../test/properties/zero-trust';
+import '../test/properties/flows';
 import '../test/properties/release-and-gateway';
 
 function main(): void {

@@ -1,5 +1,6 @@
 /**
- * Registers the properties of one group as jest tests: fixed seed, CI number of runs (PROPERTY_RUNS scales it).
+ * Registers the properties of one group as jest tests: fixed seed, its share of the CI number of runs
+ * (properties.ts `ciRuns`: half in `npm test`, all with PROPERTY_RUNS=1 as `npm run test:properties` sets it).
  */
 import * as fc from 'fast-check';
 import { ciRuns, PROPERTIES, SEED } from './properties';
