@@ -169,12 +169,15 @@ project.addTask('test:timings', {
 });
 // `npm test` runs each property with half its CI runs (test/properties/properties.ts, FAST_LOOP_SHARE): this runs
 // the property groups with all of them; .ci/run runs it after `npm test`
-project.addTask('test:properties', {
+const testProperties = project.addTask('test:properties', {
   description: 'Run the property tests with their full CI number of runs (npm test runs half of them)',
-  env: { PROPERTY_RUNS: '1' },
-  exec: 'jest --ci test/groups/properties-',
-  receiveArgs: true,
 });
+// every CI run unless the caller scales them (`PROPERTY_RUNS=2 npm run test:properties`); the arguments reach jest as
+// given (`npm run test:properties -- -t 'flow analysis'`)
+testProperties.execArgs(['bash', '-c', 'PROPERTY_RUNS="${PROPERTY_RUNS:-1}" exec jest --ci test/groups/properties- "$@"', 'test:properties'], { receiveArgs: true });
+// the build (the GitHub build and release workflows run it) checks every CI case of the properties too: after the
+// compile (projen's build task is locked; its `test` step is `npm test`, the fast loop)
+project.postCompileTask.spawn(testProperties);
 project.addTask('test:coverage', {
   description: 'Run the tests with coverage (coverage/)',
   exec: 'jest --passWithNoTests --ci --coverage',

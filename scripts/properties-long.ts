@@ -15,6 +15,7 @@ import { DEFERRED_SEEN, STATS } from '../test/properties/harness';
 import { PROPERTIES } from '../test/properties/properties';
 import '../test/properties/zero-trust';
 import '../test/properties/flows';
+import '../test/properties/security-inputs';
 import '../test/properties/release-and-gateway';
 
 function main(): void {

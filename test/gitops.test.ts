@@ -280,6 +280,25 @@ describe('ArgoCdDelivery', () => {
     }
   });
 
+  test('file names: a dependency added after an Application was rendered still indexes every name', () => {
+    const app = Testing.app();
+    const a = new Chart(app, 'a', { namespace: 'a' });
+    const b = new Chart(app, 'b', { namespace: 'b' });
+    obj(a, 'v1', 'ServiceAccount', 'app', {}, undefined, 'a');
+    obj(b, 'v1', 'ServiceAccount', 'app', {}, undefined, 'b');
+    const d = delivery(app, { charts: [a, b] });
+    expect(d.applicationOf(b).toJson().spec.source.directory.include).toBe('b.k8s.yaml');
+    b.addDependency(a);
+    const includes = ofKind(synthValid(Chart.of(d)), 'Application').map(o => o.spec.source.directory.include);
+    expect(includes).toEqual(['0000-a.k8s.yaml', '0001-b.k8s.yaml']);
+    // a chart of another App is named as that App writes it
+    const other = new App({ outdir: Testing.app().outdir });
+    const c = new Chart(other, 'c');
+    obj(c, 'v1', 'ServiceAccount', 'app', {}, undefined, 'c');
+    d.addChart(c);
+    expect(d.applicationOf(c).toJson().spec.source.directory.include).toBe('c.k8s.yaml');
+  });
+
   test('AppProjects: one per chart, only the repository, that chart\'s namespaces and its kinds', () => {
     const { app, platform, shop, gitops: d } = bookinfoLike();
     const gitops = app.charts.find(c => c.node.id === 'gitops')!;

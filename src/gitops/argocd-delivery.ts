@@ -241,8 +241,8 @@ export class ArgoCdDelivery extends Construct {
   /** The delivered charts' CRDs and ranks, computed once per synthesis pass. */
   private inventory?: { synthesis: number; charts: Set<Chart>; crds: Map<string, string>; ranks: Map<Chart, number> };
   private takingInventory = false;
-  /** The file names of the app's charts, computed once per synthesis pass (see `outputNameOf`). */
-  private outputNames?: { pass: number; names: Map<Chart, string> };
+  /** The file names of an app's charts, kept for one synthesis (see `outputNameOf`). */
+  private outputNames?: { pass: number; app: App; names: Map<Chart, string> };
   /**
    * Each CRD's `<group>/<kind>` and scope, read once per synthesis pass (rendering a CRD is the costliest read of a
    * synthesis; the delivery's AppProjects and every object's sync options need it): a CRD changed or added between
@@ -296,7 +296,9 @@ export class ArgoCdDelivery extends Construct {
     // sync waves and sync options are written onto every object of the delivered charts as it is synthesized
     // (whoever created it, whenever): a synth-time transform, never a validation hook
     MeshModel.of(this).addObjectTransform((obj, json, synthesis) => this.annotate(obj, json, synthesis));
-
+    // a new synthesis names the charts afresh (charts or dependencies may have been added since the last one): this
+    // hook only forgets the names; cdk8s validates the app before each synthesis writes anything
+    this.node.addValidation({ validate: () => { this.outputNames = undefined; return []; } });
   }
 
   /**
@@ -423,13 +425,20 @@ export class ArgoCdDelivery extends Construct {
     return this.inventory;
   }
 
-  /** The file (or folder) the app's synth writes a chart to; all charts are named once per synthesis pass. */
+  /**
+   * The file (or folder) the app's synth writes a chart to. Naming needs cdk8s's order of all charts (a walk of the
+   * whole construct tree), so all of an app's charts are named at once and kept for the rest of the synthesis: until
+   * the next validation (cdk8s validates the app before every synthesis, see the constructor) or the next pass.
+   */
   private outputNameOf(chart: Chart): string {
     const app = App.of(chart);
     if (!(app instanceof App)) return Names.toDnsLabel(chart);
     const pass = MeshModel.of(this).synthesisPass;
-    if (this.outputNames?.pass !== pass) this.outputNames = { pass, names: chartOutputNames(app) };
-    return this.outputNames.names.get(chart) ?? Names.toDnsLabel(chart);
+    let named = this.outputNames;
+    if (named?.pass !== pass || named.app !== app || !named.names.has(chart)) {
+      named = this.outputNames = { pass, app, names: chartOutputNames(app) };
+    }
+    return named.names.get(chart)!;
   }
 
   private crdFactOf(crd: ApiObject, pass: number): CrdFact | undefined {

@@ -40,10 +40,17 @@ export const SEED = Number(process.env.PROPERTY_SEED ?? 20250101);
  */
 export const FAST_LOOP_SHARE = 0.5;
 
-/** Jest runs of a property: its ciRuns scaled by PROPERTY_RUNS (a factor; default FAST_LOOP_SHARE). */
+/**
+ * Jest runs of a property: its ciRuns scaled by PROPERTY_RUNS (a positive factor; unset or empty: FAST_LOOP_SHARE).
+ * Any other value is refused: a typo must not quietly change how many cases run.
+ */
 export function ciRuns(def: PropertyDef): number {
-  const factor = Number(process.env.PROPERTY_RUNS ?? FAST_LOOP_SHARE);
-  return Math.max(1, Math.round(def.ciRuns * (Number.isFinite(factor) && factor > 0 ? factor : FAST_LOOP_SHARE)));
+  const given = process.env.PROPERTY_RUNS;
+  const factor = given === undefined || given.trim() === '' ? FAST_LOOP_SHARE : Number(given);
+  if (!Number.isFinite(factor) || factor <= 0) {
+    throw new Error(`PROPERTY_RUNS ${JSON.stringify(given)} is invalid: must be a positive number, the factor of each property's CI runs (1: all of them; unset: ${FAST_LOOP_SHARE})`);
+  }
+  return Math.max(1, Math.round(def.ciRuns * factor));
 }
 
 export const PROPERTIES: PropertyDef[] = [];
