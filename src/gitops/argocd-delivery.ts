@@ -12,7 +12,10 @@ import {
   ROLLOUTS_POD_TEMPLATE_HASH,
 } from './argocd-constants';
 import { ArgoCdHealthCheckOptions, ArgoCdHealthChecks } from './health-checks';
-import { apiObjectsOf, chartOutputNames, CrdFact, crdIndex, gk, groupOf, isBuiltinGroup, isClusterScoped, readCrdFact } from './inventory';
+import {
+  apiObjectsOf, chartNamingInputs, ChartNamingInputs, chartOutputNames, CrdFact, crdIndex, gk, groupOf, isBuiltinGroup, isClusterScoped, readCrdFact,
+  sameChartNamingInputs,
+} from './inventory';
 import { ArgoSyncPolicy, ArgoSyncRetry, CrdSyncMethod, SkipDryRunScope } from './sync-policy';
 import { mergeSyncOptions, waveOf } from './sync-wave-table';
 import { SyncWaves } from './sync-waves';
@@ -241,8 +244,8 @@ export class ArgoCdDelivery extends Construct {
   /** The delivered charts' CRDs and ranks, computed once per synthesis pass. */
   private inventory?: { synthesis: number; charts: Set<Chart>; crds: Map<string, string>; ranks: Map<Chart, number> };
   private takingInventory = false;
-  /** The file names of an app's charts, kept for one synthesis (see `outputNameOf`). */
-  private outputNames?: { pass: number; app: App; names: Map<Chart, string> };
+  /** The file names of an app's charts, with what they were computed from (see `outputNameOf`). */
+  private outputNames?: { inputs: ChartNamingInputs; names: Map<Chart, string> };
   /**
    * Each CRD's `<group>/<kind>` and scope, read once per synthesis pass (rendering a CRD is the costliest read of a
    * synthesis; the delivery's AppProjects and every object's sync options need it): a CRD changed or added between
@@ -296,9 +299,6 @@ export class ArgoCdDelivery extends Construct {
     // sync waves and sync options are written onto every object of the delivered charts as it is synthesized
     // (whoever created it, whenever): a synth-time transform, never a validation hook
     MeshModel.of(this).addObjectTransform((obj, json, synthesis) => this.annotate(obj, json, synthesis));
-    // a new synthesis names the charts afresh (charts or dependencies may have been added since the last one): this
-    // hook only forgets the names; cdk8s validates the app before each synthesis writes anything
-    this.node.addValidation({ validate: () => { this.outputNames = undefined; return []; } });
   }
 
   /**
@@ -426,19 +426,19 @@ export class ArgoCdDelivery extends Construct {
   }
 
   /**
-   * The file (or folder) the app's synth writes a chart to. Naming needs cdk8s's order of all charts (a walk of the
-   * whole construct tree), so all of an app's charts are named at once and kept for the rest of the synthesis: until
-   * the next validation (cdk8s validates the app before every synthesis, see the constructor) or the next pass.
+   * The file (or folder) the app's synth writes a chart to. cdk8s names charts in the order of a dependency graph of
+   * the whole construct tree: the names are kept with what they are a function of (the charts and dependencies, read in
+   * one walk per Application) and computed again only when that changed, so a chart or dependency added at any time
+   * is named as cdk8s will write it.
    */
   private outputNameOf(chart: Chart): string {
     const app = App.of(chart);
     if (!(app instanceof App)) return Names.toDnsLabel(chart);
-    const pass = MeshModel.of(this).synthesisPass;
-    let named = this.outputNames;
-    if (named?.pass !== pass || named.app !== app || !named.names.has(chart)) {
-      named = this.outputNames = { pass, app, names: chartOutputNames(app) };
+    const inputs = chartNamingInputs(app);
+    if (!this.outputNames || !sameChartNamingInputs(this.outputNames.inputs, inputs)) {
+      this.outputNames = { inputs, names: chartOutputNames(inputs) };
     }
-    return named.names.get(chart)!;
+    return this.outputNames.names.get(chart)!;
   }
 
   private crdFactOf(crd: ApiObject, pass: number): CrdFact | undefined {

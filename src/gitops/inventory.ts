@@ -67,31 +67,55 @@ export function isClusterScoped(obj: ApiObject, crds: Map<string, string>): bool
 }
 
 /**
- * The files (or folders) an app's synth writes its charts to, the way cdk8s names them: `<chart>.k8s.yaml`, prefixed
- * with a 4-digit index in dependency order (`0000-<chart>.k8s.yaml`) when charts depend on each other or are nested.
- * All charts at once: the dependency order walks the whole construct tree, so naming charts one by one costs a walk
- * per chart. Call it at synth time (after cdk8s has resolved chart dependencies).
+ * What the file names of an app's charts are a function of: the charts and every dependency (each as its source and
+ * target), in construct-tree order, which is all cdk8s's chart order reads; and whether the names are indexed (a chart
+ * nested in another, or a dependency across charts). One walk of the tree, without building cdk8s's dependency graph.
  * @internal
  */
-export function chartOutputNames(app: App): Map<Chart, string> {
-  const folder = app.yamlOutputType === YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE;
-  const ext = folder ? '' : app.outputFileExtension;
-  const indexed = hasDependentCharts(app);
-  return new Map(app.charts.map((chart, index) => [chart, indexed
-    ? `${String(index).padStart(4, '0')}-${Names.toDnsLabel(chart)}${ext}`
-    : Names.toDnsLabel(chart) + ext]));
+export interface ChartNamingInputs {
+  readonly app: App;
+  readonly sequence: readonly IConstruct[];
+  readonly indexed: boolean;
 }
 
-/** Mirrors cdk8s App.synth: charts get indexed names when a chart is nested in another or depends on another. */
-function hasDependentCharts(app: App): boolean {
+/** @internal */
+export function chartNamingInputs(app: App): ChartNamingInputs {
+  const sequence: IConstruct[] = [];
+  let indexed = false;
   for (const c of app.node.findAll()) {
-    const chart = c instanceof Chart ? c : undefined;
-    if (chart && chart.node.children.some(x => x instanceof Chart)) return true;
+    if (c instanceof Chart) {
+      sequence.push(c);
+      if (c.node.children.some(x => x instanceof Chart)) indexed = true;
+    }
     for (const dep of c.node.dependencies) {
-      if (chartOf(c) !== chartOf(dep)) return true;
+      sequence.push(c, dep);
+      if (!indexed && chartOf(c) !== chartOf(dep)) indexed = true;
     }
   }
-  return false;
+  return { app, sequence, indexed };
+}
+
+/** Whether two naming inputs give the same names (the same App, charts and dependencies, in the same order). @internal */
+export function sameChartNamingInputs(a: ChartNamingInputs, b: ChartNamingInputs): boolean {
+  return a.app === b.app && a.indexed === b.indexed && a.sequence.length === b.sequence.length
+    && a.sequence.every((c, i) => c === b.sequence[i]);
+}
+
+/**
+ * The files (or folders) an app's synth writes its charts to, the way cdk8s names them: `<chart>.k8s.yaml`, prefixed
+ * with a 4-digit index in dependency order (`0000-<chart>.k8s.yaml`) when charts depend on each other or are nested.
+ * All charts at once (the dependency order is a graph of the whole construct tree). Call it at synth time (after cdk8s
+ * has resolved chart dependencies).
+ * @internal
+ */
+export function chartOutputNames(inputs: ChartNamingInputs): Map<Chart, string> {
+  const app = inputs.app;
+  const folder = app.yamlOutputType === YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE;
+  const ext = folder ? '' : app.outputFileExtension;
+  const charts = inputs.indexed ? app.charts : inputs.sequence.filter((c): c is Chart => c instanceof Chart);
+  return new Map(charts.map((chart, index) => [chart, inputs.indexed
+    ? `${String(index).padStart(4, '0')}-${Names.toDnsLabel(chart)}${ext}`
+    : Names.toDnsLabel(chart) + ext]));
 }
 
 function chartOf(c: IConstruct): Chart | undefined {
